@@ -1,0 +1,2 @@
+export * from './records';
+export type * from './caption-source';
