@@ -136,3 +136,23 @@ export const RunManifestSchema = z.object({
   stages: z.record(z.string(), StageRecordSchema).default({}),
 });
 export type RunManifest = z.infer<typeof RunManifestSchema>;
+
+/**
+ * A world's visual vocabulary, grouped the way a caption writer uses it. Dataset packages export one (the shapes
+ * world does); caption sources (the concept grammar, LLM prompts) write captions from it alone.
+ */
+export const ConceptInventorySchema = z.object({
+  name: z.string().min(1),
+  /** Nouns: object classes or shapes (`circle`, `dog`). */
+  objects: z.array(ConceptSchema).min(1),
+  /** Adjectives applicable to objects, with `kind` color / size / attribute. */
+  attributes: z.array(ConceptSchema).default([]),
+  /** Spatial relations between two objects; `name` is the phrase (`to the left of`, `above`). */
+  relations: z.array(ConceptSchema).default([]),
+  /** Absolute positions in the frame (`on the left`, `in the top right corner`). */
+  positions: z.array(ConceptSchema).default([]),
+  /** Places or backgrounds; `name` is the noun phrase (`a white background`, `a kitchen`). */
+  places: z.array(ConceptSchema).default([]),
+});
+export type ConceptInventory = z.infer<typeof ConceptInventorySchema>;
+export type ConceptInventoryInput = z.input<typeof ConceptInventorySchema>;
