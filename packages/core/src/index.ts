@@ -1,3 +1,4 @@
 export * from './errors';
 export * from './rng';
 export * from './schemas';
+export * from './registry';
