@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { ConfigurationError } from '@synth2/core';
+
+/** Architecture of a {@link VQTokenizer}: a small conv encoder, a K×d codebook and a mirrored conv decoder. */
+export const TokenizerConfigSchema = z
+  .object({
+    /** Side of the square input images, in pixels. */
+    imageSize: z.number().int().positive().default(32),
+    channels: z.number().int().positive().default(3),
+    /** Channel widths of the down-sampling stages; each stage halves the resolution (32 → 8 with two stages). */
+    hidden: z.array(z.number().int().positive()).min(1).max(4).default([32, 32]),
+    /** Residual blocks at the token resolution, in the encoder and again in the decoder. */
+    resBlocks: z.number().int().nonnegative().default(1),
+    codebookSize: z.number().int().min(2).default(128),
+    codeDim: z.number().int().positive().default(32),
+    /** Weight of the commitment loss ‖z − sg(q)‖². */
+    commitment: z.number().nonnegative().default(0.25),
+    seed: z.number().int().default(0),
+  })
+  .strict();
+export type TokenizerConfig = z.infer<typeof TokenizerConfigSchema>;
+export type TokenizerConfigInput = z.input<typeof TokenizerConfigSchema>;
+
+/** Architecture of a {@link CaptionTokenGenerator}: caption encoder + bidirectional transformer over grouped tokens. */
+export const GeneratorConfigSchema = z
+  .object({
+    /** Caption vocabulary (core `Vocabulary` JSON), stored with the checkpoint so ids never drift. */
+    vocabulary: z.unknown(),
+    /** Captions are truncated/padded to this many word ids. */
+    maxCaptionLength: z.number().int().positive().default(16),
+    /** Token grid of the tokenizer the generator produces for. */
+    gridHeight: z.number().int().positive().default(8),
+    gridWidth: z.number().int().positive().default(8),
+    codebookSize: z.number().int().min(2).default(128),
+    /** Tokens are grouped g×g into one sequence position (2 → an 8×8 grid becomes 16 positions of 4 tokens). */
+    group: z.number().int().positive().default(2),
+    dim: z.number().int().positive().default(64),
+    heads: z.number().int().positive().default(4),
+    layers: z.number().int().positive().default(3),
+    captionLayers: z.number().int().nonnegative().default(1),
+    mlpRatio: z.number().positive().default(4),
+    /** Share of training examples whose caption is dropped (for classifier-free guidance). */
+    captionDropout: z.number().min(0).max(1).default(0.1),
+    labelSmoothing: z.number().min(0).max(0.5).default(0.1),
+    seed: z.number().int().default(0),
+  })
+  .strict();
+export type GeneratorConfig = z.infer<typeof GeneratorConfigSchema>;
+export type GeneratorConfigInput = z.input<typeof GeneratorConfigSchema>;
+
+/** Sampling settings of {@link CaptionTokenGenerator.generateTokens}. */
+export const SamplingOptionsSchema = z
+  .object({
+    /** Parallel decoding steps (MaskGIT); at most the number of sequence positions. */
+    steps: z.number().int().positive().default(8),
+    /** Softmax temperature of the token draws; 0 = argmax. */
+    temperature: z.number().nonnegative().default(1),
+    /** Classifier-free guidance: logits = uncond + s·(cond − uncond); 1 = no guidance. */
+    guidanceScale: z.number().nonnegative().default(2),
+    /** Temperature of the Gumbel noise added to confidences when choosing which positions to keep (annealed to 0). */
+    choiceTemperature: z.number().nonnegative().default(1),
+    seed: z.number().int().default(0),
+    /** Captions per forward pass. */
+    batchSize: z.number().int().positive().default(256),
+  })
+  .strict();
+export type SamplingOptions = z.infer<typeof SamplingOptionsSchema>;
+export type SamplingOptionsInput = z.input<typeof SamplingOptionsSchema>;
+
+/** Parses options with a schema, turning zod issues into a {@link ConfigurationError} that names the setting. */
+export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const setting = issue.path.join('.') || undefined;
+    throw new ConfigurationError(
+      `Invalid ${what}${setting ? ` setting "${setting}"` : ''}: ${issue.message}. Check the ${what} you passed.`,
+      { setting, cause: result.error },
+    );
+  }
+  return result.data;
+}
