@@ -1,0 +1,154 @@
+import { readFile } from 'node:fs/promises';
+import { ConfigurationError, InvalidInputError } from '@synth2/core';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** Settings of the whole Synth² pipeline. Every value has a default; every value can be overridden by a flag. */
+export const PipelineConfigSchema = z
+  .object({
+    seed: z.number().int().default(1),
+    /** Plugin packages to load (they register caption sources, models, metrics). */
+    plugins: z.array(z.string()).default([]),
+    data: z
+      .object({
+        /** `shapes` (built-in procedural world) or a path to a COCO-format / Flickr-style folder. */
+        source: z.string().default('shapes'),
+        imageSize: z.number().int().positive().default(32),
+        train: z.number().int().positive().default(2000),
+        val: z.number().int().nonnegative().default(100),
+        test: z.number().int().positive().default(300),
+        holdOutFraction: z.number().min(0).max(1).default(0.25),
+        /** Share of the human train split actually used (the paper's data-efficiency comparison). */
+        humanFraction: z.number().gt(0).max(1).default(1),
+      })
+      .strict()
+      .prefault({}),
+    captions: z
+      .object({
+        /** `auto` (OpenAI-compatible when an API key or base URL is configured, else the concept grammar), `grammar`, `openai`, or a plugin's caption source id. */
+        source: z.string().default('auto'),
+        count: z.number().int().positive().default(6000),
+        wordCount: z.number().int().positive().default(10),
+        conceptsPerCaption: z.number().int().positive().default(1),
+        sampler: z.enum(['uniform', 'balanced', 'weighted']).default('balanced'),
+        baseURL: z.string().optional(),
+        model: z.string().optional(),
+        concurrency: z.number().int().positive().default(8),
+        options: z.record(z.string(), z.unknown()).default({}),
+      })
+      .strict()
+      .prefault({}),
+    tokenizer: z.record(z.string(), z.unknown()).default({}),
+    generator: z.record(z.string(), z.unknown()).default({}),
+    generate: z
+      .object({
+        steps: z.number().int().positive().optional(),
+        temperature: z.number().nonnegative().optional(),
+        guidanceScale: z.number().nonnegative().optional(),
+        batchSize: z.number().int().positive().default(256),
+      })
+      .strict()
+      .prefault({}),
+    vlm: z.record(z.string(), z.unknown()).default({}),
+    eval: z
+      .object({
+        metrics: z.array(z.string()).default(['BLEU', 'ROUGE_L', 'CIDEr']),
+        beamSize: z.number().int().positive().default(1),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
+export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
+
+/** Reads a JSON or YAML config file (by extension; YAML also accepts JSON). */
+export async function readConfigFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new InvalidInputError(`cannot read the config file (${(error as Error).message}). Check the path.`, {
+      file,
+      cause: error,
+    });
+  }
+  try {
+    return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new InvalidInputError(`the config is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`, {
+      file,
+      cause: error,
+    });
+  }
+}
+
+/** Parses a flag's text value: numbers, booleans, null, JSON arrays/objects; anything else stays a string. */
+export function parseFlagValue(text: string): unknown {
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  if (text === 'null') return null;
+  if (/^-?\d+(\.\d+)?(e-?\d+)?$/i.test(text)) return Number(text);
+  if (/^[[{]/.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/** Sets `a.b.c = value` in a nested plain object (creating objects as needed). */
+export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node: Record<string, unknown> = target;
+  for (const key of keys.slice(0, -1)) {
+    if (node[key] == null || typeof node[key] !== 'object' || Array.isArray(node[key])) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+/** Validates a raw config (file contents with overrides applied) and fills defaults. */
+export function resolveConfig(raw: unknown, overrides: Record<string, unknown> = {}, source = 'config'): PipelineConfig {
+  const base = structuredClone((raw ?? {}) as Record<string, unknown>);
+  for (const [path, value] of Object.entries(overrides)) setPath(base, path, value);
+  const result = PipelineConfigSchema.safeParse(base);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue.path.join('.');
+    throw new ConfigurationError(
+      `${source}: ${field ? `"${field}": ` : ''}${issue.message}. Fix the config file or the --${field || '<key>'} flag (see \`synth2 run --help\`).`,
+      { setting: field },
+    );
+  }
+  return result.data;
+}
+
+/**
+ * Collects `--a.b.c value` / `--a.b.c=value` flags from argv into overrides; returns them and the rest.
+ * Only dotted keys and the top-level `seed` are treated as config overrides.
+ */
+export function extractOverrides(argv: readonly string[]): { overrides: Record<string, unknown>; rest: string[] } {
+  const overrides: Record<string, unknown> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const m = /^--([a-zA-Z][\w-]*(?:\.[\w-]+)+)(?:=(.*))?$/.exec(arg);
+    if (m) {
+      const key = m[1].replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      let value = m[2];
+      if (value === undefined) {
+        const next = argv[i + 1];
+        if (next === undefined || next.startsWith('--')) value = 'true';
+        else {
+          value = next;
+          i++;
+        }
+      }
+      overrides[key] = parseFlagValue(value);
+    } else rest.push(arg);
+  }
+  return { overrides, rest };
+}
