@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { ConfigurationError } from '@synth2/core';
+
+const posInt = z.number().int().positive();
+
+/**
+ * Sizes of a captioning VLM (everything except the vocabulary). Strict: unknown keys are errors.
+ *
+ * Input: image embeddings `[N, embeddingDim]` laid out on a `grid` (`N = height × width`), optionally regrouped
+ * `group × group` into `N / group²` tokens of width `group² · embeddingDim` (lossless, cheaper attention).
+ */
+export const VlmArchitectureSchema = z
+  .object({
+    /** Width d of each input embedding (the VQ codebook dimension). */
+    embeddingDim: posInt,
+    /** Layout of the N input positions: `[height, width]`. */
+    grid: z.tuple([posInt, posInt]),
+    /** Regroup `group × group` neighbouring positions into one token (1 = off). Must divide both grid sides. */
+    group: posInt.default(1),
+    /** Model width. */
+    dim: posInt.default(64),
+    /** Attention heads (must divide `dim`). */
+    heads: posInt.default(4),
+    /** MLP hidden size as a multiple of `dim`. */
+    mlpRatio: posInt.default(4),
+    resampler: z
+      .object({
+        /** L learned latents the image is resampled into. */
+        latents: posInt.default(16),
+        /** Cross-attention layers (each: latent self-attention, cross-attention to the image, MLP). */
+        layers: posInt.default(1),
+      })
+      .strict()
+      .prefault({}),
+    decoder: z
+      .object({
+        /** Decoder blocks (causal self-attention, gated cross-attention to the latents, MLP). */
+        layers: posInt.default(2),
+      })
+      .strict()
+      .prefault({}),
+    /** Most words in a caption (longer training captions are truncated). */
+    maxCaptionLength: posInt.default(16),
+    /** Dropout rate during training. */
+    dropout: z.number().min(0).max(0.9).default(0),
+    /** Seed of the parameter initialisation. */
+    seed: z.number().int().default(0),
+  })
+  .strict();
+
+export type VlmArchitecture = z.infer<typeof VlmArchitectureSchema>;
+export type VlmArchitectureInput = z.input<typeof VlmArchitectureSchema>;
+
+/** Parses and cross-checks architecture settings; errors name the setting and what to change. */
+export function parseVlmArchitecture(input: unknown): VlmArchitecture {
+  const parsed = VlmArchitectureSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue.path.join('.');
+    throw new ConfigurationError(
+      `Invalid VLM config${path ? ` at "${path}"` : ''}: ${issue.message}. Fix that setting (see VlmArchitectureSchema).`,
+      { setting: path || undefined, cause: parsed.error },
+    );
+  }
+  const c = parsed.data;
+  if (c.dim % c.heads !== 0) {
+    throw new ConfigurationError(`Invalid VLM config: dim ${c.dim} is not divisible by heads ${c.heads}. Pick heads dividing dim.`, {
+      setting: 'heads',
+    });
+  }
+  if (c.grid[0] % c.group !== 0 || c.grid[1] % c.group !== 0) {
+    throw new ConfigurationError(
+      `Invalid VLM config: group ${c.group} does not divide the grid ${c.grid[0]}×${c.grid[1]}. Use a group that divides both sides, or 1.`,
+      { setting: 'group' },
+    );
+  }
+  return c;
+}
+
+/** Number of input positions N of an architecture. */
+export function inputPositions(c: Pick<VlmArchitecture, 'grid'>): number {
+  return c.grid[0] * c.grid[1];
+}
+
+/**
+ * Settings validated for the demo (shapes world, 8×8 × 32 VQ embeddings, 2,000 images × 5 captions + ~6,000
+ * synthetic pairs, two VLMs in the 15-minute budget on 2 cores). See the package README for measurements.
+ */
+export const demoVlmConfig = {
+  architecture: {
+    embeddingDim: 32,
+    grid: [8, 8] as [number, number],
+    group: 2,
+    dim: 64,
+    heads: 4,
+    mlpRatio: 4,
+    resampler: { latents: 16, layers: 1 },
+    decoder: { layers: 2 },
+    maxCaptionLength: 16,
+    dropout: 0,
+    seed: 0,
+  } satisfies VlmArchitectureInput,
+  training: {
+    steps: 3000,
+    batchSize: 64,
+    mix: { real: 0.5, synthetic: 0.5 },
+    lr: 2e-3,
+    warmupSteps: 100,
+    evalEvery: 500,
+  },
+  decoding: { strategy: 'greedy' as const, maxLength: 16 },
+};
