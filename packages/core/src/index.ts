@@ -1,4 +1,5 @@
 export * from './errors';
 export * from './rng';
 export * from './schemas';
+export * from './io';
 export * from './registry';

@@ -1,1 +1,4 @@
-export {};
+export { parseWithSchema, formatIssuePath } from './schema-parse';
+export type { InputLocation } from './schema-parse';
+export { locateJsonError, lineColumn } from './json-position';
+export { fileError } from './file-error';

@@ -1,0 +1,25 @@
+export { writeFileAtomic, writeJsonAtomic } from './atomic-write';
+export type { AtomicWriteData, AtomicWriteOptions } from './atomic-write';
+export { readJson, parseJsonText } from './json';
+export { readJsonl, readJsonlAll, JsonlWriter, appendJsonl, writeJsonl } from './jsonl';
+export type { ReadJsonlOptions, JsonlWriterOptions } from './jsonl';
+export {
+  writeSafetensors,
+  readSafetensors,
+  readSafetensorsHeader,
+  parseSafetensors,
+  serializeSafetensors,
+  SAFETENSORS_DTYPES,
+  DTYPE_BYTES,
+} from './safetensors';
+export type {
+  SafetensorsDType,
+  TensorData,
+  TensorToWrite,
+  SafetensorsTensor,
+  SafetensorsFile,
+  SafetensorsHeader,
+  SafetensorsHeaderEntry,
+  ParseSafetensorsOptions,
+} from './safetensors';
+export { float32ToFloat16Bits, float16BitsToFloat32, float16ToFloat32Array, float32ToFloat16Array } from './float16';
