@@ -1,0 +1,174 @@
+import {
+  backend_util,
+  Conv2DBackpropFilter,
+  Conv2DBackpropInput,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { callKernel, type WasmBackend } from './backend-access';
+
+/**
+ * Convolution gradients on wasm written as forward convolutions, which run on XNNPACK:
+ * - filter gradient: a conv2d of x (channels as batch) with dy as the filter, the stride as dilation;
+ * - input gradient: a stride-1 conv2d of dy (zero-dilated by the stride) with the spatially flipped,
+ *   in/out-swapped filter.
+ * NHWC only (the layout tfjs's conv2d gradients use).
+ */
+
+type Pad = backend_util.ExplicitPadding | 'same' | 'valid' | number;
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+
+class Scratch {
+  private readonly owned: TensorInfo[] = [];
+  constructor(private readonly backend: WasmBackend) {}
+  run(kernel: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
+    const out = callKernel(kernel, 'wasm', this.backend, inputs, attrs);
+    this.owned.push(out);
+    return out;
+  }
+  /** Disposes every intermediate except `keep`. */
+  finish(keep: TensorInfo): TensorInfo {
+    for (const t of this.owned) if (t !== keep) this.backend.disposeData(t.dataId);
+    return keep;
+  }
+  fail(): void {
+    for (const t of this.owned) this.backend.disposeData(t.dataId);
+  }
+}
+
+function assertNHWC(kernel: string, dataFormat: unknown): void {
+  if (dataFormat !== undefined && dataFormat !== 'NHWC') {
+    throw new Error(`${kernel} on wasm supports dataFormat 'NHWC' only (got '${String(dataFormat)}'); transpose to NHWC first`);
+  }
+}
+
+function convInfo(xShape: number[], filterShape: number[], attrs: NamedAttrMap) {
+  return backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides as [number, number] | number,
+    1,
+    attrs.pad as Pad,
+    attrs.dimRoundingMode as Rounding,
+    false,
+    'channelsLast',
+  );
+}
+
+const filterGrad: KernelFunc = ({ inputs, backend, attrs }) => {
+  assertNHWC(Conv2DBackpropFilter, attrs!.dataFormat);
+  const be = backend as WasmBackend;
+  const x = inputs.x as TensorInfo;
+  const dy = inputs.dy as TensorInfo;
+  const filterShape = attrs!.filterShape as number[];
+  const info = convInfo(x.shape, filterShape, attrs!);
+  const [kh, kw] = [info.filterHeight, info.filterWidth];
+  const [sh, sw] = [info.strideHeight, info.strideWidth];
+  const [oh, ow] = [info.outHeight, info.outWidth];
+  const [h, w] = [info.inHeight, info.inWidth];
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const bottom = Math.max(0, kh + (oh - 1) * sh - h - top);
+  const right = Math.max(0, kw + (ow - 1) * sw - w - left);
+  const s = new Scratch(be);
+  try {
+    const xT = s.run('Transpose', { x }, { perm: [3, 1, 2, 0] }); // [Ci, H, W, B]
+    const dyT = s.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }); // [OH, OW, B, Co]
+    let g = s.run(
+      'Conv2D',
+      { x: xT, filter: dyT },
+      {
+        strides: [1, 1],
+        pad: [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+        dilations: [sh, sw],
+      },
+    ); // [Ci, >=KH, >=KW, Co]
+    if (g.shape[1] !== kh || g.shape[2] !== kw) {
+      g = s.run('Slice', { x: g }, { begin: [0, 0, 0, 0], size: [g.shape[0]!, kh, kw, g.shape[3]!] });
+    }
+    return s.finish(s.run('Transpose', { x: g }, { perm: [1, 2, 0, 3] })); // [KH, KW, Ci, Co]
+  } catch (e) {
+    s.fail();
+    throw e;
+  }
+};
+
+/** [B, OH, OW, C] → [B, (OH-1)·sh+1, (OW-1)·sw+1, C] with zeros between the rows/columns. */
+function dilate(s: Scratch, dy: TensorInfo, sh: number, sw: number): TensorInfo {
+  const [b, oh, ow, c] = dy.shape as [number, number, number, number];
+  let t = dy;
+  if (sh > 1) {
+    t = s.run('Reshape', { x: t }, { shape: [b * oh, 1, ow * c] });
+    t = s.run('PadV2', { x: t }, { paddings: [[0, 0], [0, sh - 1], [0, 0]], constantValue: 0 });
+    t = s.run('Reshape', { x: t }, { shape: [b, oh * sh, ow, c] });
+  }
+  if (sw > 1) {
+    const rows = t.shape[1]!;
+    t = s.run('Reshape', { x: t }, { shape: [b * rows * ow, 1, c] });
+    t = s.run('PadV2', { x: t }, { paddings: [[0, 0], [0, sw - 1], [0, 0]], constantValue: 0 });
+    t = s.run('Reshape', { x: t }, { shape: [b, rows, ow * sw, c] });
+  }
+  if (sh > 1 || sw > 1) {
+    t = s.run('Slice', { x: t }, { begin: [0, 0, 0, 0], size: [b, (oh - 1) * sh + 1, (ow - 1) * sw + 1, c] });
+  }
+  return t;
+}
+
+const inputGrad: KernelFunc = ({ inputs, backend, attrs }) => {
+  assertNHWC(Conv2DBackpropInput, attrs!.dataFormat);
+  const be = backend as WasmBackend;
+  const dy = inputs.dy as TensorInfo;
+  const filter = inputs.filter as TensorInfo;
+  const inputShape = attrs!.inputShape as number[];
+  const info = convInfo(inputShape, filter.shape, attrs!);
+  const [kh, kw] = [info.filterHeight, info.filterWidth];
+  const [sh, sw] = [info.strideHeight, info.strideWidth];
+  const [oh, ow] = [info.outHeight, info.outWidth];
+  const [h, w] = [info.inHeight, info.inWidth];
+  const top = kh - 1 - info.padInfo.top;
+  const left = kw - 1 - info.padInfo.left;
+  const bottom = h - ((oh - 1) * sh + 1) - top + kh - 1;
+  const right = w - ((ow - 1) * sw + 1) - left + kw - 1;
+  if (top < 0 || left < 0 || bottom < 0 || right < 0) {
+    // padding larger than the kernel: keep tfjs's own (slow but general) kernel
+    return callKernel(Conv2DBackpropInput, 'wasm', be, inputs as Record<string, TensorInfo>, attrs);
+  }
+  const s = new Scratch(be);
+  try {
+    const up = dilate(s, dy, sh, sw);
+    const flipped = s.run('Reverse', { x: filter }, { dims: [0, 1] });
+    const wT = s.run('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] }); // [KH, KW, Co, Ci]
+    const dx = s.run(
+      'Conv2D',
+      { x: up, filter: wT },
+      {
+        strides: [1, 1],
+        pad: [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+      },
+    );
+    return s.finish(dx);
+  } catch (e) {
+    s.fail();
+    throw e;
+  }
+};
+
+export const convGradKernels: KernelConfig[] = [
+  { kernelName: Conv2DBackpropFilter, backendName: 'wasm', kernelFunc: filterGrad },
+  { kernelName: Conv2DBackpropInput, backendName: 'wasm', kernelFunc: inputGrad },
+];
