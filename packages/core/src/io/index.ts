@@ -23,3 +23,11 @@ export type {
   ParseSafetensorsOptions,
 } from './safetensors';
 export { float32ToFloat16Bits, float16BitsToFloat32, float16ToFloat32Array, float32ToFloat16Array } from './float16';
+export { ShardedTensorWriter, ShardedTensorReader, SHARD_MANIFEST_FILE } from './sharded-tensors';
+export type {
+  ShardTensorSpec,
+  ShardedTensorWriterOptions,
+  ShardedTensorReaderOptions,
+  ShardData,
+  ShardItem,
+} from './sharded-tensors';
