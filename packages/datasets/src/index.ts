@@ -1,1 +1,34 @@
-export {};
+export {
+  shapesInventory,
+  SHAPE_NAMES,
+  COLOR_NAMES,
+  SIZE_NAMES,
+  BACKGROUND_NAMES,
+  POSITION_NAMES,
+  RELATION_NAMES,
+} from './shapes/inventory';
+export type {
+  ShapeName,
+  ColorName,
+  SizeName,
+  BackgroundName,
+  PositionName,
+  RelationName,
+} from './shapes/inventory';
+export { sampleScene, regionOf } from './shapes/scene';
+export type { Scene, SceneObject, SceneBackground, PairConstraint } from './shapes/scene';
+export { renderScene, renderSceneFloat, toFloat32 } from './shapes/render';
+export { captionScene } from './shapes/captions';
+export { checkCaption, parseCaption, mentionedPairs } from './shapes/caption-checker';
+export type { CaptionCheck, CaptionMention, ParsedCaption } from './shapes/caption-checker';
+export { createShapesWorld, sceneConcepts, ShapesWorldOptionsSchema } from './shapes/shapes-world';
+export type { ShapesWorld, ShapesWorldOptions, ResolvedShapesWorldOptions, ShapesItem } from './shapes/shapes-world';
+export { makeSplits, chooseHeldOutPairs } from './shapes/splits';
+export type {
+  MakeSplitsOptions,
+  ShapesSplit,
+  ShapesSplits,
+  ShapesSplitManifest,
+  SplitName,
+  ColorShapePair,
+} from './shapes/splits';
