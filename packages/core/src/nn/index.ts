@@ -20,3 +20,5 @@ export type { Conv2dOptions, ConvTranspose2dOptions, ResConvBlockOptions, ConvPa
 export { dropout } from './dropout';
 export { crossEntropy } from './losses';
 export { ensureGradients } from './gradients-registry';
+export { saveCheckpoint, loadCheckpoint, readCheckpointConfig, loadCheckpointExtras, MODEL_FILE, CONFIG_FILE } from './checkpoint';
+export { writeDirAtomic } from './checkpoint-dir';
