@@ -1,0 +1,42 @@
+import { ConceptSchema, InvalidInputError, Rng, throwIfAborted, type CaptionRequest, type CaptionResult, type CaptionSourceV1 } from '@synth2/core';
+import { ConceptGrammar, type ConceptGrammarOptions } from '../grammar/concept-grammar';
+
+export interface ConceptGrammarSourceSettings extends ConceptGrammarOptions {
+  /** Seed used when a request carries none (synthesis runs give every request its own seed). Default 0. */
+  seed?: number;
+}
+
+/**
+ * The offline caption source: a seeded concept grammar (no model, no network) that writes factual,
+ * human-annotator-style captions from concepts and a concept inventory. It never sees dataset captions.
+ */
+export function createConceptGrammarSource(settings: ConceptGrammarSourceSettings = {}): CaptionSourceV1 & {
+  readonly grammar: ConceptGrammar;
+} {
+  const grammar = new ConceptGrammar(settings);
+  let calls = 0;
+  return {
+    specificationVersion: 'v1',
+    provider: 'concept-grammar',
+    modelId: `concept-grammar:${grammar.inventory?.name ?? 'concepts'}`,
+    maxConcurrency: 1,
+    grammar,
+    async doGenerate(request: CaptionRequest): Promise<CaptionResult> {
+      throwIfAborted(request.abortSignal);
+      const rng = new Rng(request.seed ?? `${settings.seed ?? 0}:${calls++}`).fork('grammar');
+      const concepts = request.concepts.map((c, i) => {
+        const parsed = ConceptSchema.safeParse(c);
+        if (!parsed.success) {
+          throw new InvalidInputError(`request concept ${i} is not a concept: ${parsed.error.issues[0].message}`, { field: `concepts[${i}]` });
+        }
+        return parsed.data;
+      });
+      const captions: string[] = [];
+      for (let i = 0; i < request.n; i++) captions.push(grammar.caption({ concepts, wordCount: request.wordCount }, rng));
+      return {
+        captions,
+        metadata: { provider: 'concept-grammar', model: `concept-grammar:${grammar.inventory?.name ?? 'concepts'}` },
+      };
+    },
+  };
+}

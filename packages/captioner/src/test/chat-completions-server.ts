@@ -1,0 +1,112 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What the server received: the parsed JSON body of one chat-completions request. */
+export interface ChatCompletionsRequest {
+  model: string;
+  messages: { role: string; content: string }[];
+  n?: number;
+  temperature?: number;
+  max_tokens?: number;
+  [key: string]: unknown;
+}
+
+/** How the server answers one request. */
+export type ChatCompletionsReply =
+  | { kind?: 'choices'; contents: (string | { content?: string | null; refusal?: string; finishReason?: string })[]; usage?: { prompt: number; completion: number }; delayMs?: number }
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }
+  | { kind: 'raw'; status?: number; body: string; contentType?: string; delayMs?: number }
+  | { kind: 'hang' };
+
+export type ChatCompletionsHandler = (request: ChatCompletionsRequest, index: number) => ChatCompletionsReply | Promise<ChatCompletionsReply>;
+
+export interface ChatCompletionsServer {
+  /** Base URL up to `/v1`, for `createOpenAICaptionSource({ baseURL })`. */
+  baseURL: string;
+  /** Bodies received, in arrival order. */
+  requests: ChatCompletionsRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * A real local HTTP server speaking the OpenAI chat-completions protocol (POST /v1/chat/completions), for tests
+ * and benchmarks: the handler decides each answer (choices, an HTTP error, raw bytes, or a request that hangs).
+ */
+export async function startChatCompletionsServer(handler: ChatCompletionsHandler, options: { port?: number } = {}): Promise<ChatCompletionsServer> {
+  const requests: ChatCompletionsRequest[] = [];
+  const hanging = new Set<http.ServerResponse>();
+  let counter = 0;
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}`, type: 'not_found' } }));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      let body: ChatCompletionsRequest;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatCompletionsRequest;
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'invalid JSON body', type: 'invalid_request_error' } }));
+        return;
+      }
+      const index = counter++;
+      requests.push(body);
+      const reply = await handler(body, index);
+      const send = () => {
+        if (reply.kind === 'hang') {
+          hanging.add(res);
+          res.on('close', () => hanging.delete(res));
+          return;
+        }
+        if (reply.kind === 'status') {
+          res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+          res.end(JSON.stringify(reply.body ?? { error: { message: `error ${reply.status}`, type: 'server_error' } }));
+          return;
+        }
+        if (reply.kind === 'raw') {
+          res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? 'application/json' });
+          res.end(reply.body);
+          return;
+        }
+        const choices = reply.contents.map((c, i) => {
+          const o = typeof c === 'string' ? { content: c } : c;
+          return {
+            index: i,
+            message: { role: 'assistant', content: o.content ?? null, refusal: o.refusal ?? null },
+            finish_reason: o.finishReason ?? (o.refusal ? 'stop' : 'stop'),
+          };
+        });
+        const usage = reply.usage ?? { prompt: 20, completion: 10 * choices.length };
+        const payload = JSON.stringify({
+          id: `chatcmpl-${index}`,
+          object: 'chat.completion',
+          created: 0,
+          model: body.model,
+          choices,
+          usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion, total_tokens: usage.prompt + usage.completion },
+        });
+        res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': `req-${index}` });
+        res.end(payload);
+      };
+      const delay = reply.kind === 'hang' ? 0 : (reply.delayMs ?? 0);
+      if (delay > 0) setTimeout(send, delay);
+      else send();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    requests,
+    async close() {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
