@@ -283,6 +283,20 @@ export async function synthesizeCaptions(options: SynthesizeCaptionsOptions): Pr
   } else {
     state = undefined;
     await fs.writeFile(partial, '');
+    const initial: ProgressState = {
+      format: 'synth2-caption-progress',
+      version: 1,
+      configHash,
+      nextRequest: 0,
+      written: 0,
+      generated: 0,
+      rejected: {},
+      usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+      complete: false,
+      exhausted: false,
+      count: options.count,
+    };
+    await writeFileAtomic(progressPath, `${JSON.stringify(initial, null, 1)}\n`);
   }
   const resumed = resumedFrom > 0 || nextRequest > 0;
   // Replay the sampler up to where the run stopped (deterministic per seed).
