@@ -13,7 +13,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { byteOffsetOf, callKernel, releaseWasmView, sizeOf, wasmView, type WasmBackend } from './backend-access';
-import type { NativeKernels } from './native-addon';
+import { getNative } from './native-state';
 
 /**
  * BatchMatMul on wasm without the slow paths of tfjs-backend-wasm's kernel, which uses XNNPACK only for an
@@ -24,13 +24,9 @@ import type { NativeKernels } from './native-addon';
  * - with the native addon: OpenBLAS sgemm on the heap, transposes and batches included.
  */
 
-let native: NativeKernels | null = null;
-/** Routes matMuls to the native addon (null = portable path). */
-export function setNativeMatMul(n: NativeKernels | null): void {
-  native = n;
-}
+/** Whether matMuls go to the native addon (else the portable path). */
 export function nativeMatMulActive(): boolean {
-  return native !== null;
+  return getNative() !== null;
 }
 
 type CwrapBmm = (
@@ -109,6 +105,7 @@ const wasmBatchMatMul: KernelFunc = ({ inputs, backend, attrs }) => {
   const { m, k, n, batchA, batchB, outBatch } = dims(a, b, tA, tB);
   const outShape = [...outBatch, m, n];
   const batch = sizeOf(outBatch);
+  const native = getNative();
   const broadcastOk = (batchA === batch || batchA === 1) && (batchB === batch || batchB === 1);
 
   if (native && broadcastOk) {
@@ -185,7 +182,7 @@ const wasmBatchMatMul: KernelFunc = ({ inputs, backend, attrs }) => {
 
 /** matMul for gradients: explicit transposes on the portable path (flags are free with native sgemm). */
 function mm(x: Tensor, y: Tensor, tx: boolean, ty: boolean): Tensor {
-  if (native) return matMul(x, y, tx, ty);
+  if (getNative()) return matMul(x, y, tx, ty);
   return matMul(tx ? transpose(x, swapPerm(x.rank)) : x, ty ? transpose(y, swapPerm(y.rank)) : y);
 }
 

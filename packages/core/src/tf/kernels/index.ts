@@ -8,10 +8,12 @@ import {
 } from '@tensorflow/tfjs-core';
 import { BackendUnavailableError } from '../../errors';
 import { rememberOriginal } from './backend-access';
-import { batchMatMulGrad, batchMatMulKernels, nativeMatMulActive, setNativeMatMul } from './batch-mat-mul';
+import { batchMatMulGrad, batchMatMulKernels, nativeMatMulActive } from './batch-mat-mul';
 import { convGradKernels } from './conv-grads';
+import { elementwiseKernels } from './elementwise';
 import { fusedMatMulKernels } from './fused-matmul';
 import { loadNativeKernels, type NativeKernels } from './native-addon';
+import { setNative } from './native-state';
 import { segmentSumKernels } from './segment-sum';
 
 export interface FastKernelOptions {
@@ -56,7 +58,7 @@ export async function registerFastKernels(backend: string, options: FastKernelOp
   const done: string[] = [];
   const log = options.log ?? (() => {});
   const wanted = (c: KernelConfig) => c.backendName === backend;
-  for (const c of [...segmentSumKernels, ...convGradKernels, ...fusedMatMulKernels].filter(wanted)) {
+  for (const c of [...segmentSumKernels, ...convGradKernels, ...fusedMatMulKernels, ...elementwiseKernels].filter(wanted)) {
     if (c.backendName === 'wasm' && !getKernel('Conv2D', 'wasm')) continue; // wasm backend not loaded
     install(c, done);
   }
@@ -79,7 +81,7 @@ export async function registerFastKernels(backend: string, options: FastKernelOp
     }
   }
   if (native && options.threads && options.threads > 0) native.setThreads(options.threads);
-  setNativeMatMul(native);
+  setNative(native);
 
   if (backend === 'wasm') for (const c of batchMatMulKernels) install(c, done);
   registerGradient(batchMatMulGrad);

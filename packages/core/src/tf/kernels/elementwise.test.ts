@@ -1,0 +1,50 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { liveCounts, onBackend, randomArray, relErr, setupBackends } from './test-helpers';
+
+beforeAll(setupBackends);
+
+describe('Pow on wasm', () => {
+  for (const e of [2, 3, 2.5]) {
+    it(`should match cpu for x^${e} and its gradient`, () => {
+      const xs = randomArray(6 * 7, 41).map((v) => v + 1.5); // positive so that x^2.5 is defined
+      const f = () => {
+        const x = tf.tensor2d(xs, [6, 7]);
+        return [tf.pow(x, e), tf.grad((a: tf.Tensor) => tf.sum(tf.pow(a, e)))(x)];
+      };
+      const cpu = onBackend('cpu', f);
+      const wasm = onBackend('wasm', f);
+      for (let i = 0; i < 2; i++) expect(relErr(wasm.data[i]!, cpu.data[i]!)).toBeLessThan(1e-5);
+    });
+  }
+});
+
+describe('Sum on wasm', () => {
+  const cases: { shape: number[]; axis: number | number[]; keepDims: boolean }[] = [
+    { shape: [8, 5], axis: 0, keepDims: false },
+    { shape: [4, 3, 5], axis: [0, 1], keepDims: false },
+    { shape: [4, 3, 5], axis: [1, 0], keepDims: true },
+    { shape: [4, 3, 5], axis: -1, keepDims: false },
+    { shape: [4, 3, 5], axis: [0, 2], keepDims: false },
+    { shape: [6], axis: 0, keepDims: false },
+  ];
+  for (const c of cases) {
+    it(`should match cpu for shape ${c.shape.join('×')} over axis ${JSON.stringify(c.axis)}${c.keepDims ? ' (keepDims)' : ''}`, () => {
+      const xs = randomArray(c.shape.reduce((a, b) => a * b, 1), 42);
+      const f = () => [tf.sum(tf.tensor(xs, c.shape), c.axis, c.keepDims)];
+      const cpu = onBackend('cpu', f);
+      const wasm = onBackend('wasm', f);
+      expect(wasm.shapes).toEqual(cpu.shapes);
+      expect(relErr(wasm.data[0]!, cpu.data[0]!)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('should leak no tensors or buffers', () => {
+    tf.setBackend('wasm');
+    const x = tf.randomNormal([16, 8]);
+    const before = liveCounts();
+    for (let i = 0; i < 3; i++) tf.tidy(() => void tf.sum(tf.pow(x, 3), 0).dataSync());
+    expect(liveCounts()).toEqual(before);
+    x.dispose();
+  });
+});
