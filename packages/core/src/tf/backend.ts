@@ -1,0 +1,231 @@
+import { cpus } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendUnavailableError, ConfigurationError } from '../errors';
+import { fastKernelStatus, registerFastKernels } from './kernels';
+import { registerTfjsExtras } from './backend-gradients';
+import { resolvePackagePath } from './backend-locate';
+
+/** The backends `initBackend` can select, fastest first. */
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+/** The npm package that provides each backend. */
+export const BACKEND_PACKAGES: Readonly<Record<BackendName, string>> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
+};
+
+export interface BackendOptions {
+  /** Force a backend (beats env `SYNTH2_BACKEND`); forcing one that cannot load throws `BackendUnavailableError`. */
+  backend?: BackendName;
+  /** Threads for multi-threaded pieces (tfjs-node, the native matmul addon, wasm where threads are supported). */
+  threads?: number;
+  /** true: require the native kernel addon; false: never use it; default: use it when built. */
+  native?: boolean;
+  log?: (msg: string) => void;
+}
+
+export interface BackendInfo {
+  name: BackendName;
+  /** Why this backend was chosen (and why faster ones were not). */
+  reason: string;
+  threads: number;
+  /** Whether native code (libtensorflow or the native matmul addon) runs the heavy ops. */
+  native: boolean;
+  /** Fast kernels and gradients registered by `registerFastKernels`. */
+  kernels: string[];
+  /** For wasm: whether SIMD is in use. */
+  simd?: boolean;
+  /** The tfjs backend name (`tensorflow`, `wasm`, `cpu`). */
+  tfBackend: string;
+}
+
+function isInstalled(pkg: string): boolean {
+  return resolvePackagePath(pkg) !== undefined;
+}
+
+/** A dynamic import of a package chosen at run time (kept out of bundles and type checking). */
+async function importPackage(pkg: string): Promise<unknown> {
+  return import(/* @vite-ignore */ pkg);
+}
+
+function requested(options: BackendOptions): { name?: BackendName; from: string } {
+  if (options.backend !== undefined) {
+    if (!BACKEND_NAMES.includes(options.backend)) {
+      throw new ConfigurationError(
+        `unknown backend "${options.backend}"; use one of ${BACKEND_NAMES.join(', ')}.`,
+        { setting: 'backend' },
+      );
+    }
+    return { name: options.backend, from: 'options.backend' };
+  }
+  const env = process.env.SYNTH2_BACKEND?.trim();
+  if (env) {
+    if (!BACKEND_NAMES.includes(env as BackendName)) {
+      throw new ConfigurationError(
+        `SYNTH2_BACKEND="${env}" is not a backend; use one of ${BACKEND_NAMES.join(', ')} (or unset it to choose automatically).`,
+        { setting: 'SYNTH2_BACKEND' },
+      );
+    }
+    return { name: env as BackendName, from: 'SYNTH2_BACKEND' };
+  }
+  return { from: 'auto' };
+}
+
+/** The native tensorflow package imported in this process, if any: only one may ever be. */
+let nativePackage: BackendName | undefined;
+let current: { key: string; info: Promise<BackendInfo> } | undefined;
+
+function unavailable(name: BackendName, why: string, cause?: unknown): BackendUnavailableError {
+  const pkg = BACKEND_PACKAGES[name];
+  return new BackendUnavailableError(`backend "${name}" is unavailable: ${why}. Install it with \`npm install ${pkg}\`, or choose another backend.`, {
+    backend: name,
+    packageName: pkg,
+    cause,
+  });
+}
+
+async function tryNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<void> {
+  const pkg = BACKEND_PACKAGES[name];
+  if (nativePackage && nativePackage !== name) {
+    throw unavailable(name, `${BACKEND_PACKAGES[nativePackage]} is already loaded in this process (only one native TensorFlow package may be)`);
+  }
+  if (!nativePackage && !isInstalled(pkg)) throw unavailable(name, `${pkg} is not installed`);
+  nativePackage = name;
+  try {
+    await importPackage(pkg);
+  } catch (error) {
+    throw unavailable(name, `${pkg} failed to load (${(error as Error).message})`, error);
+  }
+  if (!(await tf.setBackend('tensorflow'))) throw unavailable(name, `${pkg} loaded but its "tensorflow" backend did not initialise`);
+}
+
+async function tryTfjsBackend(name: 'wasm' | 'cpu'): Promise<void> {
+  const pkg = BACKEND_PACKAGES[name];
+  if (!tf.findBackendFactory(name)) {
+    if (!isInstalled(pkg)) throw unavailable(name, `${pkg} is not installed`);
+    try {
+      await importPackage(pkg);
+    } catch (error) {
+      throw unavailable(name, `${pkg} failed to load (${(error as Error).message})`, error);
+    }
+  }
+  let ok = false;
+  try {
+    ok = await tf.setBackend(name);
+  } catch (error) {
+    throw unavailable(name, `the ${name} backend failed to initialise (${(error as Error).message})`, error);
+  }
+  if (!ok) throw unavailable(name, `the ${name} backend failed to initialise`);
+}
+
+async function select(options: BackendOptions): Promise<BackendInfo> {
+  const log = options.log ?? (() => {});
+  const want = requested(options);
+  const order: BackendName[] = want.name ? [want.name] : [...BACKEND_NAMES];
+  const skipped: string[] = [];
+  let chosen: BackendName | undefined;
+  for (const name of order) {
+    // Only one native TensorFlow package is ever imported: once one was tried, the other is not.
+    if (!want.name && nativePackage && (name === 'tensorflow' || name === 'tensorflow-gpu') && nativePackage !== name) {
+      skipped.push(`${name}: ${BACKEND_PACKAGES[nativePackage]} already loaded`);
+      continue;
+    }
+    try {
+      if (name === 'tensorflow-gpu' || name === 'tensorflow') await tryNative(name);
+      else await tryTfjsBackend(name);
+      chosen = name;
+      break;
+    } catch (error) {
+      if (want.name) throw error;
+      const why = BackendUnavailableError.isInstance(error) ? error.message.replace(/^backend "[^"]+" is unavailable: /, '').replace(/\. Install it.*$/, '') : String(error);
+      skipped.push(`${name}: ${why}`);
+    }
+  }
+  if (!chosen) {
+    throw new BackendUnavailableError(
+      `no tfjs backend could be loaded (${skipped.join('; ')}). Install @tensorflow/tfjs-core with @tensorflow/tfjs-backend-wasm or @tensorflow/tfjs-backend-cpu.`,
+      { backend: 'any', packageName: '@tensorflow/tfjs-backend-wasm' },
+    );
+  }
+  await registerTfjsExtras();
+  if (chosen === 'cpu') tf.env().set('PROD', true); // silences tfjs's "install tfjs-node" banner
+
+  let threads = 1;
+  let simd: boolean | undefined;
+  if (chosen === 'wasm') {
+    simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+    const multi = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+    if (multi) {
+      const wasm = (await importPackage(BACKEND_PACKAGES.wasm)) as { getThreadsCount?: () => number };
+      threads = wasm.getThreadsCount?.() ?? 1;
+    }
+  } else if (chosen === 'tensorflow' || chosen === 'tensorflow-gpu') {
+    threads = options.threads ?? cpus().length;
+  }
+  const kernels = await registerFastKernels(chosen === 'tensorflow-gpu' ? 'tensorflow' : chosen, {
+    threads: options.threads,
+    native: options.native,
+    log,
+  });
+  const status = fastKernelStatus();
+  const nativeAddon = status.native || kernels.some((k) => k.startsWith('native:'));
+  if (nativeAddon) threads = Math.max(threads, status.threads);
+  const because =
+    want.name !== undefined
+      ? `forced by ${want.from}=${want.name}`
+      : skipped.length > 0
+        ? `auto: ${skipped.join('; ')}`
+        : 'auto: first available';
+  const extra =
+    chosen === 'wasm'
+      ? `; SIMD ${simd ? 'on' : 'off'}, ${threads > 1 ? `${threads} threads` : 'single-threaded (tfjs has no wasm threads under Node)'}`
+      : '';
+  return {
+    name: chosen,
+    tfBackend: tf.getBackend(),
+    reason: `${because}${extra}`,
+    threads,
+    native: chosen === 'tensorflow' || chosen === 'tensorflow-gpu' || nativeAddon,
+    kernels,
+    ...(simd === undefined ? {} : { simd }),
+  };
+}
+
+/**
+ * Selects the tfjs backend: `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node` (optional peers, imported only
+ * when installed; only one of them is ever imported), else wasm (SIMD), else cpu. `options.backend` or env
+ * `SYNTH2_BACKEND` forces one. Registers tfjs-core's gradients and chained ops and this package's fast kernels.
+ * Idempotent: a repeated call with the same request returns the same info; a different request switches backend.
+ */
+export async function initBackend(options: BackendOptions = {}): Promise<BackendInfo> {
+  const want = requested(options);
+  const key = JSON.stringify([want.name ?? 'auto', options.threads ?? null, options.native ?? null]);
+  if (current?.key === key) {
+    const info = await current.info.catch(() => undefined);
+    if (info && tf.getBackend() === info.tfBackend) return info;
+  }
+  const info = select(options);
+  current = { key, info };
+  try {
+    const result = await info;
+    (options.log ?? (() => {}))(describeBackend(result));
+    return result;
+  } catch (error) {
+    current = undefined;
+    throw error;
+  }
+}
+
+/** One line for logs: `backend wasm (SIMD, 1 thread, 5 fast kernels): auto: …`. */
+export function describeBackend(info: BackendInfo): string {
+  const parts = [
+    info.simd === undefined ? undefined : info.simd ? 'SIMD' : 'no SIMD',
+    `${info.threads} thread${info.threads === 1 ? '' : 's'}`,
+    info.native ? 'native' : undefined,
+    `${info.kernels.length} fast kernel${info.kernels.length === 1 ? '' : 's'}`,
+  ].filter(Boolean);
+  return `backend ${info.name} (${parts.join(', ')}): ${info.reason}`;
+}
