@@ -127,20 +127,32 @@ export const RELATION_PHRASES: Record<RelationName, readonly string[]> = {
 /**
  * The shapes world's concept inventory (core's `ConceptInventory`): shapes as objects, colours and sizes as
  * attributes, relations, positions and backgrounds, each with the synonyms the world's annotators use. A caption
- * source can write captions about this world from it alone.
+ * source can write captions about this world from it alone. `only` restricts it to a world's settings
+ * (`shapesInventory(world.options)`; a world's `inventory` is already restricted).
  */
-export function shapesInventory(): ConceptInventory {
+export function shapesInventory(
+  only: {
+    shapes?: readonly ShapeName[];
+    colors?: readonly ColorName[];
+    sizes?: readonly SizeName[];
+    backgrounds?: readonly BackgroundName[];
+  } = {},
+): ConceptInventory {
+  const shapes = SHAPE_NAMES.filter((s) => !only.shapes || only.shapes.includes(s));
+  const colors = COLOR_NAMES.filter((c) => !only.colors || only.colors.includes(c));
+  const sizes = SIZE_NAMES.filter((z) => !only.sizes || only.sizes.includes(z));
+  const backgrounds = BACKGROUND_NAMES.filter((b) => !only.backgrounds || only.backgrounds.includes(b));
   return ConceptInventorySchema.parse({
     name: 'shapes-world',
-    objects: SHAPE_NAMES.map((s) => ({
+    objects: shapes.map((s) => ({
       id: `shape:${s}`,
       name: s,
       kind: 'shape',
       synonyms: SHAPE_WORDS[s].slice(1),
     })),
     attributes: [
-      ...COLOR_NAMES.map((c) => ({ id: `color:${c}`, name: c, kind: 'color', synonyms: COLOR_WORDS[c].slice(1) })),
-      ...SIZE_NAMES.map((s) => ({ id: `size:${s}`, name: s, kind: 'size', synonyms: SIZE_WORDS[s].slice(1) })),
+      ...colors.map((c) => ({ id: `color:${c}`, name: c, kind: 'color', synonyms: COLOR_WORDS[c].slice(1) })),
+      ...sizes.map((s) => ({ id: `size:${s}`, name: s, kind: 'size', synonyms: SIZE_WORDS[s].slice(1) })),
     ],
     relations: RELATION_NAMES.map((r) => ({
       id: `relation:${r.replace(/ /g, '-')}`,
@@ -154,7 +166,7 @@ export function shapesInventory(): ConceptInventory {
       kind: 'position',
       synonyms: POSITION_PHRASES[p].slice(1),
     })),
-    places: BACKGROUND_NAMES.map((b) => ({
+    places: backgrounds.map((b) => ({
       id: `background:${b}`,
       name: `a ${BACKGROUND_PHRASES[b][0]}`,
       kind: 'background',

@@ -217,6 +217,13 @@ describe('shapesInventory', () => {
     expect(inv.objects.find((o) => o.name === 'cross')?.synonyms).toContain('plus sign');
   });
 
+  it('should restrict a world\'s inventory to its settings', () => {
+    const w = createShapesWorld({ sizes: 2, colors: ['red', 'blue'], backgrounds: ['gray'] });
+    expect(w.inventory.attributes.map((a) => a.name)).toEqual(['red', 'blue', 'small', 'large']);
+    expect(w.inventory.places.map((p) => p.name)).toEqual(['a gray background']);
+    expect(w.inventory.objects).toHaveLength(8);
+  });
+
   it('should let every inventory phrase be read back by the caption checker', () => {
     const inv = shapesInventory();
     for (const o of inv.objects)

@@ -67,7 +67,7 @@ export interface ShapesWorld {
   item(index: number, options?: { constraint?: PairConstraint; idPrefix?: string; stream?: string }): ShapesItem;
 }
 
-/** Concept ids present in a scene (`shape:circle`, `color:red`, `size:small`, `background:gray`, `pair:red circle`). */
+/** Concept ids present in a scene (`shape:circle`, `color:red`, `size:small`, `position:top-left`, `background:gray`). */
 export function sceneConcepts(scene: Scene): string[] {
   const ids = new Set<string>();
   for (const o of scene.objects) {
@@ -119,7 +119,7 @@ export function createShapesWorld(options: ShapesWorldOptions = {}): ShapesWorld
   const resolved = resolveShapesWorldOptions(options);
   const config: SceneSamplerConfig = resolved;
   const root = new Rng(resolved.seed);
-  const inventory = shapesInventory();
+  const inventory = shapesInventory(resolved);
   const size = resolved.imageSize;
 
   const scene = (index: number, constraint?: PairConstraint, stream = 'scene'): Scene =>
