@@ -42,7 +42,8 @@ describe('initBackend', () => {
     const gf = tf.grad((f: tfcore.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 3, 3, 1]) as tfcore.Tensor4D, f as tfcore.Tensor4D, 1, 'valid')))(filter);
     expect(Array.from(gf.dataSync())).toEqual([4, 4, 4, 4]);
     // chained ops are available too
-    expect(Array.from(tf.scalar(2).mul(3).dataSync())).toEqual([6]);
+    const two = tf.scalar(2) as unknown as { mul(n: number): tfcore.Tensor };
+    expect(Array.from(two.mul(3).dataSync())).toEqual([6]);
   });
 
   it('should force cpu with options.backend and switch back', async () => {
