@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/worker-process.ts"],
+  entry: ["src/index.ts", "src/worker-process.ts", "src/test/index.ts"],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -14,7 +14,7 @@ import {
   runCaptionJobsLocally,
   waitForQueue,
 } from '../src/index';
-import { haveRedis, spawnWorker, startChatServer, startRedis } from './helpers';
+import { haveRedis, spawnWorker, startChatServer, startRedis } from '../src/test/local-services';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workerScript = join(here, '..', 'dist', 'worker-process.js');

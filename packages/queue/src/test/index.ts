@@ -1,0 +1,1 @@
+export { haveRedis, freePort, startRedis, startChatServer, spawnWorker } from './local-services';
