@@ -1,27 +1,7 @@
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 
-// Local JSONL / atomic-write helpers. Core's `io` module ("core-data") is being written in parallel; these are the
-// small pieces this package needs until it lands, kept private to the package.
-
-/** Writes `data` to `file` atomically: a temporary file in the same folder, fsync, then rename. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`;
-  const handle = await fs.open(tmp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(tmp, file);
-  } catch (error) {
-    await fs.rm(tmp, { force: true });
-    throw error;
-  }
-}
+// Resume needs the byte offset of every complete line (to cut a half-written tail), which core's `readJsonl`
+// does not expose; atomic writes come from core (`writeFileAtomic`).
 
 export interface JsonlLine {
   /** 1-based line number. */

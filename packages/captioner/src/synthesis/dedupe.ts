@@ -7,9 +7,9 @@ export interface DedupeOptions {
   mode?: 'exact' | 'near';
 }
 
-const NUM_HASHES = 64;
 const BANDS = 16;
-const ROWS = NUM_HASHES / BANDS;
+const ROWS = 8;
+const NUM_HASHES = BANDS * ROWS;
 const SEEDS = Array.from({ length: NUM_HASHES }, (_, i) => (Math.imul(i + 1, 0x9e3779b1) ^ 0x5bd1e995) >>> 0);
 
 function fnv(text: string): number {
@@ -44,14 +44,41 @@ export function jaccard(a: Set<string>, b: Set<string>): number {
   return union === 0 ? 1 : inter / union;
 }
 
+/** Jaccard similarity of two sorted, distinct hash arrays. */
+function jaccardSorted(a: Uint32Array, b: Uint32Array): number {
+  let i = 0;
+  let j = 0;
+  let inter = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      inter++;
+      i++;
+      j++;
+    } else if (a[i] < b[j]) i++;
+    else j++;
+  }
+  const union = a.length + b.length - inter;
+  return union === 0 ? 1 : inter / union;
+}
+
+interface Prepared {
+  text: string;
+  norm: string;
+  hashes: Uint32Array;
+  keys: string[];
+}
+
 /**
  * Finds exact and near-duplicate captions among those added so far: exact by normalised text, near by MinHash
- * (64 hashes, 16 bands) over word bigrams to find candidates, then the exact Jaccard similarity.
+ * (128 hashes in 16 bands of 8) over word bigrams to find candidates, then the exact Jaccard similarity.
  */
 export class CaptionDeduper {
   private readonly exact = new Set<string>();
-  private readonly sets: Set<string>[] = [];
+  private readonly sets: Uint32Array[] = [];
   private readonly buckets = new Map<string, number[]>();
+  private stamp = new Int32Array(1024);
+  private stampValue = 0;
+  private last: Prepared | undefined;
   readonly threshold: number;
   readonly mode: 'exact' | 'near';
 
@@ -65,54 +92,65 @@ export class CaptionDeduper {
     return this.exact.size;
   }
 
+  private prepare(text: string): Prepared {
+    if (this.last?.text === text) return this.last;
+    const norm = normalizeCaption(text);
+    let hashes = new Uint32Array(0);
+    let keys: string[] = [];
+    if (this.mode === 'near') {
+      const set = shingles(norm);
+      hashes = Uint32Array.from([...set].map(fnv)).sort();
+      const sig = new Uint32Array(NUM_HASHES).fill(0xffffffff);
+      for (const h of hashes) {
+        for (let i = 0; i < NUM_HASHES; i++) {
+          const v = mix(h, SEEDS[i]);
+          if (v < sig[i]) sig[i] = v;
+        }
+      }
+      keys = new Array<string>(BANDS);
+      for (let b = 0; b < BANDS; b++) {
+        let k = `${b}`;
+        for (let r = 0; r < ROWS; r++) k += `:${sig[b * ROWS + r].toString(36)}`;
+        keys[b] = k;
+      }
+    }
+    this.last = { text, norm, hashes, keys };
+    return this.last;
+  }
+
   /** `exact-duplicate`, `near-duplicate`, or undefined when new. Does not add. */
   check(text: string): 'exact-duplicate' | 'near-duplicate' | undefined {
-    const norm = normalizeCaption(text);
-    if (this.exact.has(norm)) return 'exact-duplicate';
+    const p = this.prepare(text);
+    if (this.exact.has(p.norm)) return 'exact-duplicate';
     if (this.mode === 'exact') return undefined;
-    const set = shingles(norm);
-    const seen = new Set<number>();
-    for (const key of this.bandKeys(set)) {
+    if (this.stamp.length < this.sets.length) {
+      const bigger = new Int32Array(this.sets.length * 2);
+      bigger.set(this.stamp);
+      this.stamp = bigger;
+    }
+    const visit = ++this.stampValue;
+    for (const key of p.keys) {
       const ids = this.buckets.get(key);
       if (!ids) continue;
       for (const id of ids) {
-        if (seen.has(id)) continue;
-        seen.add(id);
-        if (jaccard(set, this.sets[id]) >= this.threshold) return 'near-duplicate';
+        if (this.stamp[id] === visit) continue;
+        this.stamp[id] = visit;
+        if (jaccardSorted(p.hashes, this.sets[id]) >= this.threshold) return 'near-duplicate';
       }
     }
     return undefined;
   }
 
   add(text: string): void {
-    const norm = normalizeCaption(text);
-    if (this.exact.has(norm)) return;
-    this.exact.add(norm);
+    const p = this.prepare(text);
+    if (this.exact.has(p.norm)) return;
+    this.exact.add(p.norm);
     if (this.mode === 'exact') return;
-    const set = shingles(norm);
-    const id = this.sets.push(set) - 1;
-    for (const key of this.bandKeys(set)) {
+    const id = this.sets.push(p.hashes) - 1;
+    for (const key of p.keys) {
       const ids = this.buckets.get(key);
       if (ids) ids.push(id);
       else this.buckets.set(key, [id]);
     }
-  }
-
-  private bandKeys(set: Set<string>): string[] {
-    const sig = new Uint32Array(NUM_HASHES).fill(0xffffffff);
-    for (const s of set) {
-      const h = fnv(s);
-      for (let i = 0; i < NUM_HASHES; i++) {
-        const v = mix(h, SEEDS[i]);
-        if (v < sig[i]) sig[i] = v;
-      }
-    }
-    const keys: string[] = [];
-    for (let b = 0; b < BANDS; b++) {
-      let k = `${b}`;
-      for (let r = 0; r < ROWS; r++) k += `:${sig[b * ROWS + r].toString(36)}`;
-      keys.push(k);
-    }
-    return keys;
   }
 }

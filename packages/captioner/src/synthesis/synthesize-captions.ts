@@ -6,6 +6,7 @@ import {
   ConfigurationError,
   InvalidInputError,
   throwIfAborted,
+  writeFileAtomic,
   type CaptionRecord,
   type CaptionResult,
   type CaptionSourceV1,
@@ -15,7 +16,7 @@ import {
 import { toConceptItems, type ConceptItemInput } from '../concepts/concept-list';
 import { samplers, type SamplerFactory, type SamplerName } from '../concepts/samplers';
 import { hash32, stableStringify } from '../internal/concurrency';
-import { fileExists, readJsonlTolerant, writeFileAtomic } from '../internal/jsonl-file';
+import { fileExists, readJsonlTolerant } from '../internal/jsonl-file';
 import { createCaptionFilter, type CaptionFilterOptions } from './caption-filters';
 import { cleanCaptionText } from './clean-caption';
 import { CaptionDeduper } from './dedupe';
