@@ -3,3 +3,4 @@ export * from './rng';
 export * from './schemas';
 export * from './io';
 export * from './registry';
+export * from './vocab';
