@@ -1,5 +1,6 @@
 import {
   backend_util,
+  Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
   type KernelConfig,
@@ -8,6 +9,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { callKernel, type WasmBackend } from './backend-access';
+import { getNative } from './native-state';
 
 /**
  * Convolution gradients on wasm written as forward convolutions, which run on XNNPACK:
@@ -44,18 +46,57 @@ function assertNHWC(kernel: string, dataFormat: unknown): void {
   }
 }
 
-function convInfo(xShape: number[], filterShape: number[], attrs: NamedAttrMap) {
+function convInfo(xShape: number[], filterShape: number[], attrs: NamedAttrMap, dilations: [number, number] | number = 1) {
   return backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
     attrs.strides as [number, number] | number,
-    1,
+    dilations,
     attrs.pad as Pad,
     attrs.dimRoundingMode as Rounding,
     false,
     'channelsLast',
   );
 }
+
+type ConvInfo = ReturnType<typeof convInfo>;
+
+/** Runs the native addon's im2col + sgemm convolution (0 forward, 1 filter grad, 2 input grad) into a new output. */
+function nativeConv(be: WasmBackend, which: 0 | 1 | 2, info: ConvInfo, p0: TensorInfo, p1: TensorInfo, outShape: number[]) {
+  const native = getNative()!;
+  const out = be.makeOutput(outShape, 'float32');
+  const g = new Int32Array([
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+    info.outHeight,
+    info.outWidth,
+  ]);
+  native.conv!(which, g, be.typedArrayFromHeap(p0) as Float32Array, be.typedArrayFromHeap(p1) as Float32Array, be.typedArrayFromHeap(out) as Float32Array);
+  return out;
+}
+const useNativeConv = (...ts: TensorInfo[]) => getNative()?.conv !== undefined && ts.every((t) => t.dtype === 'float32');
+
+const conv2dForward: KernelFunc = ({ inputs, backend, attrs }) => {
+  const be = backend as WasmBackend;
+  const x = inputs.x as TensorInfo;
+  const filter = inputs.filter as TensorInfo;
+  if (!useNativeConv(x, filter) || (attrs!.dataFormat !== undefined && attrs!.dataFormat !== 'NHWC')) {
+    return callKernel(Conv2D, 'wasm', be, { x, filter }, attrs);
+  }
+  const info = convInfo(x.shape, filter.shape, attrs!, (attrs!.dilations as [number, number] | number | undefined) ?? 1);
+  return nativeConv(be, 0, info, x, filter, info.outShape);
+};
 
 const filterGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   assertNHWC(Conv2DBackpropFilter, attrs!.dataFormat);
@@ -64,6 +105,7 @@ const filterGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const dy = inputs.dy as TensorInfo;
   const filterShape = attrs!.filterShape as number[];
   const info = convInfo(x.shape, filterShape, attrs!);
+  if (useNativeConv(x, dy)) return nativeConv(be, 1, info, x, dy, filterShape);
   const [kh, kw] = [info.filterHeight, info.filterWidth];
   const [sh, sw] = [info.strideHeight, info.strideWidth];
   const [oh, ow] = [info.outHeight, info.outWidth];
@@ -129,6 +171,7 @@ const inputGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const filter = inputs.filter as TensorInfo;
   const inputShape = attrs!.inputShape as number[];
   const info = convInfo(inputShape, filter.shape, attrs!);
+  if (useNativeConv(dy, filter)) return nativeConv(be, 2, info, dy, filter, inputShape);
   const [kh, kw] = [info.filterHeight, info.filterWidth];
   const [sh, sw] = [info.strideHeight, info.strideWidth];
   const [oh, ow] = [info.outHeight, info.outWidth];
@@ -169,6 +212,7 @@ const inputGrad: KernelFunc = ({ inputs, backend, attrs }) => {
 };
 
 export const convGradKernels: KernelConfig[] = [
+  { kernelName: Conv2D, backendName: 'wasm', kernelFunc: conv2dForward },
   { kernelName: Conv2DBackpropFilter, backendName: 'wasm', kernelFunc: filterGrad },
   { kernelName: Conv2DBackpropInput, backendName: 'wasm', kernelFunc: inputGrad },
 ];

@@ -50,7 +50,7 @@ function install(config: KernelConfig, done: string[]): void {
  * - wasm + cpu: `UnsortedSegmentSum` as an O(N·d) scatter-add (the gradient of `gather`);
  * - wasm: `Conv2DBackpropFilter` / `Conv2DBackpropInput` as forward convolutions (XNNPACK);
  * - wasm: `BatchMatMul` / `_FusedMatMul` that avoid the slow transposed and batched paths;
- * - all backends: the `BatchMatMul` gradient with explicit transposes and folded batches;
+ * - wasm + cpu: the `BatchMatMul` gradient with explicit transposes, folded batches and broadcasting;
  * - the optional native addon (OpenBLAS sgemm on the wasm heap) when built.
  * Idempotent; returns the names registered.
  */
@@ -84,8 +84,11 @@ export async function registerFastKernels(backend: string, options: FastKernelOp
   setNative(native);
 
   if (backend === 'wasm') for (const c of batchMatMulKernels) install(c, done);
-  registerGradient(batchMatMulGrad);
-  done.push(`grad:${batchMatMulGrad.kernelName}`);
+  if (backend === 'wasm' || backend === 'cpu') {
+    // gradients are global in tfjs: leave them alone for backends this package does not tune (tfjs-node)
+    registerGradient(batchMatMulGrad);
+    done.push(`grad:${batchMatMulGrad.kernelName}`);
+  }
   if (native) done.push('native:sgemm');
 
   if (!getGradient('GatherV2') || !getGradient('Conv2D')) {

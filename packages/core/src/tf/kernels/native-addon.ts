@@ -20,6 +20,12 @@ export interface NativeKernels {
     c: Float32Array,
     strideC: number,
   ): void;
+  /**
+   * NHWC convolution by im2col + sgemm. which: 0 = forward (x, filter → y), 1 = filter gradient (x, dy → dFilter),
+   * 2 = input gradient (dy, filter → dx). geometry: B, H, W, C, KH, KW, CO, strideH, strideW, dilationH,
+   * dilationW, padTop, padLeft, OH, OW.
+   */
+  conv?(which: 0 | 1 | 2, geometry: Int32Array, p0: Float32Array, p1: Float32Array, out: Float32Array): void;
   /** y = 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), elementwise. */
   geluTanh?(x: Float32Array, y: Float32Array): void;
   /** y = tanh(x), elementwise, vectorised. */

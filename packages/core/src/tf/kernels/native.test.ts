@@ -46,6 +46,51 @@ describe.skipIf(!addon)('native kernels (OpenBLAS on the wasm heap)', () => {
     });
   }
 
+  const convCases: { x: [number, number, number, number]; k: [number, number]; co: number; stride: number | [number, number]; pad: 'same' | 'valid' }[] = [
+    { x: [2, 5, 5, 3], k: [3, 3], co: 4, stride: 1, pad: 'same' },
+    { x: [2, 8, 8, 3], k: [4, 4], co: 5, stride: 2, pad: 'same' },
+    { x: [1, 7, 6, 2], k: [3, 2], co: 3, stride: [2, 1], pad: 'valid' },
+    { x: [2, 4, 4, 6], k: [1, 1], co: 3, stride: 1, pad: 'valid' },
+  ];
+  for (const c of convCases) {
+    it(`should match cpu for conv2d x ${c.x.join('×')}, kernel ${c.k.join('×')}, stride ${String(c.stride)}, ${c.pad} (forward, dx, dw)`, () => {
+      const [kh, kw] = c.k;
+      const xs = randomArray(c.x.reduce((a, b) => a * b, 1), 61);
+      const ws = randomArray(kh * kw * c.x[3] * c.co, 62);
+      const f = () => {
+        const x = tf.tensor4d(xs, c.x);
+        const w = tf.tensor4d(ws, [kh, kw, c.x[3], c.co]);
+        const y = tf.conv2d(x, w, c.stride, c.pad);
+        const r = tf.tensor(randomArray(y.size, 63), y.shape);
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), r)),
+        )([x, w]);
+        return [y, dx!, dw!];
+      };
+      const cpu = onBackend('cpu', f);
+      const wasm = onBackend('wasm', f);
+      expect(wasm.shapes).toEqual(cpu.shapes);
+      for (let i = 0; i < 3; i++) expect(relErr(wasm.data[i]!, cpu.data[i]!)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('should match cpu for conv2dTranspose forward and gradients', () => {
+    const xs = randomArray(2 * 4 * 4 * 3, 71);
+    const ws = randomArray(4 * 4 * 5 * 3, 72);
+    const f = () => {
+      const x = tf.tensor4d(xs, [2, 4, 4, 3]);
+      const w = tf.tensor4d(ws, [4, 4, 5, 3]);
+      const up = (a: tf.Tensor, b: tf.Tensor) => tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, [2, 8, 8, 5], 2, 'same');
+      const y = up(x, w);
+      const r = tf.tensor(randomArray(y.size, 73), y.shape);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(up(a, b), r)))([x, w]);
+      return [y, dx!, dw!];
+    };
+    const cpu = onBackend('cpu', f);
+    const wasm = onBackend('wasm', f);
+    for (let i = 0; i < 3; i++) expect(relErr(wasm.data[i]!, cpu.data[i]!)).toBeLessThan(1e-5);
+  });
+
   it('should compute tanh like cpu (to 1e-6) and keep its gradient', () => {
     const xs = randomArray(1000, 54).map((v) => v * 8);
     const f = () => {
