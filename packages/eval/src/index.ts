@@ -1,1 +1,22 @@
-export {};
+export { evaluateCaptions, EVAL_METRIC_NAMES } from './evaluate-captions';
+export type {
+  CaptionEvaluation,
+  CocoCaptionAnnotations,
+  CocoCaptionResult,
+  DroppedEntry,
+  EvalMetricName,
+  EvaluateCaptionsOptions,
+  ImageId,
+  ScoreName,
+} from './evaluate-captions';
+export { ptbTokenize } from './tokenizer/ptb-tokenizer';
+export { bleuFromStats } from './metrics/bleu-scorer';
+export type { BleuStats } from './metrics/bleu-scorer';
+export { runMeteor } from './external/meteor-scorer';
+export type { MeteorOptions } from './external/meteor-scorer';
+export { runSpice } from './external/spice-scorer';
+export type { SpiceOptions, SpiceResult } from './external/spice-scorer';
+export { captionDiversity } from './diversity/caption-diversity';
+export type { CaptionDiversity, CaptionDiversityOptions, DiversityConcept } from './diversity/caption-diversity';
+export { readJsonFile, splitCaptionPairs } from './io/coco-files';
+export type { CaptionPair } from './io/coco-files';

@@ -1,0 +1,58 @@
+import { computeBleu, type BleuStats } from './metrics/bleu-scorer';
+import { computeCider } from './metrics/cider-scorer';
+import { NgramIndex } from './metrics/ngrams';
+import { computeRougeL } from './metrics/rouge-scorer';
+
+export interface TokenizedScores {
+  metrics: Partial<Record<'Bleu_1' | 'Bleu_2' | 'Bleu_3' | 'Bleu_4' | 'ROUGE_L' | 'CIDEr', number>>;
+  perImage: Partial<Record<'Bleu_1' | 'Bleu_2' | 'Bleu_3' | 'Bleu_4' | 'ROUGE_L' | 'CIDEr', Float64Array>>;
+  bleuStats?: BleuStats;
+  timings: Record<string, number>;
+}
+
+/**
+ * BLEU-1..4, ROUGE-L and CIDEr-D on already tokenized captions (one candidate and ≥ 1 references per image), as
+ * the reference scorers compute them.
+ */
+export function scoreTokenized(
+  candidates: readonly string[],
+  references: readonly (readonly string[])[],
+  which: { bleu: boolean; rouge: boolean; cider: boolean },
+): TokenizedScores {
+  const out: TokenizedScores = { metrics: {}, perImage: {}, timings: {} };
+  let t = performance.now();
+  const lap = (name: string): void => {
+    const now = performance.now();
+    out.timings[name] = now - t;
+    t = now;
+  };
+  if (which.bleu || which.cider) {
+    const index = new NgramIndex(4);
+    const cand = candidates.map((c) => index.add(c));
+    const refs = references.map((rs) => rs.map((r) => index.add(r)));
+    lap('ngrams');
+    if (which.bleu) {
+      const bleu = computeBleu(index, cand, refs, 4);
+      for (let k = 0; k < 4; k++) {
+        const key = `Bleu_${k + 1}` as 'Bleu_1';
+        out.metrics[key] = bleu.scores[k];
+        out.perImage[key] = bleu.perImage[k];
+      }
+      out.bleuStats = bleu.stats;
+      lap('bleu');
+    }
+    if (which.cider) {
+      const cider = computeCider(index, cand, refs);
+      out.metrics.CIDEr = cider.score;
+      out.perImage.CIDEr = cider.perImage;
+      lap('cider');
+    }
+  }
+  if (which.rouge) {
+    const rouge = computeRougeL(candidates, references);
+    out.metrics.ROUGE_L = rouge.score;
+    out.perImage.ROUGE_L = rouge.perImage;
+    lap('rouge');
+  }
+  return out;
+}

@@ -1,0 +1,300 @@
+import { ConfigurationError, InvalidInputError, throwIfAborted } from '@synth2/core';
+import { scoreTokenized } from './coco-scores';
+import { runMeteor, type MeteorOptions } from './external/meteor-scorer';
+import { runSpice, type SpiceOptions } from './external/spice-scorer';
+import type { BleuStats } from './metrics/bleu-scorer';
+import { ptbTokenize } from './tokenizer/ptb-tokenizer';
+
+export type EvalMetricName = 'BLEU' | 'ROUGE_L' | 'CIDEr' | 'METEOR' | 'SPICE';
+export const EVAL_METRIC_NAMES: readonly EvalMetricName[] = ['BLEU', 'ROUGE_L', 'CIDEr', 'METEOR', 'SPICE'];
+export type ScoreName = 'Bleu_1' | 'Bleu_2' | 'Bleu_3' | 'Bleu_4' | 'METEOR' | 'ROUGE_L' | 'CIDEr' | 'SPICE';
+
+export type ImageId = string | number;
+
+/** COCO caption annotations (`captions_val2017.json`): only `annotations[].image_id/caption` (and `images[].id`) are used. */
+export interface CocoCaptionAnnotations {
+  images?: readonly { id: ImageId }[];
+  annotations: readonly { image_id: ImageId; caption: unknown }[];
+}
+
+/** One entry of a COCO results file. */
+export interface CocoCaptionResult {
+  image_id: ImageId;
+  caption: unknown;
+}
+
+export interface EvaluateCaptionsOptions {
+  /** `{ imageId: [reference, …] }` or a COCO caption annotations object. */
+  references: Readonly<Record<string, readonly string[]>> | CocoCaptionAnnotations;
+  /** `{ imageId: candidate }` or a COCO results array `[{ image_id, caption }]`. */
+  predictions: Readonly<Record<string, string>> | readonly CocoCaptionResult[];
+  /** Default `['BLEU', 'ROUGE_L', 'CIDEr']`. METEOR and SPICE need Java and the official jars. */
+  metrics?: readonly EvalMetricName[];
+  /**
+   * What to do with bad entries (predictions for unknown images, duplicate predictions, empty or non-string
+   * captions, images without references): `'throw'` (default) an `InvalidInputError` listing them, or `'drop'`
+   * them and report them in `dropped`.
+   */
+  onInvalid?: 'throw' | 'drop';
+  meteor?: MeteorOptions;
+  spice?: SpiceOptions;
+  signal?: AbortSignal;
+}
+
+export interface DroppedEntry {
+  imageId: ImageId;
+  kind: 'prediction' | 'reference';
+  reason: 'unknown-image' | 'duplicate' | 'empty-caption' | 'not-a-string' | 'no-references';
+}
+
+export interface CaptionEvaluation {
+  /** Corpus scores with the official names (`Bleu_1`…`Bleu_4`, `METEOR`, `ROUGE_L`, `CIDEr`, `SPICE`). */
+  metrics: Partial<Record<ScoreName, number>>;
+  /** Per-image scores, aligned with `imageIds` (the official per-image arrays). */
+  perImage: Partial<Record<ScoreName, number[]>>;
+  /** BLEU statistics summed over the corpus (present when BLEU was computed). */
+  bleuStats?: BleuStats;
+  /** Evaluated images in evaluation order: the references' order, restricted to images with a prediction. */
+  imageIds: ImageId[];
+  /** PTB-tokenized captions, aligned with `imageIds`. */
+  tokenized: { predictions: string[]; references: string[][] };
+  /** Entries skipped with `onInvalid: 'drop'`. */
+  dropped?: DroppedEntry[];
+  /** Milliseconds per stage. */
+  timings: Record<string, number>;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isId = (v: unknown): v is ImageId => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+
+function captionProblem(caption: unknown): DroppedEntry['reason'] | undefined {
+  if (typeof caption !== 'string') return 'not-a-string';
+  if (caption.trim() === '') return 'empty-caption';
+  return undefined;
+}
+
+interface Problem extends DroppedEntry {
+  detail?: string;
+}
+
+const REASON_TEXT: Record<DroppedEntry['reason'], string> = {
+  'unknown-image': 'are for images that have no references',
+  duplicate: 'are duplicates (a second result for the same image)',
+  'empty-caption': 'have an empty caption',
+  'not-a-string': 'have a caption that is not a string',
+  'no-references': 'are for images whose references are all empty or invalid',
+};
+
+function problemsError(problems: Problem[]): InvalidInputError {
+  const groups = new Map<string, Problem[]>();
+  for (const p of problems) {
+    const key = `${p.kind}:${p.reason}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(p);
+  }
+  const parts = [...groups.values()].map((g) => {
+    const ids = g.slice(0, 5).map((p) => JSON.stringify(p.imageId));
+    const noun = g[0].kind === 'prediction' ? (g.length === 1 ? 'prediction' : 'predictions') : g.length === 1 ? 'reference' : 'references';
+    const verb = REASON_TEXT[g[0].reason].replace(/^are /, g.length === 1 ? 'is ' : 'are ').replace(/^have /, g.length === 1 ? 'has ' : 'have ');
+    return `${g.length} ${noun} ${verb} (image ${ids.join(', ')}${g.length > 5 ? ', …' : ''})`;
+  });
+  return new InvalidInputError(
+    `invalid evaluation input: ${parts.join('; ')}. Fix the files, or pass onInvalid: 'drop' (CLI: --on-invalid drop) to skip these entries and report them.`,
+  );
+}
+
+interface Normalized {
+  /** image key → { id, captions } in references order */
+  refs: Map<string, { id: ImageId; captions: string[] }>;
+  preds: Map<string, { id: ImageId; caption: string }>;
+  problems: Problem[];
+}
+
+function normalizeReferences(references: EvaluateCaptionsOptions['references'], problems: Problem[]): Normalized['refs'] {
+  const refs: Normalized['refs'] = new Map();
+  if (!isRecord(references)) {
+    throw new InvalidInputError('references must be an object: { imageId: [captions] } or COCO caption annotations { images, annotations }.', {
+      field: 'references',
+    });
+  }
+  const add = (id: ImageId, caption: unknown): void => {
+    const key = String(id);
+    let entry = refs.get(key);
+    if (!entry) {
+      entry = { id, captions: [] };
+      refs.set(key, entry);
+    }
+    const problem = captionProblem(caption);
+    if (problem) problems.push({ imageId: id, kind: 'reference', reason: problem });
+    else entry.captions.push(caption as string);
+  };
+  if ('annotations' in references) {
+    const coco = references as unknown as CocoCaptionAnnotations;
+    if (!Array.isArray(coco.annotations)) {
+      throw new InvalidInputError('COCO annotations: "annotations" must be an array of { image_id, caption }.', { field: 'annotations' });
+    }
+    if (coco.images !== undefined) {
+      if (!Array.isArray(coco.images)) throw new InvalidInputError('COCO annotations: "images" must be an array of { id }.', { field: 'images' });
+      coco.images.forEach((im, i) => {
+        if (!isRecord(im) || !isId(im.id)) {
+          throw new InvalidInputError(`COCO annotations: images[${i}] has no valid "id" (a number or string).`, { field: `images[${i}].id` });
+        }
+        if (!refs.has(String(im.id))) refs.set(String(im.id), { id: im.id, captions: [] });
+      });
+    }
+    coco.annotations.forEach((ann, i) => {
+      if (!isRecord(ann) || !isId(ann.image_id)) {
+        throw new InvalidInputError(`COCO annotations: annotations[${i}] has no valid "image_id" (a number or string).`, {
+          field: `annotations[${i}].image_id`,
+        });
+      }
+      add(ann.image_id, ann.caption);
+    });
+  } else {
+    for (const [key, captions] of Object.entries(references)) {
+      if (!Array.isArray(captions)) {
+        throw new InvalidInputError(`references["${key}"] must be an array of caption strings.`, { field: `references.${key}` });
+      }
+      if (!refs.has(key)) refs.set(key, { id: key, captions: [] });
+      for (const c of captions) add(key, c);
+    }
+  }
+  return refs;
+}
+
+function normalizePredictions(predictions: EvaluateCaptionsOptions['predictions'], refs: Normalized['refs'], problems: Problem[]): Normalized['preds'] {
+  const preds: Normalized['preds'] = new Map();
+  const entries: [ImageId, unknown][] = [];
+  if (Array.isArray(predictions)) {
+    predictions.forEach((r: unknown, i) => {
+      if (!isRecord(r) || !isId(r.image_id)) {
+        throw new InvalidInputError(`results[${i}] must be an object with a number or string "image_id" and a "caption".`, {
+          field: `results[${i}].image_id`,
+        });
+      }
+      entries.push([r.image_id, r.caption]);
+    });
+  } else if (isRecord(predictions)) {
+    for (const [key, caption] of Object.entries(predictions)) entries.push([key, caption]);
+  } else {
+    throw new InvalidInputError('predictions must be { imageId: caption } or a COCO results array [{ image_id, caption }].', {
+      field: 'predictions',
+    });
+  }
+  for (const [id, caption] of entries) {
+    const key = String(id);
+    const ref = refs.get(key);
+    if (!ref) {
+      problems.push({ imageId: id, kind: 'prediction', reason: 'unknown-image' });
+      continue;
+    }
+    if (preds.has(key)) {
+      problems.push({ imageId: id, kind: 'prediction', reason: 'duplicate' });
+      continue;
+    }
+    const problem = captionProblem(caption);
+    if (problem) {
+      problems.push({ imageId: id, kind: 'prediction', reason: problem });
+      continue;
+    }
+    if (ref.captions.length === 0) {
+      problems.push({ imageId: id, kind: 'prediction', reason: 'no-references' });
+      continue;
+    }
+    preds.set(key, { id: ref.id, caption: caption as string });
+  }
+  return preds;
+}
+
+/**
+ * The COCO caption evaluation (pycocoevalcap's `COCOEvalCap`) with the official numbers: PTB tokenization, then
+ * BLEU-1..4, METEOR, ROUGE-L, CIDEr-D and SPICE as requested. Images are those with a prediction, in the
+ * references' order; each has exactly one candidate.
+ */
+export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promise<CaptionEvaluation> {
+  const timings: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string): void => {
+    const now = performance.now();
+    timings[name] = (timings[name] ?? 0) + (now - t);
+    t = now;
+  };
+  const metrics = options.metrics ?? ['BLEU', 'ROUGE_L', 'CIDEr'];
+  for (const m of metrics) {
+    if (!EVAL_METRIC_NAMES.includes(m)) {
+      throw new ConfigurationError(`unknown metric "${String(m)}"; choose from ${EVAL_METRIC_NAMES.join(', ')}.`, { setting: 'metrics' });
+    }
+  }
+  if (metrics.length === 0) throw new ConfigurationError('metrics is empty; choose at least one of ' + EVAL_METRIC_NAMES.join(', ') + '.', { setting: 'metrics' });
+  const onInvalid = options.onInvalid ?? 'throw';
+  if (onInvalid !== 'throw' && onInvalid !== 'drop') {
+    throw new ConfigurationError(`onInvalid must be 'throw' or 'drop', not ${JSON.stringify(onInvalid)}.`, { setting: 'onInvalid' });
+  }
+  throwIfAborted(options.signal);
+
+  const problems: Problem[] = [];
+  const refs = normalizeReferences(options.references, problems);
+  const preds = normalizePredictions(options.predictions, refs, problems);
+  // references with problems matter only for evaluated images
+  const relevant = problems.filter((p) => p.kind === 'prediction' || preds.has(String(p.imageId)));
+  if (relevant.length > 0 && onInvalid === 'throw') throw problemsError(relevant);
+
+  const imageIds: ImageId[] = [];
+  const refCaptions: string[] = [];
+  const refCounts: number[] = [];
+  const candidates: string[] = [];
+  for (const [key, ref] of refs) {
+    const pred = preds.get(key);
+    if (!pred) continue;
+    imageIds.push(ref.id);
+    for (const c of ref.captions) refCaptions.push(c);
+    refCounts.push(ref.captions.length);
+    candidates.push(pred.caption);
+  }
+  if (imageIds.length === 0) {
+    throw new InvalidInputError(
+      'nothing to evaluate: no prediction matches an image with references. Check that the results and the annotations use the same image ids.',
+    );
+  }
+  lap('input');
+
+  const tokRefsFlat = ptbTokenize(refCaptions);
+  const tokCands = ptbTokenize(candidates);
+  const tokRefs: string[][] = [];
+  let p = 0;
+  for (const count of refCounts) {
+    tokRefs.push(tokRefsFlat.slice(p, p + count));
+    p += count;
+  }
+  lap('tokenize');
+  throwIfAborted(options.signal);
+
+  const want = new Set(metrics);
+  const scores = scoreTokenized(tokCands, tokRefs, { bleu: want.has('BLEU'), rouge: want.has('ROUGE_L'), cider: want.has('CIDEr') });
+  Object.assign(timings, scores.timings);
+  t = performance.now();
+
+  const result: CaptionEvaluation = { metrics: {}, perImage: {}, imageIds, tokenized: { predictions: tokCands, references: tokRefs }, timings };
+  const put = (name: ScoreName, score: number | undefined, per: ArrayLike<number> | undefined): void => {
+    if (score === undefined || per === undefined) return;
+    result.metrics[name] = score;
+    result.perImage[name] = Array.from(per);
+  };
+  // the official order: Bleu, METEOR, ROUGE_L, CIDEr, SPICE
+  for (const k of ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4'] as const) put(k, scores.metrics[k], scores.perImage[k]);
+  if (want.has('METEOR')) {
+    const meteor = await runMeteor(tokCands, tokRefs, { ...options.meteor, signal: options.signal });
+    put('METEOR', meteor.score, meteor.perImage);
+    lap('meteor');
+  }
+  put('ROUGE_L', scores.metrics.ROUGE_L, scores.perImage.ROUGE_L);
+  put('CIDEr', scores.metrics.CIDEr, scores.perImage.CIDEr);
+  if (want.has('SPICE')) {
+    const spice = await runSpice(imageIds, tokCands, tokRefs, { ...options.spice, signal: options.signal });
+    put('SPICE', spice.score, spice.perImage);
+    lap('spice');
+  }
+  if (scores.bleuStats) result.bleuStats = scores.bleuStats;
+  if (problems.length > 0) result.dropped = problems.map(({ imageId, kind, reason }) => ({ imageId, kind, reason }));
+  return result;
+}
