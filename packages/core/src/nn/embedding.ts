@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidInputError } from '../errors';
+import { fastKernelStatus } from '../tf/kernels';
 import { positiveInt } from './linear';
 import { Module, type ModuleOptions } from './module';
 
@@ -7,8 +8,8 @@ import { Module, type ModuleOptions } from './module';
  * How the embedding's weight gradient is computed.
  * - `segmentSum`: `unsortedSegmentSum(dy, ids)` (O(N·dim); needs the kernel on the backend).
  * - `oneHot`: `oneHot(ids)ᵀ · dy` as an explicit transpose and a plain 2-D matMul (works on every backend).
- * - `auto` (default): `segmentSum` when the backend has a registered `UnsortedSegmentSum` kernel and is not the
- *   pure-JS `cpu` backend (whose stock kernel is O(vocab·N·dim)), else `oneHot`.
+ * - `auto` (default): `segmentSum` when core's fast `UnsortedSegmentSum` is registered for the backend (by
+ *   `initBackend`) or the backend has its own (except tfjs's stock `cpu` one, O(vocab·N·dim)), else `oneHot`.
  */
 export type EmbeddingGradient = 'auto' | 'segmentSum' | 'oneHot';
 
@@ -58,7 +59,9 @@ export class Embedding extends Module {
 function resolveGradient(mode: EmbeddingGradient): 'segmentSum' | 'oneHot' {
   if (mode !== 'auto') return mode;
   const backend = tf.getBackend();
-  if (backend === 'cpu') return 'oneHot';
+  // core's fast kernels (registered by initBackend) include an O(N·dim) scatter-add
+  if (fastKernelStatus().kernels.includes(`${backend}:UnsortedSegmentSum`)) return 'segmentSum';
+  if (backend === 'cpu') return 'oneHot'; // tfjs's stock cpu kernel is O(vocab·N·dim)
   try {
     return tf.getKernel('UnsortedSegmentSum', backend) ? 'segmentSum' : 'oneHot';
   } catch {

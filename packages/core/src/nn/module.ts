@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidInputError } from '../errors';
+import { ConfigurationError, InvalidInputError } from '../errors';
 import { Rng } from '../rng';
 
 /** How a parameter is initialised. All random draws come from the module's seeded {@link Rng}. */
@@ -100,7 +100,18 @@ export abstract class Module {
     }
     const dtype = opts.dtype ?? 'float32';
     const values = initialValues(shape, init, this.rng, dtype);
-    const variable = tf.tidy(() => tf.variable(tf.tensor(values, shape, dtype), opts.trainable ?? true));
+    let variable: tf.Variable;
+    try {
+      variable = tf.tidy(() => tf.variable(tf.tensor(values, shape, dtype), opts.trainable ?? true));
+    } catch (error) {
+      if (/no backend/i.test(String((error as Error)?.message))) {
+        throw new ConfigurationError(
+          `cannot create parameter ${this.path}.${name}: no tfjs backend is ready. Call \`await initBackend()\` from '@synth2/core/tf' before building modules.`,
+          { setting: 'backend', cause: error },
+        );
+      }
+      throw error;
+    }
     this.entries.push({ kind: 'param', name, variable });
     return variable;
   }

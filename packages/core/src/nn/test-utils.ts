@@ -1,19 +1,13 @@
 // Helpers for this folder's tests (not exported from the package).
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '../rng';
+import { initBackend } from '../tf/backend';
 
 export type TestBackend = 'wasm' | 'cpu';
 
-/** Switches tfjs to `name` (wasm or cpu). */
+/** Switches tfjs to `name` (wasm or cpu) through `initBackend` (gradients and fast kernels registered). */
 export async function useBackend(name: TestBackend): Promise<void> {
-  if (tf.getBackend() !== name) {
-    const ok = await tf.setBackend(name);
-    if (!ok) throw new Error(`could not start the tfjs ${name} backend`);
-  }
-  await tf.ready();
+  await initBackend({ backend: name });
 }
 
 export function hasKernel(kernel: string, backend: string): boolean {

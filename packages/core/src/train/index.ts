@@ -1,1 +1,10 @@
-export {};
+export { train, latestCheckpoint } from './trainer';
+export type { TrainerOptions, TrainResult, TrainProgressEvent, TrainLossContext } from './trainer';
+export { mixedBatches } from './mixed-batches';
+export type { MixedBatchesOptions, MixedSource, ItemCollection } from './mixed-batches';
+export type { BatchSource } from './batch-source';
+export { AdamW } from './adamw';
+export type { AdamWOptions } from './adamw';
+export { learningRateAt } from './schedule';
+export type { ScheduleOptions } from './schedule';
+export { clipByGlobalNorm } from './clip';

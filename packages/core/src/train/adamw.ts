@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface AdamWOptions {
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  /** Which parameters get weight decay (default: rank ≥ 2, i.e. weights but not biases, norms or gates). */
+  decay?: (name: string, variable: tf.Variable) => boolean;
+}
+
+/**
+ * AdamW (Loshchilov & Hutter): Adam moments with bias correction, weight decay decoupled from the gradient
+ * (`p ← p − lr·(m̂/(√v̂+eps) + wd·p)`). Its moments are tfjs variables named after the parameters
+ * (`<param>.adam_m`, `<param>.adam_v`) so they can be checkpointed; `t` is the number of updates done.
+ */
+export class AdamW {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly names: string[];
+  readonly params: tf.Variable[];
+  readonly m: tf.Variable[];
+  readonly v: tf.Variable[];
+  private readonly decays: boolean[];
+  /** Updates applied so far. */
+  t = 0;
+
+  constructor(params: Map<string, tf.Variable>, options: AdamWOptions = {}) {
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0.01;
+    const decay = options.decay ?? ((_n: string, v: tf.Variable) => v.rank >= 2);
+    this.names = [...params.keys()];
+    this.params = [...params.values()];
+    this.decays = this.names.map((n, i) => decay(n, this.params[i]));
+    this.m = this.params.map((p) => tf.variable(tf.zerosLike(p), false));
+    this.v = this.params.map((p) => tf.variable(tf.zerosLike(p), false));
+  }
+
+  /** Applies one update with gradients in the order of `params`. Call inside `tf.tidy`. */
+  apply(grads: tf.Tensor[], lr: number): void {
+    this.t += 1;
+    const b1 = this.beta1;
+    const b2 = this.beta2;
+    const c1 = 1 / (1 - Math.pow(b1, this.t));
+    const c2 = 1 / (1 - Math.pow(b2, this.t));
+    tf.tidy(() => {
+      for (let i = 0; i < this.params.length; i++) {
+        const g = grads[i];
+        const p = this.params[i];
+        const m = tf.add(tf.mul(this.m[i], b1), tf.mul(g, 1 - b1));
+        const v = tf.add(tf.mul(this.v[i], b2), tf.mul(tf.square(g), 1 - b2));
+        this.m[i].assign(m);
+        this.v[i].assign(v);
+        let update = tf.div(tf.mul(m, c1), tf.add(tf.sqrt(tf.mul(v, c2)), this.eps));
+        if (this.decays[i] && this.weightDecay > 0) update = tf.add(update, tf.mul(p, this.weightDecay));
+        p.assign(tf.sub(p, tf.mul(update, lr)));
+      }
+    });
+  }
+
+  /** Moments as named tensors (`<param>.adam_m` / `.adam_v`) for a checkpoint. */
+  stateTensors(): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    this.names.forEach((n, i) => {
+      out.set(`${n}.adam_m`, this.m[i]);
+      out.set(`${n}.adam_v`, this.v[i]);
+    });
+    return out;
+  }
+
+  dispose(): void {
+    tf.dispose([...this.m, ...this.v]);
+  }
+}

@@ -1,0 +1,12 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Global L2 norm of `grads` and the grads scaled so that norm ≤ `maxNorm` (unchanged when already below, or when
+ * `maxNorm` is 0 = off). Call inside `tf.tidy`.
+ */
+export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: tf.Scalar } {
+  const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+  if (!(maxNorm > 0)) return { grads, norm };
+  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
+  return { grads: grads.map((g) => tf.mul(g, scale)), norm };
+}
