@@ -4,3 +4,4 @@ export * from './schemas';
 export * from './io';
 export * from './registry';
 export * from './vocab';
+export * from './images';

@@ -1,0 +1,2 @@
+export { loadImage, decodeImage, readImageBytes, encodePng, saveImageGrid } from './images';
+export type { ImageTensor, LoadImageOptions, ImageGridOptions } from './images';
