@@ -1,9 +1,12 @@
-export {
-  VlmArchitectureSchema,
-  parseVlmArchitecture,
-  demoVlmConfig,
-} from './config/vlm-config';
+export { VlmArchitectureSchema, parseVlmArchitecture, demoVlmConfig } from './config/vlm-config';
 export type { VlmArchitecture, VlmArchitectureInput } from './config/vlm-config';
+export { CaptioningVLM } from './model/captioning-vlm';
+export type { CaptioningVLMConfig, ImageEmbedder } from './model/captioning-vlm';
+export type { VocabularyInput } from './model/caption-vocabulary';
+export { trainVLM } from './train/train-vlm';
+export type { TrainVLMOptions, TrainVLMResult, RealPairs, SyntheticPairs, ValidationSet, VlmEvaluation } from './train/train-vlm';
+export { loadEmbeddingStore, loadSyntheticPairs } from './data/embedding-store';
+export type { StoredEmbeddings } from './data/embedding-store';
 export { searchCaptions } from './decoding/caption-search';
 export type { DecodeOptions, NextTokenScorer, CaptionSearchOptions, CaptionSearchResult } from './decoding/caption-search';
 export type { EmbeddingsInput, EmbeddingTable } from './data/embedding-table';

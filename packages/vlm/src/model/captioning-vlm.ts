@@ -1,0 +1,237 @@
+import { ConfigurationError, InvalidInputError, type Vocabulary } from '@synth2/core';
+import { initBackend, tf } from '@synth2/core/tf';
+import { loadCheckpoint, readCheckpointConfig, saveCheckpoint } from '@synth2/core/nn';
+import { z } from 'zod';
+import { inputPositions, parseVlmArchitecture, type VlmArchitecture, type VlmArchitectureInput } from '../config/vlm-config';
+import { resolveDecodeOptions, searchCaptions, type DecodeOptions } from '../decoding/caption-search';
+import { toEmbeddingTable, type EmbeddingTable, type EmbeddingsInput } from '../data/embedding-table';
+import { regroupEmbeddings } from '../data/regroup';
+import { BANNED_IDS, SPECIAL_IDS, toVocabulary, type VocabularyInput } from './caption-vocabulary';
+import { VlmNetwork } from './vlm-network';
+
+/** Everything needed to build a VLM: its sizes and its caption vocabulary. */
+export interface CaptioningVLMConfig extends VlmArchitectureInput {
+  /** The caption vocabulary: core's `Vocabulary` (`Vocabulary.build(captions)`) or its JSON. */
+  vocabulary: VocabularyInput;
+}
+
+/** What a tokenizer must offer for {@link CaptioningVLM.captionImages}: images → VQ ids → codebook embeddings. */
+export interface ImageEmbedder<Images = unknown, Ids = unknown> {
+  encode(images: Images): Ids | Promise<Ids>;
+  embed(ids: Ids): EmbeddingsInput | Promise<EmbeddingsInput>;
+}
+
+const CHECKPOINT_FORMAT = 'synth2-vlm';
+
+const CheckpointConfigSchema = z.object({
+  format: z.literal(CHECKPOINT_FORMAT),
+  version: z.literal(1),
+  architecture: z.record(z.string(), z.unknown()),
+  vocabulary: z.unknown(),
+});
+
+/**
+ * A captioning VLM over image embeddings: input projection + 2-D positions → Perceiver resampler (L learned
+ * latents) → decoder-only caption LM with gated cross-attention to the latents. Decodes with greedy or beam
+ * search, batched; saves and loads through core's checkpoints.
+ */
+export class CaptioningVLM {
+  readonly architecture: VlmArchitecture;
+  readonly vocabulary: Vocabulary;
+  /** The parameter tree (what the trainer optimises). */
+  readonly network: VlmNetwork;
+
+  private constructor(architecture: VlmArchitecture, vocabulary: Vocabulary) {
+    this.architecture = architecture;
+    this.vocabulary = vocabulary;
+    this.network = new VlmNetwork(architecture, vocabulary.size);
+  }
+
+  /** Builds a freshly initialised model (seeded by `config.seed`). Bad settings throw `ConfigurationError`. */
+  static create(config: CaptioningVLMConfig): CaptioningVLM {
+    if (config == null || typeof config !== 'object') {
+      throw new ConfigurationError('CaptioningVLM.create needs a config object with embeddingDim, grid and vocabulary.');
+    }
+    const { vocabulary, ...architecture } = config;
+    if (vocabulary === undefined) {
+      throw new ConfigurationError(
+        'CaptioningVLM.create: config.vocabulary is missing. Build one from all training captions with Vocabulary.build(captions) from @synth2/core.',
+        { setting: 'vocabulary' },
+      );
+    }
+    const parsed = parseVlmArchitecture(architecture);
+    const vocab = toVocabulary(vocabulary);
+    requireBackend();
+    return new CaptioningVLM(parsed, vocab);
+  }
+
+  /** Loads a model saved with {@link CaptioningVLM.save} (or a best checkpoint written by `trainVLM`). */
+  static async load(dir: string): Promise<CaptioningVLM> {
+    if (!hasBackend()) await initBackend({ log: () => undefined });
+    const raw = await readCheckpointConfig(dir);
+    const parsed = CheckpointConfigSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new InvalidInputError(
+        `${dir}/config.json is not a Synth² VLM checkpoint (expected format "${CHECKPOINT_FORMAT}", version 1). Point to a directory written by CaptioningVLM.save or trainVLM.`,
+        { file: `${dir}/config.json`, cause: parsed.error },
+      );
+    }
+    const model = CaptioningVLM.create({
+      ...(parsed.data.architecture as unknown as VlmArchitectureInput),
+      vocabulary: parsed.data.vocabulary as VocabularyInput,
+    });
+    try {
+      await loadCheckpoint(dir, model.network);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    return model;
+  }
+
+  /** Checkpoint config: the architecture and the vocabulary, enough to rebuild the model. */
+  checkpointConfig(): Record<string, unknown> {
+    return {
+      format: CHECKPOINT_FORMAT,
+      version: 1,
+      architecture: this.architecture,
+      vocabulary: this.vocabulary.toJSON(),
+    };
+  }
+
+  /** Writes `dir/model.safetensors` + `dir/config.json` atomically. */
+  async save(dir: string): Promise<void> {
+    await saveCheckpoint(dir, this.network, this.checkpointConfig());
+  }
+
+  /** Input positions N and width d the model reads. */
+  get inputShape(): { positions: number; dim: number } {
+    return { positions: inputPositions(this.architecture), dim: this.architecture.embeddingDim };
+  }
+
+  numParameters(): number {
+    return this.network.numParameters();
+  }
+
+  /** Checks and converts embeddings `[B, N, d]`, then regroups them into the model's tokens `[B, N', g²d]`. */
+  prepareEmbeddings(embeddings: EmbeddingsInput, what = 'embeddings'): EmbeddingTable {
+    const table = toEmbeddingTable(embeddings, this.inputShape, what);
+    return this.regroup(table);
+  }
+
+  /** Regroups an already checked table (no copy when group is 1). */
+  regroup(table: EmbeddingTable): EmbeddingTable {
+    const a = this.architecture;
+    return {
+      data: regroupEmbeddings(table.data, table.count, a.grid, a.embeddingDim, a.group),
+      count: table.count,
+      positions: this.network.tokenCount,
+      dim: this.network.tokenWidth,
+    };
+  }
+
+  /**
+   * Captions image embeddings `[B, N, d]` with greedy (default) or beam search. Returns one caption per image.
+   * `batchSize` images are decoded together (default 128).
+   */
+  async caption(embeddings: EmbeddingsInput, options: DecodeOptions & { batchSize?: number } = {}): Promise<string[]> {
+    const tokens = this.prepareEmbeddings(embeddings);
+    const decode = resolveDecodeOptions(options, { maxCaptionLength: this.architecture.maxCaptionLength });
+    const batchSize = options.batchSize ?? 128;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new InvalidInputError(`batchSize must be a positive integer, got ${batchSize}.`, { field: 'batchSize' });
+    }
+    const out: string[] = [];
+    for (let start = 0; start < tokens.count; start += batchSize) {
+      const count = Math.min(batchSize, tokens.count - start);
+      const size = tokens.positions * tokens.dim;
+      const chunk = tokens.data.subarray(start * size, (start + count) * size);
+      const ids = this.decodeTokens(chunk, count, decode);
+      for (const seq of ids) out.push(this.vocabulary.decode(seq));
+    }
+    return out;
+  }
+
+  /** Encodes images with a tokenizer (`encode` → ids, `embed` → codebook embeddings) and captions them. */
+  async captionImages<Images, Ids>(
+    images: Images,
+    tokenizer: ImageEmbedder<Images, Ids>,
+    options: DecodeOptions & { batchSize?: number } = {},
+  ): Promise<string[]> {
+    if (!tokenizer || typeof tokenizer.encode !== 'function' || typeof tokenizer.embed !== 'function') {
+      throw new InvalidInputError('captionImages needs a tokenizer with encode(images) and embed(ids) (the generator\'s VQ tokenizer).', {
+        field: 'tokenizer',
+      });
+    }
+    const ids = await tokenizer.encode(images);
+    const embeddings = await tokenizer.embed(ids);
+    try {
+      return await this.caption(embeddings, options);
+    } finally {
+      for (const t of [ids, embeddings]) {
+        if (t instanceof tf.Tensor && !t.isDisposed) t.dispose();
+      }
+    }
+  }
+
+  /** Decodes regrouped tokens (`count` items) to word ids. */
+  private decodeTokens(data: Float32Array, count: number, decode: Required<DecodeOptions>): number[][] {
+    const v = this.vocabulary;
+    const latents = tf.tidy(() =>
+      this.network.encode(tf.tensor3d(data, [count, this.network.tokenCount, this.network.tokenWidth])),
+    );
+    try {
+      const result = searchCaptions({
+        count,
+        vocabSize: v.size,
+        bos: SPECIAL_IDS.bos,
+        eos: SPECIAL_IDS.eos,
+        banned: BANNED_IDS,
+        maxLength: decode.maxLength,
+        strategy: decode.strategy,
+        beamSize: decode.beamSize,
+        lengthPenalty: decode.lengthPenalty,
+        score: (images, prefixes) => {
+          const logProbs = tf.tidy(() => {
+            const rows = images.length;
+            const t = prefixes[0].length;
+            const flat = new Int32Array(rows * t);
+            prefixes.forEach((p, r) => flat.set(p, r * t));
+            const sameOrder = rows === count && images.every((img, r) => img === r);
+            const ctx = sameOrder ? latents : tf.gather(latents, tf.tensor1d(Int32Array.from(images), 'int32'));
+            const logits = this.network.decoder.apply(tf.tensor2d(flat, [rows, t], 'int32'), ctx as tf.Tensor3D);
+            const last = tf.reshape(tf.slice(logits, [0, t - 1, 0], [rows, 1, v.size]), [rows, v.size]);
+            return tf.logSoftmax(last);
+          });
+          const values = new Float32Array(logProbs.dataSync());
+          logProbs.dispose();
+          return values;
+        },
+      });
+      return result.tokens;
+    } finally {
+      latents.dispose();
+    }
+  }
+
+  /** Frees the model's tensors. */
+  dispose(): void {
+    this.network.dispose();
+  }
+}
+
+function hasBackend(): boolean {
+  try {
+    return Boolean(tf.getBackend());
+  } catch {
+    return false;
+  }
+}
+
+function requireBackend(): void {
+  if (!hasBackend()) {
+    throw new ConfigurationError(
+      'no tfjs backend is ready: call `await initBackend()` from @synth2/core/tf before creating a model (it picks wasm or cpu and registers the fast kernels).',
+    );
+  }
+}

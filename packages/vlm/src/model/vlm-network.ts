@@ -1,0 +1,139 @@
+import { Rng } from '@synth2/core';
+import { tf } from '@synth2/core/tf';
+import {
+  Embedding,
+  LayerNorm,
+  LearnedPositionEmbedding,
+  Linear,
+  Module,
+  TransformerBlock,
+  sinusoidalPositions2d,
+} from '@synth2/core/nn';
+import type { VlmArchitecture } from '../config/vlm-config';
+
+export interface ForwardOptions {
+  training?: boolean;
+  rng?: Rng;
+}
+
+/**
+ * Perceiver resampler: L learned latents attend to the image tokens through a few cross-attention blocks
+ * (latent self-attention, cross-attention to the image, MLP), then a final layer norm.
+ */
+export class PerceiverResampler extends Module {
+  readonly latents: tf.Variable;
+  private readonly blocks: TransformerBlock[];
+  private readonly norm: LayerNorm;
+  private readonly dim: number;
+
+  constructor(name: string, c: VlmArchitecture, rng: Rng) {
+    super(name, { rng });
+    this.dim = c.dim;
+    this.latents = this.param('latents', [c.resampler.latents, c.dim], { kind: 'normal', std: 1 });
+    this.blocks = Array.from({ length: c.resampler.layers }, (_, i) =>
+      this.child(
+        `blocks.${i}`,
+        new TransformerBlock(`blocks.${i}`, {
+          dim: c.dim,
+          heads: c.heads,
+          mlpRatio: c.mlpRatio,
+          crossAttention: true,
+          crossDim: c.dim,
+          dropout: c.dropout,
+          rng,
+        }),
+      ),
+    );
+    this.norm = this.child('norm', new LayerNorm('norm', { dim: c.dim }));
+  }
+
+  /** `image: [B, N, dim]` → latents `[B, L, dim]`. */
+  apply(image: tf.Tensor3D, opts: ForwardOptions = {}): tf.Tensor3D {
+    const b = image.shape[0];
+    let x = tf.add(tf.zeros([b, this.latents.shape[0], this.dim]), this.latents) as tf.Tensor3D;
+    for (const block of this.blocks) {
+      x = block.apply(x, { context: image, training: opts.training, rng: opts.rng }) as tf.Tensor3D;
+    }
+    return this.norm.apply(x) as tf.Tensor3D;
+  }
+}
+
+/**
+ * Decoder-only caption language model: word + learned position embeddings, causal self-attention blocks with
+ * gated (Flamingo, tanh gate initialised at 0) cross-attention to the resampled latents, a final norm and an
+ * output projection over the vocabulary.
+ */
+export class CaptionDecoder extends Module {
+  private readonly embed: Embedding;
+  private readonly pos: LearnedPositionEmbedding;
+  private readonly blocks: TransformerBlock[];
+  private readonly norm: LayerNorm;
+  private readonly head: Linear;
+
+  constructor(name: string, c: VlmArchitecture, vocabSize: number, rng: Rng) {
+    super(name, { rng });
+    this.embed = this.child('embed', new Embedding('embed', { vocabSize, dim: c.dim, rng }));
+    this.pos = this.child('pos', new LearnedPositionEmbedding('pos', { length: c.maxCaptionLength + 1, dim: c.dim, rng }));
+    this.blocks = Array.from({ length: c.decoder.layers }, (_, i) =>
+      this.child(
+        `blocks.${i}`,
+        new TransformerBlock(`blocks.${i}`, {
+          dim: c.dim,
+          heads: c.heads,
+          mlpRatio: c.mlpRatio,
+          crossAttention: true,
+          crossDim: c.dim,
+          gatedCross: true,
+          dropout: c.dropout,
+          rng,
+        }),
+      ),
+    );
+    this.norm = this.child('norm', new LayerNorm('norm', { dim: c.dim }));
+    this.head = this.child('head', new Linear('head', { inDim: c.dim, outDim: vocabSize, rng }));
+  }
+
+  /** `ids: int32 [B, T]`, `latents: [B, L, dim]` → logits `[B, T, V]`. */
+  apply(ids: tf.Tensor2D, latents: tf.Tensor3D, opts: ForwardOptions = {}): tf.Tensor3D {
+    let x = this.pos.apply(this.embed.apply(ids) as tf.Tensor3D) as tf.Tensor3D;
+    for (const block of this.blocks) {
+      x = block.apply(x, { causal: true, context: latents, training: opts.training, rng: opts.rng }) as tf.Tensor3D;
+    }
+    return this.head.apply(this.norm.apply(x)) as tf.Tensor3D;
+  }
+}
+
+/** The whole network: input projection + 2-D positions → resampler → caption decoder. */
+export class VlmNetwork extends Module {
+  readonly inputProj: Linear;
+  readonly resampler: PerceiverResampler;
+  readonly decoder: CaptionDecoder;
+  /** Fixed 2-D sinusoidal positions of the (regrouped) image tokens, `[N', dim]`. */
+  private readonly positions: tf.Tensor2D;
+  readonly tokenCount: number;
+  readonly tokenWidth: number;
+
+  constructor(c: VlmArchitecture, vocabSize: number) {
+    const rng = new Rng(c.seed);
+    super('vlm', { rng });
+    const gh = c.grid[0] / c.group;
+    const gw = c.grid[1] / c.group;
+    this.tokenCount = gh * gw;
+    this.tokenWidth = c.group * c.group * c.embeddingDim;
+    this.inputProj = this.child('input', new Linear('input', { inDim: this.tokenWidth, outDim: c.dim, rng }));
+    this.resampler = this.child('resampler', new PerceiverResampler('resampler', c, rng));
+    this.decoder = this.child('decoder', new CaptionDecoder('decoder', c, vocabSize, rng));
+    this.positions = tf.keep(sinusoidalPositions2d(gh, gw, c.dim));
+  }
+
+  /** Regrouped embeddings `[B, N', g²d]` → latents `[B, L, dim]`. */
+  encode(tokens: tf.Tensor3D, opts: ForwardOptions = {}): tf.Tensor3D {
+    const x = tf.add(this.inputProj.apply(tokens), this.positions) as tf.Tensor3D;
+    return this.resampler.apply(x, opts);
+  }
+
+  override dispose(): void {
+    super.dispose();
+    if (!this.positions.isDisposed) this.positions.dispose();
+  }
+}
