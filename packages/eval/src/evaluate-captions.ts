@@ -162,7 +162,12 @@ function normalizeReferences(references: EvaluateCaptionsOptions['references'], 
   return refs;
 }
 
-function normalizePredictions(predictions: EvaluateCaptionsOptions['predictions'], refs: Normalized['refs'], problems: Problem[]): Normalized['preds'] {
+function normalizePredictions(
+  predictions: EvaluateCaptionsOptions['predictions'],
+  refs: Normalized['refs'],
+  problems: Problem[],
+  attempted: Set<string>,
+): Normalized['preds'] {
   const preds: Normalized['preds'] = new Map();
   const entries: [ImageId, unknown][] = [];
   if (Array.isArray(predictions)) {
@@ -183,6 +188,7 @@ function normalizePredictions(predictions: EvaluateCaptionsOptions['predictions'
   }
   for (const [id, caption] of entries) {
     const key = String(id);
+    attempted.add(key);
     const ref = refs.get(key);
     if (!ref) {
       problems.push({ imageId: id, kind: 'prediction', reason: 'unknown-image' });
@@ -234,9 +240,10 @@ export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promis
 
   const problems: Problem[] = [];
   const refs = normalizeReferences(options.references, problems);
-  const preds = normalizePredictions(options.predictions, refs, problems);
-  // references with problems matter only for evaluated images
-  const relevant = problems.filter((p) => p.kind === 'prediction' || preds.has(String(p.imageId)));
+  const attempted = new Set<string>();
+  const preds = normalizePredictions(options.predictions, refs, problems, attempted);
+  // references with problems matter only for images that have a prediction
+  const relevant = problems.filter((p) => p.kind === 'prediction' || attempted.has(String(p.imageId)));
   if (relevant.length > 0 && onInvalid === 'throw') throw problemsError(relevant);
 
   const imageIds: ImageId[] = [];

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process */
 // A stand-in for `java -jar meteor-1.5.jar … -stdio` and `java -jar spice-1.0.jar in.json … -out out.json`:
 // speaks both protocols so that the adapters can be tested without Java. Every stdin line (METEOR) or the
 // argument list (SPICE) is appended to $FAKE_JAVA_LOG as JSON lines. FAKE_JAVA_MODE=crash exits at once.

@@ -1,4 +1,5 @@
 /** Python's `str.split()` (no argument): runs of Unicode whitespace as Python's `str.isspace` defines it. */
+// eslint-disable-next-line no-control-regex -- these control characters are whitespace/line breaks to the reference
 const PY_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
 
 export function pySplit(text: string): string[] {

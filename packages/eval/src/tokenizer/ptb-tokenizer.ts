@@ -317,6 +317,7 @@ function lexStream(input: string, lines: string[][]): void {
   }
 }
 
+// eslint-disable-next-line no-control-regex -- these control characters are whitespace/line breaks to the reference
 const LINE_BREAKS = /\r\n|[\r\n\u2028\u2029\u000B\u000C\u0085]/g;
 
 /**

@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { evaluateCaptions, type CaptionEvaluation, type ScoreName } from './evaluate-captions';
+import { splitCaptionPairs } from './io/coco-files';
+import { cocoEvalDir, readJsonMaybeGz } from './test-helpers';
+
+interface Expected {
+  eval: Record<string, number>;
+  per_image: Record<string, number[]>;
+  image_ids: (string | number)[];
+  res_tokenized: string[];
+  gts_tokenized?: string[][];
+}
+
+const dir = cocoEvalDir();
+const ulpDistance = (a: number, b: number): number => {
+  const buf = new DataView(new ArrayBuffer(16));
+  buf.setFloat64(0, a);
+  buf.setFloat64(8, b);
+  return Number(buf.getBigInt64(0) - buf.getBigInt64(8));
+};
+
+/** Compares with the official output: BLEU, ROUGE-L exact; CIDEr within 1e-12; per-image likewise. */
+function expectParity(got: CaptionEvaluation, expected: Expected): void {
+  expect(got.imageIds).toEqual(expected.image_ids);
+  expect(got.tokenized.predictions).toEqual(expected.res_tokenized);
+  if (expected.gts_tokenized) expect(got.tokenized.references).toEqual(expected.gts_tokenized);
+  for (const name of ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'ROUGE_L'] as ScoreName[]) {
+    expect(got.metrics[name], name).toBe(expected.eval[name]);
+  }
+  expect(Math.abs(got.metrics.CIDEr! - expected.eval.CIDEr)).toBeLessThanOrEqual(1e-12);
+  for (const name of ['Bleu_1', 'Bleu_3', 'Bleu_4', 'ROUGE_L'] as ScoreName[]) expect(got.perImage[name], name).toEqual(expected.per_image[name]);
+  // Bleu_2 per image is sqrt-like (pow(x, 0.5)); the reference's libm pow (glibc) is not correctly rounded when
+  // the exact result lies within ~0.002 ulp of a rounding midpoint. There we return the correctly rounded value,
+  // which is 1 ulp away from the reference's. Anywhere else the value must be identical.
+  const perBleu2 = got.perImage.Bleu_2!;
+  const off = expected.per_image.Bleu_2.map((v, i) => ulpDistance(perBleu2[i], v)).filter((d) => d !== 0);
+  expect(off.every((d) => Math.abs(d) === 1)).toBe(true);
+  expect(off.length).toBeLessThanOrEqual(Math.ceil(perBleu2.length * 0.003));
+  const cider = got.perImage.CIDEr!;
+  expected.per_image.CIDEr.forEach((v, i) => expect(Math.abs(cider[i] - v)).toBeLessThanOrEqual(1e-12));
+}
+
+describe.skipIf(!dir)('evaluateCaptions parity with the official pycocoevalcap', () => {
+  it('should reproduce the official MAGIC results (tokens, BLEU, ROUGE-L, CIDEr, per image, totals)', async () => {
+    const { references, predictions } = splitCaptionPairs(readJsonMaybeGz(join(dir!, 'magic_mscoco_karpathy_test_magic_result.json.gz')));
+    const expected = readJsonMaybeGz<Expected>(join(dir!, 'expected', 'magic_mscoco.official_bleu_rouge_cider.json.gz'));
+    const got = await evaluateCaptions({ references, predictions });
+    expectParity(got, expected);
+    expect(got.bleuStats).toEqual({ testlen: 47153, reflen: 47168, guess: [47153, 42171, 37189, 32207], correct: [26801, 9496, 2857, 902] });
+  });
+
+  it('should reproduce the official val2017 results of the weak model against the COCO annotations', async () => {
+    const references = readJsonMaybeGz<{ annotations: { image_id: number; caption: string }[] }>(join(dir!, 'coco_captions_val2017.json.gz'));
+    const predictions = readJsonMaybeGz<{ image_id: number; caption: string }[]>(join(dir!, 'val2017_weak_model_results.json'));
+    const expected = readJsonMaybeGz<Expected>(join(dir!, 'expected', 'val2017_fakecap.official_bleu_rouge_cider.json.gz'));
+    const got = await evaluateCaptions({ references, predictions });
+    expectParity(got, expected);
+    expect(got.bleuStats!.guess[0]).toBe(got.bleuStats!.testlen);
+  });
+
+  it.each([
+    ['ZeroCap', 'magic_mscoco_karpathy_test_zerocap_result.json.gz', 5000],
+    ['CLIPRe', 'magic_mscoco_karpathy_test_clipretrieval_result.json.gz', 4982],
+  ])('should evaluate the %s predictions without error and with consistent statistics', async (_name, file, images) => {
+    const items = readJsonMaybeGz<{ captions: string[]; prediction: string }[]>(join(dir!, file));
+    const { references, predictions } = splitCaptionPairs(items);
+    const got = await evaluateCaptions({ references, predictions });
+    expect(got.imageIds).toHaveLength(images);
+    const s = got.bleuStats!;
+    // guess[k] = Σ max(0, testlen_i − k): short predictions (under 4 tokens) make guess[3] exceed testlen − 3·images
+    expect(s.guess[0]).toBe(s.testlen);
+    for (let k = 1; k < 4; k++) expect(s.guess[k]).toBeGreaterThanOrEqual(s.testlen - k * images);
+    for (const v of Object.values(got.metrics)) expect(Number.isFinite(v)).toBe(true);
+    for (const name of ['Bleu_1', 'ROUGE_L', 'CIDEr'] as ScoreName[]) {
+      expect(got.perImage[name]).toHaveLength(images);
+      expect(got.perImage[name]!.every((x) => Number.isFinite(x) && x >= 0)).toBe(true);
+    }
+    // the same data given as plain maps gives the same numbers
+    const asMaps = await evaluateCaptions({
+      references: Object.fromEntries(items.map((it, i) => [`img-${i}`, it.captions])),
+      predictions: Object.fromEntries(items.map((it, i) => [`img-${i}`, it.prediction])),
+    });
+    expect(asMaps.metrics).toEqual(got.metrics);
+  });
+});

@@ -1,0 +1,123 @@
+import { ConfigurationError, InvalidInputError } from '@synth2/core';
+import { describe, expect, it } from 'vitest';
+import { evaluateCaptions } from './evaluate-captions';
+
+const references = {
+  img1: ['A man rides a horse on the beach.', 'A person riding a horse near the ocean.'],
+  img2: ['Two dogs play in the snow.', 'A pair of dogs playing in snow.'],
+  img3: ['A plate of food with broccoli.', 'Broccoli and rice on a white plate.'],
+};
+
+describe('evaluateCaptions', () => {
+  it('should score a perfect candidate with BLEU 1 and the best ROUGE-L', async () => {
+    const r = await evaluateCaptions({
+      references: { a: ['a man rides a horse on the beach'], b: ['two dogs play in the snow'] },
+      predictions: { a: 'A man rides a horse on the beach.', b: 'Two dogs play in the snow!' },
+    });
+    expect(r.metrics.Bleu_4).toBeCloseTo(1, 6);
+    expect(r.metrics.ROUGE_L).toBeCloseTo(1, 12);
+    expect(r.imageIds).toEqual(['a', 'b']);
+    expect(r.perImage.Bleu_1).toHaveLength(2);
+    // with two images log(2) · … : identical sentences give CIDEr 10 per image
+    expect(r.metrics.CIDEr).toBeCloseTo(10, 10);
+  });
+
+  it('should give the same result for COCO-format inputs and plain maps, in the references order', async () => {
+    const coco = {
+      images: [{ id: 3 }, { id: 1 }, { id: 2 }],
+      annotations: Object.entries(references).flatMap(([k, caps]) => caps.map((caption) => ({ image_id: Number(k.slice(3)), caption }))),
+    };
+    const results = [
+      { image_id: 1, caption: 'a man riding a horse' },
+      { image_id: 2, caption: 'dogs in the snow' },
+      { image_id: 3, caption: 'a plate with broccoli' },
+    ];
+    const fromCoco = await evaluateCaptions({ references: coco, predictions: results });
+    expect(fromCoco.imageIds).toEqual([3, 1, 2]);
+    const fromMaps = await evaluateCaptions({
+      references: { img3: references.img3, img1: references.img1, img2: references.img2 },
+      predictions: { img1: 'a man riding a horse', img2: 'dogs in the snow', img3: 'a plate with broccoli' },
+    });
+    expect(fromMaps.imageIds).toEqual(['img3', 'img1', 'img2']);
+    expect(fromMaps.metrics).toEqual(fromCoco.metrics);
+    expect(fromMaps.bleuStats).toEqual(fromCoco.bleuStats);
+  });
+
+  it('should compute only the requested metrics', async () => {
+    const r = await evaluateCaptions({ references, predictions: { img1: 'a horse', img2: 'dogs', img3: 'food' }, metrics: ['ROUGE_L'] });
+    expect(Object.keys(r.metrics)).toEqual(['ROUGE_L']);
+    expect(r.bleuStats).toBeUndefined();
+  });
+
+  it('should evaluate only images with a prediction', async () => {
+    const r = await evaluateCaptions({ references, predictions: [{ image_id: 'img2', caption: 'two dogs' }] });
+    expect(r.imageIds).toEqual(['img2']);
+  });
+
+  describe('bad input', () => {
+    const cases: [string, Parameters<typeof evaluateCaptions>[0]['predictions'], RegExp][] = [
+      ['a result for an unknown image', [{ image_id: 'img1', caption: 'a horse' }, { image_id: 'img9', caption: 'a cat' }], /1 prediction is for images that have no references \(image "img9"\)/],
+      ['duplicate results for an image', [{ image_id: 'img1', caption: 'a horse' }, { image_id: 'img1', caption: 'a pony' }], /1 prediction is duplicates .*"img1"/],
+      ['an empty caption', [{ image_id: 'img1', caption: '  ' }], /1 prediction has an empty caption \(image "img1"\)/],
+      ['a caption that is not a string', [{ image_id: 'img1', caption: 42 }], /1 prediction has a caption that is not a string/],
+    ];
+    it.each(cases)('should reject %s with a clear error', async (_what, predictions, message) => {
+      const error = await evaluateCaptions({ references, predictions }).catch((e: unknown) => e);
+      expect(InvalidInputError.isInstance(error)).toBe(true);
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).toMatch(/onInvalid: 'drop'/);
+    });
+
+    it('should drop and report the bad entries with onInvalid: drop', async () => {
+      const r = await evaluateCaptions({
+        references: { ...references, img4: ['', 7 as unknown as string] },
+        predictions: [
+          { image_id: 'img1', caption: 'a horse' },
+          { image_id: 'img1', caption: 'again' },
+          { image_id: 'img9', caption: 'a cat' },
+          { image_id: 'img2', caption: '' },
+          { image_id: 'img4', caption: 'a thing' },
+        ],
+        onInvalid: 'drop',
+      });
+      expect(r.imageIds).toEqual(['img1']);
+      expect(r.dropped).toEqual(
+        expect.arrayContaining([
+          { imageId: 'img1', kind: 'prediction', reason: 'duplicate' },
+          { imageId: 'img9', kind: 'prediction', reason: 'unknown-image' },
+          { imageId: 'img2', kind: 'prediction', reason: 'empty-caption' },
+          { imageId: 'img4', kind: 'prediction', reason: 'no-references' },
+          { imageId: 'img4', kind: 'reference', reason: 'empty-caption' },
+          { imageId: 'img4', kind: 'reference', reason: 'not-a-string' },
+        ]),
+      );
+    });
+
+    it('should reject an image whose references are all invalid', async () => {
+      const e = (await evaluateCaptions({ references: { a: [''] }, predictions: { a: 'x' } }).catch((x: unknown) => x)) as Error;
+      expect(e.message).toMatch(/1 prediction is for images whose references are all empty or invalid \(image "a"\)/);
+      expect(e.message).toMatch(/1 reference has an empty caption \(image "a"\)/);
+    });
+
+    it('should reject inputs with nothing in common', async () => {
+      await expect(evaluateCaptions({ references, predictions: {}, onInvalid: 'drop' })).rejects.toThrow(/nothing to evaluate/);
+    });
+
+    it('should reject malformed structures with the field that is wrong', async () => {
+      await expect(evaluateCaptions({ references: { a: 'not a list' as unknown as string[] }, predictions: { a: 'x' } })).rejects.toThrow(
+        /references\["a"\] must be an array/,
+      );
+      await expect(evaluateCaptions({ references: { annotations: [{ caption: 'x' }] } as never, predictions: [] })).rejects.toThrow(
+        /annotations\[0\] has no valid "image_id"/,
+      );
+      await expect(evaluateCaptions({ references, predictions: [{ caption: 'x' }] as never })).rejects.toThrow(/results\[0\] must be an object/);
+    });
+
+    it('should reject unknown metrics and options', async () => {
+      const e = await evaluateCaptions({ references, predictions: { img1: 'x' }, metrics: ['BLEU', 'WER' as never] }).catch((x: unknown) => x);
+      expect(ConfigurationError.isInstance(e)).toBe(true);
+      expect((e as Error).message).toMatch(/unknown metric "WER"; choose from BLEU, ROUGE_L, CIDEr, METEOR, SPICE/);
+      await expect(evaluateCaptions({ references, predictions: { img1: 'x' }, onInvalid: 'skip' as never })).rejects.toThrow(/onInvalid must be/);
+    });
+  });
+});
