@@ -32,3 +32,14 @@ export type {
   SplitName,
   ColorShapePair,
 } from './shapes/splits';
+export { exportCocoFolder } from './folders/coco-export';
+export type { ExportCocoOptions, ExportCocoResult } from './folders/coco-export';
+export { loadCocoFolder, findCocoSources, CocoCaptionsSchema } from './folders/coco-folder';
+export type { CocoSource, CocoCaptions } from './folders/coco-folder';
+export { loadFlickrFolder } from './folders/flickr-folder';
+export type { FlickrSource } from './folders/flickr-folder';
+export { loadJsonlManifest, JsonlManifestLineSchema } from './folders/jsonl-manifest';
+export type { JsonlManifestOptions } from './folders/jsonl-manifest';
+export { PairStream } from './folders/pair-stream';
+export type { FolderLoadOptions, LoadedPair, LoadReport, SkippedEntry, EntryProblem } from './folders/pair-stream';
+export { parseCsv } from './folders/csv';
