@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { setMaxListeners } from 'node:events';
 import {
   AbortedError,
   CaptionRecordSchema,
@@ -307,6 +308,7 @@ export async function synthesizeCaptions(options: SynthesizeCaptionsOptions): Pr
   // ---- run ----
   const handle = await fs.open(partial, 'a');
   const internal = new AbortController();
+  setMaxListeners(Math.max(10, concurrency * 2 + 10), internal.signal);
   const onExternalAbort = () => internal.abort(options.abortSignal?.reason);
   options.abortSignal?.addEventListener('abort', onExternalAbort, { once: true });
   let requests = nextRequest;
@@ -451,6 +453,11 @@ export async function synthesizeCaptions(options: SynthesizeCaptionsOptions): Pr
     const issue = (index: number) => {
       const concepts = sampler.next();
       inFlight++;
+      // One signal per request, linked to the run's: clients that never remove their abort listeners (the
+      // openai client keeps one per request) then cannot pile listeners onto a long-lived signal.
+      const requestController = new AbortController();
+      const forward = () => requestController.abort(internal.signal.reason);
+      internal.signal.addEventListener('abort', forward, { once: true });
       Promise.resolve()
         .then(() =>
           source.doGenerate({
@@ -458,9 +465,10 @@ export async function synthesizeCaptions(options: SynthesizeCaptionsOptions): Pr
             n: perRequest,
             wordCount: options.wordCount,
             seed: hash32(`${seed}:${index}`),
-            abortSignal: internal.signal,
+            abortSignal: requestController.signal,
           }),
         )
+        .finally(() => internal.signal.removeEventListener('abort', forward))
         .then(
           (result) => {
             inFlight--;

@@ -25,6 +25,8 @@ export interface ChatCompletionsServer {
   baseURL: string;
   /** Bodies received, in arrival order. */
   requests: ChatCompletionsRequest[];
+  /** TCP connections accepted so far (keep-alive reuse keeps this low). */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -98,11 +100,16 @@ export async function startChatCompletionsServer(handler: ChatCompletionsHandler
     });
   });
   server.keepAliveTimeout = 60_000;
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
+    get connections() {
+      return connections;
+    },
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
