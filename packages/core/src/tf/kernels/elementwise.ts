@@ -1,4 +1,4 @@
-import { Pow, Sum, Tanh, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { Identity, Pow, Sum, Tanh, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeMatMulActive } from './batch-mat-mul';
 import { callKernel, type WasmBackend } from './backend-access';
 import { getNative } from './native-state';
@@ -7,7 +7,9 @@ import { getNative } from './native-state';
  * Elementwise and reduction kernels where tfjs-backend-wasm is slow on training-sized tensors:
  * - `Pow` with a scalar exponent 2 or 3 (GELU's x³): repeated multiplication instead of std::pow (≈16 ns/element);
  * - `Sum` over leading axes (every bias gradient): a running row sum instead of transpose + reduce;
- * - `Tanh` through the native addon's vectorised tanh when it is loaded.
+ * - `Tanh` through the native addon's vectorised tanh when it is loaded;
+ * - `Identity` (every pass-through gradient) shares the input's buffer, as tfjs's cpu backend does and as
+ *   wasm's own `Reshape` does, instead of copying it.
  * Anything else falls through to tfjs's own kernel.
  */
 
@@ -44,9 +46,8 @@ const wasmSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const out = be.makeOutput(outShape, 'float32');
   const src = be.typedArrayFromHeap(x) as Float32Array;
   const acc = new Float64Array(inner);
-  for (let i = 0; i < outer; i++) {
-    const row = src.subarray(i * inner, (i + 1) * inner);
-    for (let j = 0; j < inner; j++) acc[j]! += row[j]!;
+  for (let i = 0, base = 0; i < outer; i++, base += inner) {
+    for (let j = 0; j < inner; j++) acc[j]! += src[base + j]!;
   }
   (be.typedArrayFromHeap(out) as Float32Array).set(acc);
   return out;
@@ -62,7 +63,15 @@ const wasmTanh: KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
+const wasmIdentity: KernelFunc = ({ inputs, backend, attrs }) => {
+  const x = inputs.x as TensorInfo;
+  if (x.dtype === 'string') return callKernel(Identity, 'wasm', backend, { x }, attrs);
+  (backend as WasmBackend & { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
 export const elementwiseKernels: KernelConfig[] = [
+  { kernelName: Identity, backendName: 'wasm', kernelFunc: wasmIdentity },
   { kernelName: Pow, backendName: 'wasm', kernelFunc: wasmPow },
   { kernelName: Sum, backendName: 'wasm', kernelFunc: wasmSum },
   { kernelName: Tanh, backendName: 'wasm', kernelFunc: wasmTanh },
