@@ -4,7 +4,8 @@ import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createShapesWorld, makeSplits } from '../dist/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createShapesWorld, exportCocoFolder, loadCocoFolder, makeSplits } from '../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -31,6 +32,8 @@ const cases = [
   { name: '2k scenes 64x64, 1-2 objects', options: { seed: 1, imageSize: 64, maxObjects: 2 }, n: 2_000 },
 ];
 const results = [];
+// JIT warm-up so the first case is not charged for compilation (reported separately)
+const coldStart = timeScenes({ seed: 99 }, 1000);
 for (const c of cases) {
   const times = [];
   let last;
@@ -56,6 +59,19 @@ for (let r = 0; r < runs; r++) {
 }
 console.log(`demo splits (2000/300/300, 25% held out): median ${median(splitTimes).toFixed(2)} s`);
 
+// COCO export of the demo's train split and reading it back (decoded through core/sharp)
+const tmp = mkdtempSync(join(os.tmpdir(), 'synth2-bench-'));
+const { train } = makeSplits({ train: 2000, holdOutFraction: 0.25, seed: 0 });
+let t0 = performance.now();
+await exportCocoFolder(train, join(tmp, 'train'));
+const exportSeconds = (performance.now() - t0) / 1000;
+t0 = performance.now();
+let loaded = 0;
+for await (const _ of loadCocoFolder(join(tmp, 'train'))) loaded++;
+const loadSeconds = (performance.now() - t0) / 1000;
+rmSync(tmp, { recursive: true, force: true });
+console.log(`COCO export of 2,000 images: ${exportSeconds.toFixed(2)} s; loading them back: ${loadSeconds.toFixed(2)} s`);
+
 const target = results[0].seconds.median;
 const out = {
   benchmark: 'shapes-world',
@@ -63,6 +79,8 @@ const out = {
   pass: target < 10,
   results,
   demoSplits: { train: 2000, val: 300, test: 300, holdOutFraction: 0.25, seconds: { min: Math.min(...splitTimes), median: median(splitTimes) } },
+  coldStart1000: coldStart.seconds,
+  cocoFolder: { images: 2000, exportSeconds, loadSeconds, loaded },
   machine: {
     node: process.version,
     cpus: os.cpus().length,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ConfigurationError, InvalidInputError, writeFileAtomic, writeJsonAtomic } from '@synth2/core';
+import { ConfigurationError, InvalidInputError, throwIfAborted, writeFileAtomic, writeJsonAtomic } from '@synth2/core';
 import type { ShapesItem } from '../shapes/shapes-world';
 import type { ShapesSplit } from '../shapes/splits';
 import { encodeRgbPng } from './encode';
@@ -11,6 +11,8 @@ export interface ExportCocoOptions {
   overwrite?: boolean;
   /** Called after each image is written. */
   onProgress?: (done: number, total: number) => void;
+  /** Stops the export (nothing is left behind) with an `AbortedError`. */
+  signal?: AbortSignal;
 }
 
 export interface ExportCocoResult {
@@ -50,6 +52,7 @@ export async function exportCocoFolder(
     const images: { id: number; file_name: string; width: number; height: number; synth2_id: string; scene: unknown }[] = [];
     const annotations: { id: number; image_id: number; caption: string }[] = [];
     for (let i = 0; i < items.length; i++) {
+      throwIfAborted(options.signal);
       const item = items[i];
       if (item.pixels.length !== item.width * item.height * 3) {
         throw new InvalidInputError(

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigurationError, ImageCaptionPairSchema, InvalidInputError } from '@synth2/core';
+import { AbortedError, ConfigurationError, ImageCaptionPairSchema, InvalidInputError } from '@synth2/core';
 import { evaluateCaptions, readJsonFile } from '@synth2/eval';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toFloat32 } from '../shapes/render';
@@ -80,7 +80,10 @@ describe('exportCocoFolder', () => {
 
     const bad = { name: 'bad', items: [{ ...splits.test.items[0] }, { ...splits.test.items[1], pixels: new Uint8Array(5) }] };
     await expect(exportCocoFolder(bad, join(tmp, 'bad'))).rejects.toThrow(/pixels hold 5 bytes/);
-    expect((await readdir(tmp)).filter((f) => f.includes('bad'))).toEqual([]);
+    const controller = new AbortController();
+    const aborted = exportCocoFolder(splits.train, join(tmp, 'aborted'), { signal: controller.signal, onProgress: (d) => d === 3 && controller.abort() });
+    await expect(aborted).rejects.toThrow(AbortedError);
+    expect((await readdir(tmp)).filter((f) => f.includes('bad') || f.includes('aborted'))).toEqual([]);
   });
 });
 
