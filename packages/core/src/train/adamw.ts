@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { InvalidInputError } from '../errors';
+import { fusedAdamW, fusedAdamWAvailable } from './fused-adamw';
 
 export interface AdamWOptions {
   lr?: number;
@@ -8,6 +10,8 @@ export interface AdamWOptions {
   weightDecay?: number;
   /** Which parameters get weight decay (default: rank ≥ 2, i.e. weights but not biases, norms or gates). */
   decay?: (name: string, variable: tf.Variable) => boolean;
+  /** Use the fused single-pass update on wasm/cpu (default true). */
+  fused?: boolean;
 }
 
 /**
@@ -25,6 +29,7 @@ export class AdamW {
   readonly m: tf.Variable[];
   readonly v: tf.Variable[];
   private readonly decays: boolean[];
+  private readonly fused: boolean;
   /** Updates applied so far. */
   t = 0;
 
@@ -36,28 +41,45 @@ export class AdamW {
     const decay = options.decay ?? ((_n: string, v: tf.Variable) => v.rank >= 2);
     this.names = [...params.keys()];
     this.params = [...params.values()];
+    this.fused = options.fused ?? true;
     this.decays = this.names.map((n, i) => decay(n, this.params[i]));
     this.m = this.params.map((p) => tf.variable(tf.zerosLike(p), false));
     this.v = this.params.map((p) => tf.variable(tf.zerosLike(p), false));
   }
 
-  /** Applies one update with gradients in the order of `params`. Call inside `tf.tidy`. */
-  apply(grads: tf.Tensor[], lr: number): void {
+  /**
+   * Applies one update with gradients in the order of `params`, each first multiplied by `gradScale` (global-norm
+   * clipping). Uses one fused kernel per tensor on wasm/cpu (see `fused-adamw.ts`), tfjs ops elsewhere or when
+   * `fused: false` was given. Call inside `tf.tidy`.
+   */
+  apply(grads: tf.Tensor[], lr: number, gradScale = 1): void {
+    if (grads.length !== this.params.length) {
+      throw new InvalidInputError(`AdamW.apply: got ${grads.length} gradients for ${this.params.length} parameters`);
+    }
     this.t += 1;
     const b1 = this.beta1;
     const b2 = this.beta2;
     const c1 = 1 / (1 - Math.pow(b1, this.t));
     const c2 = 1 / (1 - Math.pow(b2, this.t));
+    const fused = this.fused && fusedAdamWAvailable();
     tf.tidy(() => {
       for (let i = 0; i < this.params.length; i++) {
-        const g = grads[i];
         const p = this.params[i];
+        const decay = this.decays[i] ? this.weightDecay : 0;
+        if (fused) {
+          const [pNew, mNew, vNew] = fusedAdamW(p, grads[i], this.m[i], this.v[i], { lr, beta1: b1, beta2: b2, c1, c2, eps: this.eps, decay, gradScale });
+          this.m[i].assign(mNew);
+          this.v[i].assign(vNew);
+          p.assign(pNew);
+          continue;
+        }
+        const g = gradScale === 1 ? grads[i] : tf.mul(grads[i], gradScale);
         const m = tf.add(tf.mul(this.m[i], b1), tf.mul(g, 1 - b1));
         const v = tf.add(tf.mul(this.v[i], b2), tf.mul(tf.square(g), 1 - b2));
         this.m[i].assign(m);
         this.v[i].assign(v);
         let update = tf.div(tf.mul(m, c1), tf.add(tf.sqrt(tf.mul(v, c2)), this.eps));
-        if (this.decays[i] && this.weightDecay > 0) update = tf.add(update, tf.mul(p, this.weightDecay));
+        if (decay > 0) update = tf.add(update, tf.mul(p, decay));
         p.assign(tf.sub(p, tf.mul(update, lr)));
       }
     });

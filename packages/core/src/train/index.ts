@@ -7,4 +7,4 @@ export { AdamW } from './adamw';
 export type { AdamWOptions } from './adamw';
 export { learningRateAt } from './schedule';
 export type { ScheduleOptions } from './schedule';
-export { clipByGlobalNorm } from './clip';
+export { clipByGlobalNorm, globalNormScale } from './clip';

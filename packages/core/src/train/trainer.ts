@@ -11,7 +11,7 @@ import type { Module } from '../nn/module';
 import { describeBackend, initBackend, BACKEND_NAMES, type BackendInfo, type BackendOptions } from '../tf/backend';
 import { AdamW, type AdamWOptions } from './adamw';
 import type { BatchSource } from './batch-source';
-import { clipByGlobalNorm } from './clip';
+import { globalNormScale } from './clip';
 import { learningRateAt, type ScheduleOptions } from './schedule';
 
 export interface TrainProgressEvent {
@@ -290,9 +290,9 @@ export async function train<Batch>(options: TrainerOptions<Batch>): Promise<Trai
           gradsAll = gradsAll.map((g) => tf.div(g, accumulate));
           loss = tf.div(loss, accumulate);
         }
-        const clipped = clipByGlobalNorm(gradsAll, clip);
-        optimizer.apply(clipped.grads, lr);
-        return [loss, clipped.norm];
+        const { norm, scale } = globalNormScale(gradsAll, clip);
+        optimizer.apply(gradsAll, lr, scale);
+        return [loss, tf.scalar(norm)];
       });
       const [lossV, normV] = await Promise.all([lossT.data(), normT.data()]);
       tf.dispose([lossT, normT]);
