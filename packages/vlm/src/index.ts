@@ -5,7 +5,7 @@ export type { CaptioningVLMConfig, ImageEmbedder } from './model/captioning-vlm'
 export type { VocabularyInput } from './model/caption-vocabulary';
 export { trainVLM } from './train/train-vlm';
 export type { TrainVLMOptions, TrainVLMResult, RealPairs, SyntheticPairs, ValidationSet, VlmEvaluation } from './train/train-vlm';
-export { loadEmbeddingStore, loadSyntheticPairs } from './data/embedding-store';
+export { loadEmbeddingStore, loadRealPairs, loadSyntheticPairs } from './data/embedding-store';
 export type { StoredEmbeddings } from './data/embedding-store';
 export { searchCaptions } from './decoding/caption-search';
 export type { DecodeOptions, NextTokenScorer, CaptionSearchOptions, CaptionSearchResult } from './decoding/caption-search';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, ShardedTensorWriter, writeJsonl } from '@synth2/core';
-import { loadEmbeddingStore, loadSyntheticPairs } from './embedding-store';
+import { loadEmbeddingStore, loadRealPairs, loadSyntheticPairs } from './embedding-store';
 
 let dir: string;
 beforeAll(async () => {
@@ -56,5 +56,21 @@ describe('loadEmbeddingStore', () => {
     await writeStore(partial, ['a', 'b'], 'image-embeddings', false);
     await expect(loadEmbeddingStore(partial)).rejects.toThrow(/incomplete/);
     await expect(loadEmbeddingStore(join(dir, 'nope'))).rejects.toThrow(InvalidInputError);
+  });
+});
+
+describe('loadRealPairs', () => {
+  it('should match stored image embeddings to dataset pairs by image id', async () => {
+    const store = join(dir, 'real');
+    await writeStore(store, ['img-2', 'img-1']);
+    const pairs = [
+      { imageId: 'img-1', captions: ['a red circle', 'a round red thing'] },
+      { imageId: 'img-2', captions: ['a blue star'] },
+      { imageId: 'img-3', captions: ['not encoded'] },
+    ];
+    const real = await loadRealPairs({ embeddingsDir: store, pairs });
+    expect(real.captions).toEqual([['a blue star'], ['a red circle', 'a round red thing']]);
+    expect(real.embeddings.shape).toEqual([2, 2, 3]);
+    await expect(loadRealPairs({ embeddingsDir: store, pairs: pairs.slice(0, 1) })).rejects.toThrow(/1 stored embeddings have no image–caption pair \(first: img-2\)/);
   });
 });

@@ -1,4 +1,4 @@
-import { CaptionRecordSchema, InvalidInputError, ShardedTensorReader, readJsonlAll } from '@synth2/core';
+import { CaptionRecordSchema, InvalidInputError, ShardedTensorReader, readJsonlAll, type ImageCaptionPair } from '@synth2/core';
 
 /** Image embeddings read from a sharded store, with their ids in store order. */
 export interface StoredEmbeddings {
@@ -62,4 +62,26 @@ export async function loadSyntheticPairs(options: {
     );
   }
   return { ids: store.ids, embeddings: store.embeddings, captions: store.ids.map((id) => text.get(id)!) };
+}
+
+/**
+ * Real (human) pairs for `trainVLM`: embeddings of the dataset's images, encoded once by the tokenizer and stored
+ * with image ids, matched to the dataset's pairs by `imageId`. Pairs come back in the store's order; every stored
+ * image needs its pair (pairs that were not encoded are left out).
+ */
+export async function loadRealPairs(options: {
+  embeddingsDir: string;
+  pairs: readonly Pick<ImageCaptionPair, 'imageId' | 'captions'>[];
+}): Promise<{ ids: string[]; embeddings: StoredEmbeddings['embeddings']; captions: string[][] }> {
+  const store = await loadEmbeddingStore(options.embeddingsDir);
+  const byId = new Map<string, string[]>();
+  for (const p of options.pairs) byId.set(p.imageId, p.captions);
+  const missing = store.ids.filter((id) => !byId.has(id));
+  if (missing.length > 0) {
+    throw new InvalidInputError(
+      `${missing.length} stored embeddings have no image–caption pair (first: ${missing.slice(0, 5).join(', ')}). Pass the dataset split the embeddings were encoded from.`,
+      { file: options.embeddingsDir },
+    );
+  }
+  return { ids: store.ids, embeddings: store.embeddings, captions: store.ids.map((id) => byId.get(id)!) };
 }
