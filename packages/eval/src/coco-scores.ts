@@ -11,12 +11,12 @@ export interface TokenizedScores {
 }
 
 /**
- * BLEU-1..4, ROUGE-L and CIDEr-D on already tokenized captions (one candidate and ≥ 1 references per image), as
- * the reference scorers compute them.
+ * BLEU-1..4, ROUGE-L and CIDEr-D on already tokenized captions (token arrays; one candidate and ≥ 1 references
+ * per image), as the reference scorers compute them on the space-joined strings.
  */
 export function scoreTokenized(
-  candidates: readonly string[],
-  references: readonly (readonly string[])[],
+  candidates: readonly (readonly string[])[],
+  references: readonly (readonly (readonly string[])[])[],
   which: { bleu: boolean; rouge: boolean; cider: boolean },
 ): TokenizedScores {
   const out: TokenizedScores = { metrics: {}, perImage: {}, timings: {} };
@@ -26,11 +26,11 @@ export function scoreTokenized(
     out.timings[name] = now - t;
     t = now;
   };
+  const index = new NgramIndex(4);
+  const cand = candidates.map((c) => index.addWords(c));
+  const refs = references.map((rs) => rs.map((r) => index.addWords(r)));
+  lap('ngrams');
   if (which.bleu || which.cider) {
-    const index = new NgramIndex(4);
-    const cand = candidates.map((c) => index.add(c));
-    const refs = references.map((rs) => rs.map((r) => index.add(r)));
-    lap('ngrams');
     if (which.bleu) {
       const bleu = computeBleu(index, cand, refs, 4);
       for (let k = 0; k < 4; k++) {
@@ -49,7 +49,7 @@ export function scoreTokenized(
     }
   }
   if (which.rouge) {
-    const rouge = computeRougeL(candidates, references);
+    const rouge = computeRougeL(index, cand, refs);
     out.metrics.ROUGE_L = rouge.score;
     out.perImage.ROUGE_L = rouge.perImage;
     lap('rouge');

@@ -3,7 +3,7 @@ import { scoreTokenized } from './coco-scores';
 import { runMeteor, type MeteorOptions } from './external/meteor-scorer';
 import { runSpice, type SpiceOptions } from './external/spice-scorer';
 import type { BleuStats } from './metrics/bleu-scorer';
-import { ptbTokenize } from './tokenizer/ptb-tokenizer';
+import { ptbTokenizeWords } from './tokenizer/ptb-tokenizer';
 
 export type EvalMetricName = 'BLEU' | 'ROUGE_L' | 'CIDEr' | 'METEOR' | 'SPICE';
 export const EVAL_METRIC_NAMES: readonly EvalMetricName[] = ['BLEU', 'ROUGE_L', 'CIDEr', 'METEOR', 'SPICE'];
@@ -265,19 +265,21 @@ export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promis
   }
   lap('input');
 
-  const tokRefsFlat = ptbTokenize(refCaptions);
-  const tokCands = ptbTokenize(candidates);
-  const tokRefs: string[][] = [];
+  const refWordsFlat = ptbTokenizeWords(refCaptions);
+  const candWords = ptbTokenizeWords(candidates);
+  const refWords: string[][][] = [];
   let p = 0;
   for (const count of refCounts) {
-    tokRefs.push(tokRefsFlat.slice(p, p + count));
+    refWords.push(refWordsFlat.slice(p, p + count));
     p += count;
   }
+  const tokCands = candWords.map((w) => w.join(' '));
+  const tokRefs = refWords.map((rs) => rs.map((w) => w.join(' ')));
   lap('tokenize');
   throwIfAborted(options.signal);
 
   const want = new Set(metrics);
-  const scores = scoreTokenized(tokCands, tokRefs, { bleu: want.has('BLEU'), rouge: want.has('ROUGE_L'), cider: want.has('CIDEr') });
+  const scores = scoreTokenized(candWords, refWords, { bleu: want.has('BLEU'), rouge: want.has('ROUGE_L'), cider: want.has('CIDEr') });
   Object.assign(timings, scores.timings);
   t = performance.now();
 

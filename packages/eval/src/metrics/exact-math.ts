@@ -1,30 +1,38 @@
 /**
  * `exp` and `pow` rounded correctly to the nearest double (computed in double-double arithmetic, ~106 bits).
  *
- * The reference's BLEU runs through the C library's `exp`/`pow` (glibc: correctly rounded in practice), while
- * V8's `Math.exp`/`**` (fdlibm ports) are off by one ulp for some arguments. Using correctly rounded versions
- * makes per-image BLEU equal the reference bit for bit.
+ * The reference's BLEU runs through the C library's `exp`/`pow` (glibc: correctly rounded except within a tiny
+ * distance of a rounding midpoint), while V8's `Math.exp`/`**` (fdlibm ports) are off by one ulp for many more
+ * arguments. Correctly rounded versions make per-image BLEU equal the reference's bit for bit almost everywhere.
+ *
+ * Written without allocations: every double-double operation leaves its result in `H` (high) and `L` (low).
  */
 
+let H = 0;
+let L = 0;
 const SPLITTER = 134217729; // 2^27 + 1
 
-interface DD {
-  hi: number;
-  lo: number;
+/** H,L ← (ah,al) + (bh,bl) */
+function add(ah: number, al: number, bh: number, bl: number): void {
+  let s = ah + bh;
+  let bb = s - ah;
+  const e1 = ah - (s - bb) + (bh - bb);
+  let t = al + bl;
+  bb = t - al;
+  const e2 = al - (t - bb) + (bl - bb);
+  let lo = e1 + t;
+  let hi = s + lo;
+  lo = lo - (hi - s);
+  s = hi;
+  lo += e2;
+  hi = s + lo;
+  t = lo - (hi - s);
+  H = hi;
+  L = t;
 }
 
-function twoSum(a: number, b: number): DD {
-  const s = a + b;
-  const bb = s - a;
-  return { hi: s, lo: a - (s - bb) + (b - bb) };
-}
-
-function quickTwoSum(a: number, b: number): DD {
-  const s = a + b;
-  return { hi: s, lo: b - (s - a) };
-}
-
-function twoProd(a: number, b: number): DD {
+/** H,L ← exact a·b */
+function twoProd(a: number, b: number): void {
   const p = a * b;
   let t = SPLITTER * a;
   const ahi = t - (t - a);
@@ -32,81 +40,89 @@ function twoProd(a: number, b: number): DD {
   t = SPLITTER * b;
   const bhi = t - (t - b);
   const blo = b - bhi;
-  return { hi: p, lo: ahi * bhi - p + ahi * blo + alo * bhi + alo * blo };
+  H = p;
+  L = ahi * bhi - p + ahi * blo + alo * bhi + alo * blo;
 }
 
-function ddAdd(a: DD, b: DD): DD {
-  const s = twoSum(a.hi, b.hi);
-  const t = twoSum(a.lo, b.lo);
-  let r = quickTwoSum(s.hi, s.lo + t.hi);
-  r = quickTwoSum(r.hi, r.lo + t.lo);
-  return r;
+/** H,L ← (ah,al)·(bh,bl) */
+function mul(ah: number, al: number, bh: number, bl: number): void {
+  twoProd(ah, bh);
+  const p = H;
+  const e = L + (ah * bl + al * bh);
+  H = p + e;
+  L = e - (H - p);
 }
 
-function ddMul(a: DD, b: DD): DD {
-  const p = twoProd(a.hi, b.hi);
-  return quickTwoSum(p.hi, p.lo + (a.hi * b.lo + a.lo * b.hi));
+/** H,L ← (ah,al)/(bh,bl) */
+function div(ah: number, al: number, bh: number, bl: number): void {
+  const q1 = ah / bh;
+  mul(bh, bl, q1, 0);
+  add(ah, al, -H, -L);
+  const rh = H;
+  const rl = L;
+  const q2 = rh / bh;
+  mul(bh, bl, q2, 0);
+  add(rh, rl, -H, -L);
+  const q3 = H / bh;
+  const s = q1 + q2;
+  add(s, q2 - (s - q1), q3, 0);
 }
 
-function ddMulNum(a: DD, b: number): DD {
-  const p = twoProd(a.hi, b);
-  return quickTwoSum(p.hi, p.lo + a.lo * b);
-}
-
-function ddDiv(a: DD, b: DD): DD {
-  const q1 = a.hi / b.hi;
-  let r = ddAdd(a, ddMulNum(b, -q1));
-  const q2 = r.hi / b.hi;
-  r = ddAdd(r, ddMulNum(b, -q2));
-  const q3 = r.hi / b.hi;
-  return ddAdd(quickTwoSum(q1, q2), { hi: q3, lo: 0 });
-}
-
-const LN2: DD = { hi: 0.6931471805599453, lo: 2.3190468138462996e-17 };
-const INV_FACT: DD[] = (() => {
-  // 1/i! in double-double, i = 0..20
-  const out: DD[] = [{ hi: 1, lo: 0 }];
-  let f: DD = { hi: 1, lo: 0 };
-  for (let i = 1; i <= 20; i++) {
-    f = ddDiv(f, { hi: i, lo: 0 });
-    out.push(f);
+const LN2_HI = 0.6931471805599453;
+const LN2_LO = 2.3190468138462996e-17;
+const TERMS = 12;
+const INV_FACT_HI = new Float64Array(TERMS + 1);
+const INV_FACT_LO = new Float64Array(TERMS + 1);
+{
+  let fh = 1;
+  let fl = 0;
+  INV_FACT_HI[0] = 1;
+  for (let i = 1; i <= TERMS; i++) {
+    div(fh, fl, i, 0);
+    fh = H;
+    fl = L;
+    INV_FACT_HI[i] = fh;
+    INV_FACT_LO[i] = fl;
   }
-  return out;
-})();
+}
 
-/** exp of a double-double argument, as a double-double. Assumes the result is a normal double. */
-function ddExp(x: DD): DD {
-  const k = Math.round(x.hi / LN2.hi);
-  // r = x - k·ln2, then r / 2^8 so that the Taylor series converges in a few terms
-  const r = ddAdd(x, ddMulNum(LN2, -k));
-  const SQUARINGS = 8;
-  const s: DD = { hi: r.hi / 256, lo: r.lo / 256 };
-  // Taylor series of exp(s) - 1 (|s| < 0.0014): Horner in double-double
-  let sum: DD = INV_FACT[12];
-  for (let i = 11; i >= 1; i--) sum = ddAdd(ddMul(sum, s), INV_FACT[i]);
-  let em1 = ddMul(sum, s); // exp(s) - 1, kept small to preserve precision while squaring
-  for (let i = 0; i < SQUARINGS; i++) {
-    // (1 + e)^2 - 1 = 2e + e^2
-    em1 = ddAdd(ddMulNum(em1, 2), ddMul(em1, em1));
+/** H,L ← exp(xh, xl). Assumes the result is a normal double. */
+function ddExp(xh: number, xl: number): void {
+  const k = Math.round(xh / LN2_HI);
+  // r = x − k·ln2, scaled by 2^-8 so that the Taylor series converges in a few terms
+  mul(LN2_HI, LN2_LO, -k, 0);
+  add(xh, xl, H, L);
+  const sh = H / 256;
+  const sl = L / 256;
+  // exp(s) − 1 by Horner, kept as e so that squaring keeps precision: (1 + e)^2 − 1 = 2e + e^2
+  let ph = INV_FACT_HI[TERMS];
+  let pl = INV_FACT_LO[TERMS];
+  for (let i = TERMS - 1; i >= 1; i--) {
+    mul(ph, pl, sh, sl);
+    add(H, L, INV_FACT_HI[i], INV_FACT_LO[i]);
+    ph = H;
+    pl = L;
   }
-  const result = ddAdd({ hi: 1, lo: 0 }, em1);
+  mul(ph, pl, sh, sl);
+  let eh = H;
+  let el = L;
+  for (let i = 0; i < 8; i++) {
+    mul(eh, el, eh, el);
+    add(2 * eh, 2 * el, H, L);
+    eh = H;
+    el = L;
+  }
+  add(1, 0, eh, el);
   const scale = 2 ** k;
-  return { hi: result.hi * scale, lo: result.lo * scale };
+  H *= scale;
+  L *= scale;
 }
 
 /** exp(x) correctly rounded (for results in the normal double range; otherwise `Math.exp`). */
 export function correctlyRoundedExp(x: number): number {
   if (!Number.isFinite(x) || x < -708 || x > 709) return Math.exp(x);
-  const r = ddExp({ hi: x, lo: 0 });
-  return r.hi + r.lo;
-}
-
-/** Natural log of a positive double, as a double-double (one Newton step from `Math.log`). */
-function ddLog(b: number): DD {
-  const y = Math.log(b);
-  const e = ddExp({ hi: y, lo: 0 });
-  const ratio = ddDiv({ hi: b, lo: 0 }, e);
-  return ddAdd({ hi: y, lo: 0 }, ddAdd(ratio, { hi: -1, lo: 0 }));
+  ddExp(x, 0);
+  return H + L;
 }
 
 /** b ** e correctly rounded, for finite b > 0 with a result in the normal double range; otherwise `b ** e`. */
@@ -114,8 +130,15 @@ export function correctlyRoundedPow(b: number, e: number): number {
   if (!(b > 0) || !Number.isFinite(b) || !Number.isFinite(e) || b < 1e-300 || b > 1e300) return b ** e;
   if (b === 1 || e === 0) return 1;
   if (e === 1) return b;
-  const p = ddMulNum(ddLog(b), e);
-  if (p.hi < -708 || p.hi > 709) return b ** e;
-  const r = ddExp(p);
-  return r.hi + r.lo;
+  if (e === 0.5) return Math.sqrt(b); // IEEE square root is correctly rounded
+  // log(b) in double-double: one Newton step from Math.log, y + (b / exp(y) − 1)
+  const y = Math.log(b);
+  ddExp(y, 0);
+  div(b, 0, H, L);
+  add(H, L, -1, 0);
+  add(y, 0, H, L);
+  mul(H, L, e, 0);
+  if (H < -708 || H > 709) return b ** e;
+  ddExp(H, L);
+  return H + L;
 }

@@ -1,6 +1,8 @@
 /** Python's `str.split()` (no argument): runs of Unicode whitespace as Python's `str.isspace` defines it. */
-// eslint-disable-next-line no-control-regex -- these control characters are whitespace/line breaks to the reference
+// eslint-disable-next-line no-control-regex -- these control characters are whitespace to Python
 const PY_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
+// eslint-disable-next-line no-control-regex -- as above, without the plain space
+const PY_WHITESPACE_NOT_SPACE = /[\t\n\v\f\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 
 export function pySplit(text: string): string[] {
   const parts = text.split(PY_WHITESPACE);
@@ -10,45 +12,194 @@ export function pySplit(text: string): string[] {
 }
 
 /**
- * Interns words and n-grams into dense integer ids shared by every sentence of one evaluation, so that scorers can
- * use typed arrays instead of hash maps.
+ * Interns words and n-grams (n = 1..maxN) into dense integer ids shared by every sentence of one evaluation, and
+ * stores each sentence's distinct n-grams with counts in flat typed arrays, in the reference's dict order
+ * (order 1 first, each order in first-occurrence order). Scorers then use typed arrays instead of hash maps.
  */
 export class NgramIndex {
   readonly maxN: number;
   private readonly words = new Map<string, number>();
-  /** Open-addressing hash table (prefix id, word id) → n-gram id; prefix = the (n-1)-gram, unigram ids = word ids. */
+  private next = 0;
+  // open-addressing hash table (prefix id, word id) → n-gram id; prefix = the (n-1)-gram, unigram ids = word ids
   private keyPrefix = new Int32Array(1 << 16).fill(-1);
   private keyWord = new Int32Array(1 << 16);
   private value = new Int32Array(1 << 16);
   private filled = 0;
-  private next = 0;
-  /** n-gram order of every id. */
-  private orders: Uint8Array = new Uint8Array(1024);
+  // per-id scratch for de-duplication within a sentence
+  private seenIn = new Int32Array(1 << 14).fill(-1);
+  private seenAt = new Int32Array(1 << 14);
+  // sentences
+  private lengths: number[] = [];
+  private offsets = new Int32Array(5 * 1024);
+  private flatIds = new Int32Array(1 << 16);
+  private flatCounts = new Int32Array(1 << 16);
+  private used = 0;
+  private prevBuf = new Int32Array(256);
+  private curBuf = new Int32Array(256);
+  private wordBuf = new Int32Array(256);
 
   constructor(maxN = 4) {
     this.maxN = maxN;
   }
 
+  /** Number of ids handed out (words and n-grams). */
   get size(): number {
     return this.next;
   }
 
-  orderOf(id: number): number {
-    return this.orders[id];
+  /** Number of sentences added. */
+  get sentences(): number {
+    return this.lengths.length;
   }
 
-  private newId(order: number): number {
+  /** Words in sentence `s` (`len(text.split())`). */
+  lengthOf(s: number): number {
+    return this.lengths[s];
+  }
+
+  /** Start of sentence `s`'s order-`n` n-grams (1-based n) in `ids`/`counts`; they end at `start(s, n + 1)`. */
+  start(s: number, n: number): number {
+    return this.offsets[s * (this.maxN + 1) + n - 1];
+  }
+
+  get ids(): Int32Array {
+    return this.flatIds;
+  }
+
+  get counts(): Int32Array {
+    return this.flatCounts;
+  }
+
+  private newId(): number {
     const id = this.next++;
-    if (id >= this.orders.length) {
-      const grown = new Uint8Array(this.orders.length * 2);
-      grown.set(this.orders);
-      this.orders = grown;
+    if (id >= this.seenIn.length) {
+      const seenIn = new Int32Array(this.seenIn.length * 2).fill(-1);
+      seenIn.set(this.seenIn);
+      const seenAt = new Int32Array(this.seenAt.length * 2);
+      seenAt.set(this.seenAt);
+      this.seenIn = seenIn;
+      this.seenAt = seenAt;
     }
-    this.orders[id] = order;
     return id;
   }
 
-  private extendId(prefix: number, word: number, order: number): number {
+  /** The id of a word (also its unigram id). */
+  wordId(word: string): number {
+    let id = this.words.get(word);
+    if (id === undefined) {
+      id = this.newId();
+      this.words.set(word, id);
+    }
+    return id;
+  }
+
+  private wordFlat = new Int32Array(1 << 16);
+  private wordStarts: number[] = [0];
+
+  /** Flat word ids of the word lists added with `addWords` (see `wordStart`). */
+  get wordIds(): Int32Array {
+    return this.wordFlat;
+  }
+
+  /** Start of word list `w` in `wordIds`; it ends at `wordStart(w + 1)`. */
+  wordStart(w: number): number {
+    return this.wordStarts[w];
+  }
+
+  /**
+   * Stores the word ids of a caption's tokens as split on single spaces (what ROUGE-L uses: no tokens give one
+   * empty token), and adds the caption's n-grams, split the way Python's `split()` does (the same words unless a
+   * token contains other whitespace, e.g. U+00A0). Returns the sentence number (= the word list number).
+   */
+  addWords(tokens: readonly string[]): number {
+    const w = this.wordStarts.length - 1;
+    const start = this.wordStarts[w];
+    const n = Math.max(1, tokens.length);
+    if (start + n > this.wordFlat.length) {
+      const grown = new Int32Array(Math.max(this.wordFlat.length * 2, start + n));
+      grown.set(this.wordFlat);
+      this.wordFlat = grown;
+    }
+    let special = false;
+    if (tokens.length === 0) this.wordFlat[start] = this.wordId('');
+    else {
+      for (let i = 0; i < tokens.length; i++) {
+        const t = tokens[i];
+        this.wordFlat[start + i] = this.wordId(t);
+        if (!special && (t === '' || PY_WHITESPACE_NOT_SPACE.test(t))) special = true;
+      }
+    }
+    this.wordStarts.push(start + n);
+    if (tokens.length === 0) return this.addIds(this.wordFlat, start, 0);
+    if (!special) return this.addIds(this.wordFlat, start, tokens.length);
+    const words = pySplit(tokens.join(' '));
+    if (words.length > this.wordBuf.length) this.wordBuf = new Int32Array(words.length * 2);
+    for (let i = 0; i < words.length; i++) this.wordBuf[i] = this.wordId(words[i]);
+    return this.addIds(this.wordBuf, 0, words.length);
+  }
+
+  /** Adds a sentence given as text (split like Python's `split()`); returns its number. */
+  add(text: string): number {
+    return this.addWords(text.split(' '));
+  }
+
+  private addIds(wordIds: Int32Array, from: number, len: number): number {
+    const s = this.lengths.length;
+    this.lengths.push(len);
+    const stride = this.maxN + 1;
+    if ((s + 1) * stride > this.offsets.length) {
+      const grown = new Int32Array(this.offsets.length * 2);
+      grown.set(this.offsets);
+      this.offsets = grown;
+    }
+    if (len > this.prevBuf.length) {
+      this.prevBuf = new Int32Array(len * 2);
+      this.curBuf = new Int32Array(len * 2);
+    }
+    const need = this.used + len * this.maxN;
+    if (need > this.flatIds.length) {
+      let size = this.flatIds.length * 2;
+      while (size < need) size *= 2;
+      const ids = new Int32Array(size);
+      ids.set(this.flatIds.subarray(0, this.used));
+      const counts = new Int32Array(size);
+      counts.set(this.flatCounts.subarray(0, this.used));
+      this.flatIds = ids;
+      this.flatCounts = counts;
+    }
+    let prev = this.prevBuf;
+    let cur = this.curBuf;
+    const ids = this.flatIds;
+    const counts = this.flatCounts;
+    let u = this.used;
+    for (let n = 1; n <= this.maxN; n++) {
+      const m = len - n + 1;
+      this.offsets[s * stride + n - 1] = u;
+      if (n === 1) for (let i = 0; i < m; i++) cur[i] = wordIds[from + i];
+      else for (let i = 0; i < m; i++) cur[i] = this.extendId(prev[i], wordIds[from + i + n - 1]);
+      const seenIn = this.seenIn;
+      const seenAt = this.seenAt;
+      for (let i = 0; i < m; i++) {
+        const id = cur[i];
+        if (seenIn[id] === s) counts[seenAt[id]]++;
+        else {
+          seenIn[id] = s;
+          seenAt[id] = u;
+          ids[u] = id;
+          counts[u] = 1;
+          u++;
+        }
+      }
+      const t = prev;
+      prev = cur;
+      cur = t;
+    }
+    this.used = u;
+    this.offsets[s * stride + this.maxN] = u;
+    return s;
+  }
+
+  private extendId(prefix: number, word: number): number {
     let mask = this.keyPrefix.length - 1;
     let h = (Math.imul(prefix, 0x9e3779b1) ^ Math.imul(word, 0x85ebca6b)) & mask;
     for (;;) {
@@ -57,7 +208,7 @@ export class NgramIndex {
       if (p === prefix && this.keyWord[h] === word) return this.value[h];
       h = (h + 1) & mask;
     }
-    const id = this.newId(order);
+    const id = this.newId();
     if ((this.filled + 1) * 2 > this.keyPrefix.length) {
       this.grow();
       mask = this.keyPrefix.length - 1;
@@ -89,116 +240,5 @@ export class NgramIndex {
       this.keyWord[h] = oldWord[i];
       this.value[h] = oldValue[i];
     }
-  }
-
-  private wordId(word: string): number {
-    let id = this.words.get(word);
-    if (id === undefined) {
-      id = this.newId(1);
-      this.words.set(word, id);
-    }
-    return id;
-  }
-
-  /** Number of sentences added. */
-  get sentences(): number {
-    return this.lengths.length;
-  }
-
-  /** Words in sentence `s` (`len(text.split())`). */
-  lengthOf(s: number): number {
-    return this.lengths[s];
-  }
-
-  /**
-   * Start offset of sentence `s`'s order-`n` n-grams (1-based n) in `ids`/`counts`; they end at `start(s, n + 1)`.
-   * Within an order, n-grams are distinct and in first-occurrence order (the reference's dict order).
-   */
-  start(s: number, n: number): number {
-    return this.offsets[s * (this.maxN + 1) + n - 1];
-  }
-
-  /** Flat n-gram ids of all sentences (see `start`). */
-  get ids(): Int32Array {
-    return this.flatIds;
-  }
-
-  /** Flat counts parallel to `ids`. */
-  get counts(): Int32Array {
-    return this.flatCounts;
-  }
-
-  private lengths: number[] = [];
-  private offsets = new Int32Array(5 * 1024);
-  private flatIds = new Int32Array(1 << 16);
-  private flatCounts = new Int32Array(1 << 16);
-  private used = 0;
-  private scratchPrev = new Int32Array(256);
-  private scratchCur = new Int32Array(256);
-
-  /** Adds a sentence, split on whitespace the way Python's `split()` does; returns its number. */
-  add(text: string): number {
-    const words = pySplit(text);
-    const len = words.length;
-    const s = this.lengths.length;
-    this.lengths.push(len);
-    const stride = this.maxN + 1;
-    if ((s + 1) * stride > this.offsets.length) {
-      const grown = new Int32Array(this.offsets.length * 2);
-      grown.set(this.offsets);
-      this.offsets = grown;
-    }
-    if (len > this.scratchPrev.length) {
-      this.scratchPrev = new Int32Array(len * 2);
-      this.scratchCur = new Int32Array(len * 2);
-    }
-    const need = this.used + len * this.maxN;
-    if (need > this.flatIds.length) {
-      let size = this.flatIds.length * 2;
-      while (size < need) size *= 2;
-      const ids = new Int32Array(size);
-      ids.set(this.flatIds.subarray(0, this.used));
-      const counts = new Int32Array(size);
-      counts.set(this.flatCounts.subarray(0, this.used));
-      this.flatIds = ids;
-      this.flatCounts = counts;
-    }
-    let prev = this.scratchPrev;
-    let cur = this.scratchCur;
-    const wordIds = this.scratchWords(len);
-    for (let i = 0; i < len; i++) wordIds[i] = this.wordId(words[i]);
-    const ids = this.flatIds;
-    const counts = this.flatCounts;
-    for (let n = 1; n <= this.maxN; n++) {
-      const m = Math.max(0, len - n + 1);
-      if (n === 1) for (let i = 0; i < m; i++) cur[i] = wordIds[i];
-      else for (let i = 0; i < m; i++) cur[i] = this.extendId(prev[i], wordIds[i + n - 1], n);
-      const begin = this.used;
-      this.offsets[s * stride + n - 1] = begin;
-      // distinct ids in first-occurrence order with counts (sentences are short: a linear scan is fastest)
-      let u = begin;
-      for (let i = 0; i < m; i++) {
-        const id = cur[i];
-        let j = begin;
-        while (j < u && ids[j] !== id) j++;
-        if (j === u) {
-          ids[u] = id;
-          counts[u] = 1;
-          u++;
-        } else counts[j]++;
-      }
-      this.used = u;
-      const t = prev;
-      prev = cur;
-      cur = t;
-    }
-    this.offsets[s * stride + this.maxN] = this.used;
-    return s;
-  }
-
-  private words32 = new Int32Array(256);
-  private scratchWords(len: number): Int32Array {
-    if (len > this.words32.length) this.words32 = new Int32Array(len * 2);
-    return this.words32;
   }
 }

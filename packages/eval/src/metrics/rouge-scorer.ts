@@ -1,18 +1,18 @@
+import type { NgramIndex } from './ngrams';
 import { numpyMean } from './numpy-sum';
 
 const BETA2 = 1.2 * 1.2;
 
 /** Length of the longest common subsequence of two id sequences. */
-export function lcsLength(a: Int32Array, b: Int32Array, row: Int32Array): number {
-  // row has length ≥ b.length + 1; classic DP with one rolling row
-  const m = b.length;
+export function lcsLength(words: Int32Array, a: number, aLen: number, b: number, m: number, row: Int32Array): number {
+  // row has length ≥ m + 1; classic DP with one rolling row
   for (let j = 0; j <= m; j++) row[j] = 0;
-  for (let i = 0; i < a.length; i++) {
-    const ai = a[i];
+  for (let i = 0; i < aLen; i++) {
+    const ai = words[a + i];
     let diag = 0; // row[j-1] of the previous i
     for (let j = 1; j <= m; j++) {
       const up = row[j];
-      if (ai === b[j - 1]) row[j] = diag + 1;
+      if (ai === words[b + j - 1]) row[j] = diag + 1;
       else if (row[j - 1] > up) row[j] = row[j - 1];
       diag = up;
     }
@@ -21,36 +21,26 @@ export function lcsLength(a: Int32Array, b: Int32Array, row: Int32Array): number
 }
 
 /**
- * ROUGE-L (β = 1.2) as pycocoevalcap's `Rouge`: tokens split on single spaces, max precision and max recall over
- * references taken independently, corpus score = mean of per-image F.
+ * ROUGE-L (β = 1.2) as pycocoevalcap's `Rouge`: tokens split on single spaces (the index's word lists), max
+ * precision and max recall over references taken independently, corpus score = mean of per-image F.
  */
-export function computeRougeL(candidates: readonly string[], references: readonly (readonly string[])[]): { score: number; perImage: Float64Array } {
-  const vocab = new Map<string, number>();
-  const encode = (s: string): Int32Array => {
-    const parts = s.split(' ');
-    const out = new Int32Array(parts.length);
-    for (let i = 0; i < parts.length; i++) {
-      let id = vocab.get(parts[i]);
-      if (id === undefined) {
-        id = vocab.size;
-        vocab.set(parts[i], id);
-      }
-      out[i] = id;
-    }
-    return out;
-  };
+export function computeRougeL(index: NgramIndex, candidates: readonly number[], references: readonly (readonly number[])[]): { score: number; perImage: Float64Array } {
   const perImage = new Float64Array(candidates.length);
+  const words = index.wordIds;
   let row = new Int32Array(64);
   for (let i = 0; i < candidates.length; i++) {
-    const c = encode(candidates[i]);
+    const c = candidates[i];
+    const cs = index.wordStart(c);
+    const cl = index.wordStart(c + 1) - cs;
+    if (row.length < cl + 1) row = new Int32Array(cl * 2 + 1);
     let precMax = 0;
     let recMax = 0;
-    for (const refText of references[i]) {
-      const r = encode(refText);
-      if (row.length < c.length + 1) row = new Int32Array(c.length * 2 + 1);
-      const lcs = lcsLength(r, c, row);
-      const prec = lcs / c.length;
-      const rec = lcs / r.length;
+    for (const r of references[i]) {
+      const rs = index.wordStart(r);
+      const rl = index.wordStart(r + 1) - rs;
+      const lcs = lcsLength(words, rs, rl, cs, cl, row);
+      const prec = lcs / cl;
+      const rec = lcs / rl;
       if (prec > precMax) precMax = prec;
       if (rec > recMax) recMax = rec;
     }

@@ -331,20 +331,26 @@ const LINE_BREAKS = /\r\n|[\r\n\u2028\u2029\u000B\u000C\u0085]/g;
  * reference would treat as extra lines and so misalign every later caption) is replaced by a space.
  */
 export function ptbTokenize(captions: readonly string[]): string[] {
+  return ptbTokenizeWords(captions).map((words) => words.join(' '));
+}
+
+/** Like `ptbTokenize`, but each caption's tokens as an array (an empty array for an empty result). */
+export function ptbTokenizeWords(captions: readonly string[]): string[][] {
   if (captions.length === 0) return [];
   const parts = new Array<string>(captions.length);
   for (let i = 0; i < captions.length; i++) parts[i] = captions[i].replace(LINE_BREAKS, ' ');
   const lines: string[][] = [];
   lexStream(parts.join('\n'), lines);
-  const result = new Array<string>(captions.length);
+  const result = new Array<string[]>(captions.length);
   for (let i = 0; i < captions.length; i++) {
-    let s = '';
-    for (const t of lines[i]) {
-      const lower = t.toLowerCase();
-      if (PUNCTUATIONS.has(lower)) continue;
-      s = s === '' ? lower : `${s} ${lower}`;
+    const line = lines[i];
+    let w = 0;
+    for (let j = 0; j < line.length; j++) {
+      const lower = line[j].toLowerCase();
+      if (!PUNCTUATIONS.has(lower)) line[w++] = lower;
     }
-    result[i] = s;
+    line.length = w;
+    result[i] = line;
   }
   return result;
 }
