@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tfcore from '@tensorflow/tfjs-core';
@@ -7,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BackendUnavailableError, ConfigurationError } from '../errors';
 import { describeBackend, initBackend } from './backend';
 import { tf } from './index';
+import { withTmpDir } from '../test/tmp-dir';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -123,4 +126,60 @@ describe('built entries in plain Node', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({ tf: false });
   });
+
+  /** Stand-ins for the native packages (real ones cannot install here), in a temp dir used as the working directory. */
+  async function fakePackages(root: string, packages: Record<string, string>): Promise<void> {
+    for (const [name, code] of Object.entries(packages)) {
+      const d = join(root, 'node_modules', name);
+      await mkdir(d, { recursive: true });
+      await writeFile(join(d, 'package.json'), JSON.stringify({ name, version: '4.22.0', main: 'index.js' }));
+      await writeFile(join(d, 'index.js'), code);
+    }
+  }
+  function runInit(cwd: string): { name: string; reason: string; native: boolean; tf: string; gpu: boolean; node: boolean; grad: number[] } {
+    const req = createRequire(import.meta.url);
+    const script = `
+      const { initBackend, tf } = await import(${JSON.stringify(join(pkg, 'dist', 'tf', 'index.js'))});
+      const info = await initBackend();
+      const g = tf.grad((w) => tf.sum(tf.mul(w, w)))(tf.tensor1d([1, 2]));
+      console.log(JSON.stringify({ name: info.name, reason: info.reason, native: info.native, tf: tf.getBackend(),
+        gpu: !!globalThis.__fakeGpuImported, node: !!globalThis.__fakeNodeImported, grad: Array.from(g.dataSync()) }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd,
+      env: { ...process.env, SYNTH2_BACKEND: '', TFJS_CORE: req.resolve('@tensorflow/tfjs-core'), TFJS_CPU: req.resolve('@tensorflow/tfjs-backend-cpu') },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  }
+
+  it.skipIf(!built)('should use an installed tfjs-node and report it as native', async () => {
+    await withTmpDir(async (root) => {
+      await fakePackages(root, {
+        '@tensorflow/tfjs-node': `
+          globalThis.__fakeNodeImported = true;
+          const tf = require(process.env.TFJS_CORE);
+          const { MathBackendCPU } = require(process.env.TFJS_CPU);
+          tf.registerBackend('tensorflow', () => new MathBackendCPU(), 3);
+          for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: 'tensorflow' });`,
+      });
+      const out = runInit(root);
+      expect(out).toMatchObject({ name: 'tensorflow', tf: 'tensorflow', native: true, node: true, gpu: false, grad: [2, 4] });
+      expect(out.reason).toMatch(/tensorflow-gpu: @tensorflow\/tfjs-node-gpu is not installed/);
+    });
+  });
+
+  it.skipIf(!built)('should never import tfjs-node after tfjs-node-gpu was imported and failed', async () => {
+    await withTmpDir(async (root) => {
+      await fakePackages(root, {
+        '@tensorflow/tfjs-node-gpu': `globalThis.__fakeGpuImported = true; throw new Error('libcudart.so.11.0: cannot open shared object file');`,
+        '@tensorflow/tfjs-node': `globalThis.__fakeNodeImported = true;`,
+      });
+      const out = runInit(root);
+      expect(out).toMatchObject({ name: 'wasm', gpu: true, node: false, grad: [2, 4] });
+      expect(out.reason).toMatch(/tensorflow-gpu: @tensorflow\/tfjs-node-gpu failed to load \(libcudart/);
+      expect(out.reason).toMatch(/tensorflow: @tensorflow\/tfjs-node-gpu already loaded/);
+    });
+  });
 });
+

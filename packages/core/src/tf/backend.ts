@@ -1,4 +1,5 @@
 import { cpus } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, ConfigurationError } from '../errors';
 import { fastKernelStatus, registerFastKernels } from './kernels';
@@ -46,9 +47,25 @@ function isInstalled(pkg: string): boolean {
   return resolvePackagePath(pkg) !== undefined;
 }
 
-/** A dynamic import of a package chosen at run time (kept out of bundles and type checking). */
+// A real dynamic import for the CommonJS build (its bundler turns `import()` into `require`).
+const nativeImport = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
+
+/**
+ * Imports an optional package by the path `isInstalled` found, so that the check and the import agree on which
+ * copy is used (and nothing is imported when it is missing).
+ */
 async function importPackage(pkg: string): Promise<unknown> {
-  return import(/* @vite-ignore */ pkg);
+  const path = resolvePackagePath(pkg);
+  if (!path) throw Object.assign(new Error(`Cannot find package '${pkg}'`), { code: 'ERR_MODULE_NOT_FOUND' });
+  const url = pathToFileURL(path).href;
+  try {
+    return await import(/* @vite-ignore */ url);
+  } catch (error) {
+    // The CommonJS build turns import() into require(), which cannot take a URL: import natively instead. (A module
+    // that threw while evaluating is cached as failed, so this never evaluates a package twice.)
+    if (typeof __filename !== 'string') throw error;
+    return nativeImport(url);
+  }
 }
 
 function requested(options: BackendOptions): { name?: BackendName; from: string } {
