@@ -37,6 +37,14 @@ describe.each(['wasm', 'cpu'] as const)('gradients vs finite differences on %s',
   beforeAll(() => useBackend(backend));
   const rng = () => new Rng(17);
 
+  it('should catch a wrong gradient (the checker itself works)', () => {
+    const x = tf.variable(randomTensor([4], 12));
+    const wrong = tf.customGrad(((t: tf.Tensor) => ({ value: tf.square(t), gradFunc: (dy: tf.Tensor) => tf.mul(dy, t) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+    const { failures } = gradCheck(() => tf.sum(wrong(x) as tf.Tensor) as tf.Scalar, [x]);
+    expect(failures.length).toBeGreaterThan(0);
+    x.dispose();
+  });
+
   it('should match for Linear (including the input)', () => {
     const l = new Linear('l', { inDim: 3, outDim: 4, rng: rng() });
     enlarge(l, 20);
