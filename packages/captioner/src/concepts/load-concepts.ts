@@ -127,7 +127,6 @@ function parseTable(text: string, sep: string, file: string): RawConcept[] {
   const first = splitCsvLine(lines[0].text, sep).map((c) => c.toLowerCase());
   const nameCol = first.findIndex((c) => NAME_COLUMNS.includes(c));
   const hasHeader = nameCol >= 0 || first.includes('id') || first.includes('label');
-  let idCol = -1;
   let name = 0;
   let weightCol = -1;
   let synCol = -1;
@@ -136,15 +135,12 @@ function parseTable(text: string, sep: string, file: string): RawConcept[] {
     if (name < 0) {
       throw new InvalidInputError(`the header has no name column; name one of its columns "name" (found: ${first.join(', ')})`, { file, line: lines[0].line });
     }
-    idCol = first.findIndex((c, i) => i !== name && (c === 'id' || c === 'label'));
     weightCol = first.indexOf('weight');
     synCol = first.indexOf('synonyms');
   } else {
     const cells = splitCsvLine(lines[0].text, sep);
-    if (cells.length >= 2 && ID_LIKE.test(cells[0])) {
-      idCol = 0;
-      name = 1;
-    }
+    // `id<sep>name` rows (COCO ids, WordNet ids, Open Images mids): the name is the second column
+    if (cells.length >= 2 && ID_LIKE.test(cells[0])) name = 1;
   }
   const rows = hasHeader ? lines.slice(1) : lines;
   const out: RawConcept[] = [];
