@@ -13,6 +13,7 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, rng: Rng, train
   const keep = 1 - rate;
   const scale = 1 / keep;
   const mask = new Float32Array(x.size);
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < keep ? scale : 0;
+  const threshold = keep * 4294967296; // one 32-bit draw per element
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.nextUint32() < threshold ? scale : 0;
   return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape, 'float32')) as T);
 }
