@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startChatCompletionsServer } from '@synth2/captioner/test';
 
 export function haveRedis(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0;
@@ -49,50 +49,20 @@ export async function startRedis(): Promise<{ url: string; stop: () => Promise<v
 }
 
 /**
- * A local server speaking the chat-completions protocol. Its answer is a deterministic function of the prompt, so a
- * local and a distributed run must produce the same captions; `latencyMs` delays every answer.
+ * A local chat-completions server (the captioner's test server) whose answer is a deterministic function of the
+ * prompt, so a local and a distributed run must produce the same captions; `latencyMs` delays every answer.
  */
 export async function startChatServer(latencyMs = 0): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
-  let count = 0;
-  const server: Server = createHttpServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      count++;
-      const json = JSON.parse(body) as { messages: { content: string }[]; n?: number; model: string };
-      const prompt = json.messages.map((m) => m.content).join('\n');
-      const concepts = /object\(s\):\s*([^;.\n]+)/i.exec(prompt)?.[1]?.trim() ?? 'something';
-      const h = createHash('sha256').update(prompt).digest('hex');
-      const words = ['wooden', 'bright', 'small', 'tall', 'old', 'shiny', 'round', 'quiet'];
-      const n = json.n ?? 1;
-      const choices = Array.from({ length: n }, (_, i) => ({
-        index: i,
-        finish_reason: 'stop',
-        message: {
-          role: 'assistant',
-          content: `A ${words[parseInt(h.slice(i * 2, i * 2 + 2), 16) % words.length]} ${concepts} standing near a ${words[parseInt(h.slice(8 + i * 2, 10 + i * 2), 16) % words.length]} wall ${h.slice(20, 26)}`,
-        },
-      }));
-      const answer = JSON.stringify({
-        id: `cmpl-${count}`,
-        object: 'chat.completion',
-        model: json.model,
-        choices,
-        usage: { prompt_tokens: 20, completion_tokens: 12, total_tokens: 32 },
-      });
-      setTimeout(() => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(answer);
-      }, latencyMs);
-    });
+  const words = ['wooden', 'bright', 'small', 'tall', 'old', 'shiny', 'round', 'quiet'];
+  const server = await startChatCompletionsServer((req) => {
+    const prompt = req.messages.map((m) => m.content).join('\n');
+    const concepts = /object\(s\):\s*([^;.\n]+)/i.exec(prompt)?.[1]?.trim() ?? 'something';
+    const h = createHash('sha256').update(prompt).digest('hex');
+    const pick = (at: number) => words[parseInt(h.slice(at, at + 2), 16) % words.length];
+    const contents = Array.from({ length: req.n ?? 1 }, (_, i) => `A ${pick(i * 2)} ${concepts} standing near a ${pick(8 + i * 2)} wall ${h.slice(20, 26)}`);
+    return { contents, usage: { prompt: 20, completion: 12 }, delayMs: latencyMs };
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    requests: () => count,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
-  };
+  return { url: server.baseURL, requests: () => server.requests.length, close: () => server.close() };
 }
 
 export function spawnWorker(workerScript: string, redisUrl: string, env: Record<string, string>, extra: string[] = []): ChildProcess & { lines: string[] } {
