@@ -39,7 +39,12 @@ try {
     const w = await time(async () => {
       const writer = await JsonlWriter.open(file, { schema: CaptionRecordSchema });
       for (let i = 0; i < n; i++) {
-        await writer.write({ id: `c${i}`, text: `a red circle above a blue square number ${i}`, concepts: ['circle', 'square'], source: 'synthetic' });
+        await writer.write({
+          id: `c${i}`,
+          text: `a red circle above a blue square number ${i}`,
+          concepts: ['circle', 'square'],
+          source: 'synthetic',
+        });
       }
       await writer.close();
     });
@@ -48,7 +53,11 @@ try {
       for await (const _ of readJsonl(file, CaptionRecordSchema)) k++;
       return k;
     });
-    results.jsonl = { records: n, writeRecordsPerSec: round(n / w.seconds, 0), readRecordsPerSec: round(n / r.seconds, 0) };
+    results.jsonl = {
+      records: n,
+      writeRecordsPerSec: round(n / w.seconds, 0),
+      readRecordsPerSec: round(n / r.seconds, 0),
+    };
   }
   // safetensors: one 64 MiB F32 tensor + a 16 MiB F16 one.
   {
@@ -57,23 +66,37 @@ try {
     const file = join(dir, 'big.safetensors');
     const mb = (big.byteLength + half.length * 2) / 2 ** 20;
     const w = await time(() =>
-      writeSafetensors(file, { big: { dtype: 'F32', shape: [4096, 4096], data: big }, half: { dtype: 'F16', shape: [8, 1024, 1024], data: half } }),
+      writeSafetensors(file, {
+        big: { dtype: 'F32', shape: [4096, 4096], data: big },
+        half: { dtype: 'F16', shape: [8, 1024, 1024], data: half },
+      }),
     );
     const r = await time(() => readSafetensors(file));
-    results.safetensors = { megabytes: round(mb), writeMBPerSec: round(mb / w.seconds), readMBPerSec: round(mb / r.seconds) };
+    results.safetensors = {
+      megabytes: round(mb),
+      writeMBPerSec: round(mb / w.seconds),
+      readMBPerSec: round(mb / r.seconds),
+    };
   }
   // Sharded store: 20k items of (F16 [8,8,32] embedding grid + U16 [64] tokens), 1024 per shard.
   {
     const n = 20_000;
     const storeDir = join(dir, 'shards');
-    const spec = { kind: 'image-embeddings', tensors: { emb: { dtype: 'F16', shape: [8, 8, 32] }, tokens: { dtype: 'U16', shape: [64] } }, shardSize: 1024 };
+    const spec = {
+      kind: 'image-embeddings',
+      tensors: { emb: { dtype: 'F16', shape: [8, 8, 32] }, tokens: { dtype: 'U16', shape: [64] } },
+      shardSize: 1024,
+    };
     const batch = 500;
     const emb = new Float32Array(batch * 2048).map((_, i) => (i % 97) / 97);
     const tokens = new Uint16Array(batch * 64).map((_, i) => i % 512);
     const w = await time(async () => {
       const writer = await ShardedTensorWriter.open(storeDir, spec);
       for (let s = 0; s < n; s += batch) {
-        await writer.append(Array.from({ length: batch }, (_, k) => `img-${s + k}`), { emb, tokens });
+        await writer.append(
+          Array.from({ length: batch }, (_, k) => `img-${s + k}`),
+          { emb, tokens },
+        );
       }
       await writer.close();
     });
@@ -93,14 +116,22 @@ try {
   const captionsDir = sharedDataDir('captions');
   if (captionsDir) {
     const csv = await readFile(join(captionsDir, 'flickr8k_captions.csv'), 'utf8');
-    const captions = csv.split('\n').slice(1).filter(Boolean).map((l) => l.slice(l.indexOf(',') + 1));
+    const captions = csv
+      .split('\n')
+      .slice(1)
+      .filter(Boolean)
+      .map((l) => l.slice(l.indexOf(',') + 1));
     const b = await time(() => Vocabulary.build(captions.slice(0, 35000), { minCount: 2, maxSize: 2000 }));
     const vocab = b.out;
     const test = captions.slice(35000);
     let unk = 0;
     let total = 0;
     const e = await time(() => {
-      for (const c of test) for (const id of vocab.encode(c, { bos: true, eos: true })) { total++; if (id === 3) unk++; }
+      for (const c of test)
+        for (const id of vocab.encode(c, { bos: true, eos: true })) {
+          total++;
+          if (id === 3) unk++;
+        }
     });
     results.vocabulary = {
       corpus: 'flickr8k captions (35k train / rest held out)',

@@ -21,7 +21,9 @@ async function stripes(): Promise<Buffer> {
       raw[(y * 200 + x) * 3 + c] = 255;
     }
   }
-  return sharp(raw, { raw: { width: 200, height: 100, channels: 3 } }).png().toBuffer();
+  return sharp(raw, { raw: { width: 200, height: 100, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 function pixel(img: ImageTensor, x: number, y: number): number[] {
@@ -46,7 +48,12 @@ describe('loadImage', () => {
     const img = await loadImage(file, { size: 16 });
     expect([img.width, img.height]).toEqual([16, 16]);
     // the centre 100×100 square is all green
-    for (const [x, y] of [[2, 2], [13, 13], [8, 8], [2, 13]]) {
+    for (const [x, y] of [
+      [2, 2],
+      [13, 13],
+      [8, 8],
+      [2, 13],
+    ]) {
       pixel(img, x, y).forEach((v, c) => expect(v).toBeCloseTo([0, 1, 0][c], 1));
     }
     // no red or blue survives beyond the resampling filter's reach at the borders
@@ -56,7 +63,11 @@ describe('loadImage', () => {
   it('should letterbox with contain', async () => {
     const file = join(dir, 's.png');
     await writeFile(file, await stripes());
-    const img = await loadImage(file, { size: { width: 32, height: 32 }, fit: 'contain', background: [1, 1, 1] });
+    const img = await loadImage(file, {
+      size: { width: 32, height: 32 },
+      fit: 'contain',
+      background: [1, 1, 1],
+    });
     expect(pixel(img, 16, 0)).toEqual([1, 1, 1]); // padding above
     expect(pixel(img, 16, 31)).toEqual([1, 1, 1]); // padding below
     expect(pixel(img, 2, 16)).toEqual([1, 0, 0]);
@@ -65,9 +76,13 @@ describe('loadImage', () => {
   });
 
   it('should turn greyscale and transparent images into RGB', async () => {
-    const grey = await sharp(Buffer.alloc(4 * 4, 51), { raw: { width: 4, height: 4, channels: 1 } }).png().toBuffer();
+    const grey = await sharp(Buffer.alloc(4 * 4, 51), { raw: { width: 4, height: 4, channels: 1 } })
+      .png()
+      .toBuffer();
     expect(pixel(await decodeImage(grey), 0, 0)).toEqual([0.2, 0.2, 0.2]);
-    const rgba = await sharp(Buffer.from(new Array(16).fill([255, 0, 0, 0]).flat()), { raw: { width: 4, height: 4, channels: 4 } })
+    const rgba = await sharp(Buffer.from(new Array(16).fill([255, 0, 0, 0]).flat()), {
+      raw: { width: 4, height: 4, channels: 4 },
+    })
       .png()
       .toBuffer();
     expect(pixel(await decodeImage(rgba, { background: [0, 0, 1] }), 1, 1)).toEqual([0, 0, 1]);
@@ -78,7 +93,9 @@ describe('loadImage', () => {
     expect(InvalidInputError.isInstance(error)).toBe(true);
     expect(error.message).toMatch(/missing\.jpg: image file not found/);
     await mkdir(join(dir, 'folder.jpg'));
-    await expect(loadImage(join(dir, 'folder.jpg'))).rejects.toThrow(/folder\.jpg: expected a image file but found a directory/);
+    await expect(loadImage(join(dir, 'folder.jpg'))).rejects.toThrow(
+      /folder\.jpg: expected a image file but found a directory/,
+    );
   });
 
   it('should name a corrupt or truncated image', async () => {
@@ -88,17 +105,23 @@ describe('loadImage', () => {
     expect(InvalidInputError.isInstance(error)).toBe(true);
     expect(error.file).toBe(junk);
     expect(error.message).toMatch(/junk\.png: cannot decode the image/);
-    const jpeg = await sharp(await stripes()).jpeg().toBuffer();
+    const jpeg = await sharp(await stripes())
+      .jpeg()
+      .toBuffer();
     const cut = join(dir, 'cut.jpg');
     await writeFile(cut, jpeg.subarray(0, Math.floor(jpeg.length * 0.6)));
-    await expect(loadImage(cut, { size: 8 })).rejects.toThrow(/cut\.jpg: cannot decode the image \(.*premature end/i);
+    await expect(loadImage(cut, { size: 8 })).rejects.toThrow(
+      /cut\.jpg: cannot decode the image \(.*premature end/i,
+    );
     await expect(decodeImage(new Uint8Array(0))).rejects.toThrow(/expected non-empty image bytes/);
   });
 
   it('should reject bad options', async () => {
     const png = await stripes();
     await expect(decodeImage(png, { size: 0 })).rejects.toThrow(/size must be a positive integer/);
-    await expect(decodeImage(png, { fit: 'fill' as 'cover' })).rejects.toThrow(/fit must be "cover" or "contain"/);
+    await expect(decodeImage(png, { fit: 'fill' as 'cover' })).rejects.toThrow(
+      /fit must be "cover" or "contain"/,
+    );
   });
 
   const reason = skipReason('coco-mini/train2017');
@@ -129,13 +152,20 @@ describe('encodePng', () => {
     const data = new Float32Array([0, 0.5, 1, 1, 0, 0, 0.2, 0.4, 0.6, 2, -1, NaN]);
     const png = await encodePng(data, 2, 2);
     const back = await decodeImage(png);
-    expect(Array.from(back.data, (v) => Math.round(v * 255))).toEqual([0, 128, 255, 255, 0, 0, 51, 102, 153, 255, 0, 0]);
+    expect(Array.from(back.data, (v) => Math.round(v * 255))).toEqual([
+      0, 128, 255, 255, 0, 0, 51, 102, 153, 255, 0, 0,
+    ]);
     const grey = await encodePng(new Uint8Array([0, 255]), 2, 1);
-    expect([pixel(await decodeImage(grey), 0, 0), pixel(await decodeImage(grey), 1, 0)]).toEqual([[0, 0, 0], [1, 1, 1]]);
+    expect([pixel(await decodeImage(grey), 0, 0), pixel(await decodeImage(grey), 1, 0)]).toEqual([
+      [0, 0, 0],
+      [1, 1, 1],
+    ]);
   });
 
   it('should reject data that does not fit the size', async () => {
-    await expect(encodePng(new Float32Array(10), 2, 2)).rejects.toThrow(/10 values, which is not 2×2×\(1, 3 or 4\)/);
+    await expect(encodePng(new Float32Array(10), 2, 2)).rejects.toThrow(
+      /10 values, which is not 2×2×\(1, 3 or 4\)/,
+    );
     await expect(encodePng(new Float32Array(12), 0, 2)).rejects.toThrow(/positive integers/);
   });
 });
@@ -148,7 +178,10 @@ describe('saveImageGrid', () => {
       return { data, width: w, height: h, channels: 3 };
     };
     const file = join(dir, 'report', 'grid.png');
-    await saveImageGrid(file, [solid(1, 0, 0), solid(0, 1, 0), solid(0, 0, 1, 2, 2)], { columns: 2, padding: 1 });
+    await saveImageGrid(file, [solid(1, 0, 0), solid(0, 1, 0), solid(0, 0, 1, 2, 2)], {
+      columns: 2,
+      padding: 1,
+    });
     const grid = await decodeImage(await readFile(file));
     expect([grid.width, grid.height]).toEqual([2 * 4 + 3, 2 * 4 + 3]);
     expect(pixel(grid, 0, 0)).toEqual([1, 1, 1]);

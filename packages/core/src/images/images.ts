@@ -29,7 +29,9 @@ let sharpModule: Promise<SharpFactory> | undefined;
 
 /** sharp is imported on first use only (it loads native libvips). */
 async function getSharp(): Promise<SharpFactory> {
-  sharpModule ??= import('sharp').then((m) => ((m as { default?: SharpFactory }).default ?? (m as unknown as SharpFactory)));
+  sharpModule ??= import('sharp').then(
+    (m) => (m as { default?: SharpFactory }).default ?? (m as unknown as SharpFactory),
+  );
   return sharpModule;
 }
 
@@ -37,9 +39,12 @@ function targetSize(size: LoadImageOptions['size']): { width: number; height: nu
   if (size === undefined) return undefined;
   const s = typeof size === 'number' ? { width: size, height: size } : size;
   if (!Number.isInteger(s?.width) || !Number.isInteger(s?.height) || s.width < 1 || s.height < 1) {
-    throw new InvalidInputError(`size must be a positive integer or { width, height } of positive integers, got ${JSON.stringify(size)}.`, {
-      field: 'size',
-    });
+    throw new InvalidInputError(
+      `size must be a positive integer or { width, height } of positive integers, got ${JSON.stringify(size)}.`,
+      {
+        field: 'size',
+      },
+    );
   }
   return s;
 }
@@ -50,10 +55,16 @@ function rgb255(c: [number, number, number] | undefined): { r: number; g: number
   return { r: to(r), g: to(g), b: to(b), alpha: 1 };
 }
 
-async function decode(input: string | Uint8Array, name: string, options: LoadImageOptions): Promise<ImageTensor> {
+async function decode(
+  input: string | Uint8Array,
+  name: string,
+  options: LoadImageOptions,
+): Promise<ImageTensor> {
   const fit = options.fit ?? 'cover';
   if (fit !== 'cover' && fit !== 'contain') {
-    throw new InvalidInputError(`fit must be "cover" or "contain", got ${JSON.stringify(fit)}.`, { field: 'fit' });
+    throw new InvalidInputError(`fit must be "cover" or "contain", got ${JSON.stringify(fit)}.`, {
+      field: 'fit',
+    });
   }
   const size = targetSize(options.size);
   const sharp = await getSharp();
@@ -97,9 +108,15 @@ export async function loadImage(path: string, options: LoadImageOptions = {}): P
 }
 
 /** Decodes an image held in memory (see `loadImage`); `name` is used in error messages. */
-export async function decodeImage(bytes: Uint8Array, options: LoadImageOptions & { name?: string } = {}): Promise<ImageTensor> {
+export async function decodeImage(
+  bytes: Uint8Array,
+  options: LoadImageOptions & { name?: string } = {},
+): Promise<ImageTensor> {
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
-    throw new InvalidInputError('expected non-empty image bytes (a Buffer or Uint8Array).', { file: options.name, field: 'bytes' });
+    throw new InvalidInputError('expected non-empty image bytes (a Buffer or Uint8Array).', {
+      file: options.name,
+      field: 'bytes',
+    });
   }
   return decode(bytes, options.name ?? '<buffer>', options);
 }
@@ -117,9 +134,15 @@ export async function readImageBytes(path: string): Promise<Buffer> {
  * Encodes pixels as PNG. `data` is HWC with 1, 3 or 4 channels (inferred from its length): floats in [0, 1]
  * (clamped) or bytes.
  */
-export async function encodePng(data: Float32Array | Uint8Array | Uint8ClampedArray, width: number, height: number): Promise<Buffer> {
+export async function encodePng(
+  data: Float32Array | Uint8Array | Uint8ClampedArray,
+  width: number,
+  height: number,
+): Promise<Buffer> {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new InvalidInputError(`width and height must be positive integers, got ${width}×${height}.`, { field: 'width' });
+    throw new InvalidInputError(`width and height must be positive integers, got ${width}×${height}.`, {
+      field: 'width',
+    });
   }
   const channels = data.length / (width * height);
   if (channels !== 1 && channels !== 3 && channels !== 4) {
@@ -135,7 +158,9 @@ export async function encodePng(data: Float32Array | Uint8Array | Uint8ClampedAr
       const v = data[i];
       bytes[i] = Number.isNaN(v) ? 0 : Math.round(Math.min(1, Math.max(0, v)) * 255);
     }
-  } else bytes = data instanceof Uint8ClampedArray ? new Uint8Array(data.buffer, data.byteOffset, data.length) : data;
+  } else
+    bytes =
+      data instanceof Uint8ClampedArray ? new Uint8Array(data.buffer, data.byteOffset, data.length) : data;
   const sharp = await getSharp();
   return sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
     raw: { width, height, channels: channels as 1 | 3 | 4 },
@@ -157,13 +182,20 @@ export interface ImageGridOptions {
  * Saves images side by side as one PNG (for reports), atomically. Cells are as large as the largest image; smaller
  * images are centred.
  */
-export async function saveImageGrid(path: string, images: readonly ImageTensor[], options: ImageGridOptions = {}): Promise<void> {
+export async function saveImageGrid(
+  path: string,
+  images: readonly ImageTensor[],
+  options: ImageGridOptions = {},
+): Promise<void> {
   if (images.length === 0) throw new InvalidInputError('no images to put in the grid.', { field: 'images' });
   images.forEach((img, i) => {
     if (!img || img.channels !== 3 || img.data?.length !== img.width * img.height * 3) {
-      throw new InvalidInputError(`image ${i} is not an RGB ImageTensor (data length must be width × height × 3).`, {
-        field: `images.${i}`,
-      });
+      throw new InvalidInputError(
+        `image ${i} is not an RGB ImageTensor (data length must be width × height × 3).`,
+        {
+          field: `images.${i}`,
+        },
+      );
     }
   });
   const columns = options.columns ?? Math.ceil(Math.sqrt(images.length));

@@ -20,7 +20,11 @@ export function formatIssuePath(path: readonly PropertyKey[], prefix?: string): 
  * Validates `value` with `schema` and returns the parsed output, or throws an `InvalidInputError` that names the
  * file, line and the first offending field, and lists every issue.
  */
-export function parseWithSchema<S extends z.ZodType>(schema: S, value: unknown, where: InputLocation = {}): z.output<S> {
+export function parseWithSchema<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: InputLocation = {},
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues;

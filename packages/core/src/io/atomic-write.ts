@@ -19,7 +19,8 @@ export function tempPathFor(path: string): string {
 
 function toBytes(chunk: string | ArrayBufferView): Uint8Array {
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
-  if (!ArrayBuffer.isView(chunk)) throw new TypeError(`writeFileAtomic: cannot write a ${typeof chunk}; pass a string or bytes`);
+  if (!ArrayBuffer.isView(chunk))
+    throw new TypeError(`writeFileAtomic: cannot write a ${typeof chunk}; pass a string or bytes`);
   return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
@@ -28,10 +29,17 @@ function toBytes(chunk: string | ArrayBufferView): Uint8Array {
  * `path`, so readers see either the old file or the whole new one, never a partial write. Parent directories are
  * created. On failure the temporary file is removed and `path` is left untouched.
  */
-export async function writeFileAtomic(path: string, data: AtomicWriteData, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: AtomicWriteData,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
-  const chunks = typeof data === 'string' || ArrayBuffer.isView(data) ? [data] : (data as readonly (string | ArrayBufferView)[]);
+  const chunks =
+    typeof data === 'string' || ArrayBuffer.isView(data)
+      ? [data]
+      : (data as readonly (string | ArrayBufferView)[]);
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(tmp, 'wx', options.mode ?? 0o644);

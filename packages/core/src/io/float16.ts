@@ -36,7 +36,8 @@ function halfTable(): Float32Array {
     const s = h & 0x8000 ? -1 : 1;
     const e = (h >>> 10) & 0x1f;
     const f = h & 0x3ff;
-    table[h] = e === 0 ? s * f * 2 ** -24 : e === 31 ? (f ? NaN : s * Infinity) : s * (1 + f / 1024) * 2 ** (e - 15);
+    table[h] =
+      e === 0 ? s * f * 2 ** -24 : e === 31 ? (f ? NaN : s * Infinity) : s * (1 + f / 1024) * 2 ** (e - 15);
   }
   return table;
 }

@@ -22,7 +22,12 @@ export type {
   SafetensorsHeaderEntry,
   ParseSafetensorsOptions,
 } from './safetensors';
-export { float32ToFloat16Bits, float16BitsToFloat32, float16ToFloat32Array, float32ToFloat16Array } from './float16';
+export {
+  float32ToFloat16Bits,
+  float16BitsToFloat32,
+  float16ToFloat32Array,
+  float32ToFloat16Array,
+} from './float16';
 export { ShardedTensorWriter, ShardedTensorReader, SHARD_MANIFEST_FILE } from './sharded-tensors';
 export type {
   ShardTensorSpec,

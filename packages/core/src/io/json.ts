@@ -16,11 +16,14 @@ export function parseJsonText(text: string, where: { file?: string; line?: numbe
     const { offset, reason } = locateJsonError(text);
     const pos = lineColumn(text, offset);
     const line = where.line != null ? where.line + pos.line - 1 : pos.line;
-    throw new InvalidInputError(`malformed JSON at column ${pos.column}: ${reason}. Fix or regenerate the file.`, {
-      file: where.file,
-      line,
-      cause: error,
-    });
+    throw new InvalidInputError(
+      `malformed JSON at column ${pos.column}: ${reason}. Fix or regenerate the file.`,
+      {
+        file: where.file,
+        line,
+        cause: error,
+      },
+    );
   }
 }
 

@@ -11,7 +11,11 @@ let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await makeTmpDir()));
 afterEach(() => cleanup());
 
-const rec = (i: number): CaptionRecordInput => ({ id: `c${i}`, text: `a red circle number ${i}`, source: 'synthetic' });
+const rec = (i: number): CaptionRecordInput => ({
+  id: `c${i}`,
+  text: `a red circle number ${i}`,
+  source: 'synthetic',
+});
 
 describe('readJsonl', () => {
   it('should stream validated records, skipping blank lines and handling CRLF', async () => {
@@ -25,7 +29,9 @@ describe('readJsonl', () => {
 
   it('should read many records across stream chunks', async () => {
     const file = join(dir, 'big.jsonl');
-    const lines = Array.from({ length: 20000 }, (_, i) => JSON.stringify({ ...rec(i), text: 'ü'.repeat(i % 50 + 1) }));
+    const lines = Array.from({ length: 20000 }, (_, i) =>
+      JSON.stringify({ ...rec(i), text: 'ü'.repeat((i % 50) + 1) }),
+    );
     await writeFile(file, lines.join('\n'));
     const all = await readJsonlAll(file, CaptionRecordSchema);
     expect(all.length).toBe(20000);
@@ -45,7 +51,10 @@ describe('readJsonl', () => {
 
   it('should name file, line and field of a wrong-typed field', async () => {
     const file = join(dir, 'wrong.jsonl');
-    await writeFile(file, [rec(1), { ...rec(2), concepts: ['ok', 7] }].map((r) => JSON.stringify(r)).join('\n'));
+    await writeFile(
+      file,
+      [rec(1), { ...rec(2), concepts: ['ok', 7] }].map((r) => JSON.stringify(r)).join('\n'),
+    );
     const error = await readJsonlAll(file, CaptionRecordSchema).catch((e) => e);
     expect(InvalidInputError.isInstance(error)).toBe(true);
     expect(error.line).toBe(2);
@@ -62,7 +71,9 @@ describe('readJsonl', () => {
   it('should report an incomplete last line, or skip it when allowed', async () => {
     const file = join(dir, 'torn.jsonl');
     await writeFile(file, `${JSON.stringify(rec(1))}\n{"id": "c2", "te`);
-    await expect(readJsonlAll(file, CaptionRecordSchema)).rejects.toThrow(/torn\.jsonl:2: the last line is incomplete/);
+    await expect(readJsonlAll(file, CaptionRecordSchema)).rejects.toThrow(
+      /torn\.jsonl:2: the last line is incomplete/,
+    );
     const ok = await readJsonlAll(file, CaptionRecordSchema, { allowIncompleteLastLine: true });
     expect(ok.map((r) => r.id)).toEqual(['c1']);
   });
@@ -131,7 +142,9 @@ describe('appendJsonl / writeJsonl', () => {
     await appendJsonl(file, [rec(0)]);
     const before = await readFile(file, 'utf8');
     await expect(
-      appendJsonl(file, [rec(1), { ...rec(2), source: 'robot' } as unknown as CaptionRecordInput], { schema: CaptionRecordSchema }),
+      appendJsonl(file, [rec(1), { ...rec(2), source: 'robot' } as unknown as CaptionRecordInput], {
+        schema: CaptionRecordSchema,
+      }),
     ).rejects.toThrow(/field "record 1\.source"/);
     expect(await readFile(file, 'utf8')).toBe(before);
     await expect(writeJsonl(join(dir, 'b.jsonl'), [{ a: 1n }])).rejects.toThrow(/BigInt|serialis/);

@@ -60,9 +60,21 @@ async function* rawLines(file: string, signal?: AbortSignal): AsyncGenerator<Raw
  * Streams the records of a JSONL file, one JSON value per line (blank lines are skipped), each validated with
  * `schema`. Malformed JSON and schema violations throw an `InvalidInputError` naming the file, the line and the field.
  */
-export function readJsonl<S extends z.ZodType>(file: string, schema: S, options?: ReadJsonlOptions): AsyncGenerator<z.output<S>>;
-export function readJsonl(file: string, schema?: undefined, options?: ReadJsonlOptions): AsyncGenerator<unknown>;
-export async function* readJsonl(file: string, schema?: z.ZodType, options: ReadJsonlOptions = {}): AsyncGenerator<unknown> {
+export function readJsonl<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  options?: ReadJsonlOptions,
+): AsyncGenerator<z.output<S>>;
+export function readJsonl(
+  file: string,
+  schema?: undefined,
+  options?: ReadJsonlOptions,
+): AsyncGenerator<unknown>;
+export async function* readJsonl(
+  file: string,
+  schema?: z.ZodType,
+  options: ReadJsonlOptions = {},
+): AsyncGenerator<unknown> {
   for await (const raw of rawLines(file, options.signal)) {
     if (raw.text.trim() === '') continue;
     let value: unknown;
@@ -83,9 +95,21 @@ export async function* readJsonl(file: string, schema?: z.ZodType, options: Read
 }
 
 /** Reads a whole JSONL file into an array (see `readJsonl`). */
-export async function readJsonlAll<S extends z.ZodType>(file: string, schema: S, options?: ReadJsonlOptions): Promise<z.output<S>[]>;
-export async function readJsonlAll(file: string, schema?: undefined, options?: ReadJsonlOptions): Promise<unknown[]>;
-export async function readJsonlAll(file: string, schema?: z.ZodType, options?: ReadJsonlOptions): Promise<unknown[]> {
+export async function readJsonlAll<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  options?: ReadJsonlOptions,
+): Promise<z.output<S>[]>;
+export async function readJsonlAll(
+  file: string,
+  schema?: undefined,
+  options?: ReadJsonlOptions,
+): Promise<unknown[]>;
+export async function readJsonlAll(
+  file: string,
+  schema?: z.ZodType,
+  options?: ReadJsonlOptions,
+): Promise<unknown[]> {
   const out: unknown[] = [];
   for await (const record of readJsonl(file, schema as z.ZodType, options)) out.push(record);
   return out;
@@ -94,9 +118,12 @@ export async function readJsonlAll(file: string, schema?: z.ZodType, options?: R
 function serialise(record: unknown, file: string, index: number): string {
   const text = JSON.stringify(record);
   if (text === undefined) {
-    throw new InvalidInputError(`record ${index} is not JSON-serialisable (${typeof record}). Pass plain objects.`, {
-      file,
-    });
+    throw new InvalidInputError(
+      `record ${index} is not JSON-serialisable (${typeof record}). Pass plain objects.`,
+      {
+        file,
+      },
+    );
   }
   return text;
 }

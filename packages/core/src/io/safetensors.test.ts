@@ -79,7 +79,9 @@ describe('writeSafetensors / readSafetensors', () => {
     expect(Number.isNaN(float16BitsToFloat32(float32ToFloat16Bits(NaN)))).toBe(true);
     expect(float16BitsToFloat32(float32ToFloat16Bits(1 + 2 ** -11))).toBe(1); // tie to even
     expect(float16BitsToFloat32(float32ToFloat16Bits(1 + 3 * 2 ** -11))).toBe(1 + 2 ** -9);
-    const chunks = serializeSafetensors({ x: { dtype: 'F16', shape: [2], data: new Uint16Array([0x3c00, 0xc000]) } });
+    const chunks = serializeSafetensors({
+      x: { dtype: 'F16', shape: [2], data: new Uint16Array([0x3c00, 0xc000]) },
+    });
     const buf = Buffer.concat(chunks);
     expect(Array.from(parseSafetensors(buf).tensors.x.data)).toEqual([1, -2]);
   });
@@ -93,11 +95,31 @@ describe('writeSafetensors / readSafetensors', () => {
 
 describe('writeSafetensors bad input', () => {
   const cases: [string, Record<string, TensorToWrite>, RegExp][] = [
-    ['unknown dtype', { x: { dtype: 'BF16' as 'F32', shape: [1], data: new Float32Array(1) } }, /field "x\.dtype": unknown dtype "BF16"/],
-    ['wrong element count', { x: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } }, /needs 4 elements but data has 3/],
-    ['wrong array type', { x: { dtype: 'I32', shape: [1], data: new Float32Array(1) } }, /I32 needs data as Int32Array, got Float32Array/],
-    ['bad shape', { x: { dtype: 'F32', shape: [-1], data: new Float32Array(1) } }, /shape must be an array of non-negative integers/],
-    ['reserved name', { __metadata__: { dtype: 'F32', shape: [1], data: new Float32Array(1) } }, /cannot be a tensor name/],
+    [
+      'unknown dtype',
+      { x: { dtype: 'BF16' as 'F32', shape: [1], data: new Float32Array(1) } },
+      /field "x\.dtype": unknown dtype "BF16"/,
+    ],
+    [
+      'wrong element count',
+      { x: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } },
+      /needs 4 elements but data has 3/,
+    ],
+    [
+      'wrong array type',
+      { x: { dtype: 'I32', shape: [1], data: new Float32Array(1) } },
+      /I32 needs data as Int32Array, got Float32Array/,
+    ],
+    [
+      'bad shape',
+      { x: { dtype: 'F32', shape: [-1], data: new Float32Array(1) } },
+      /shape must be an array of non-negative integers/,
+    ],
+    [
+      'reserved name',
+      { __metadata__: { dtype: 'F32', shape: [1], data: new Float32Array(1) } },
+      /cannot be a tensor name/,
+    ],
   ];
   for (const [what, tensors, message] of cases) {
     it(`should reject ${what} and write no file`, async () => {
@@ -109,9 +131,9 @@ describe('writeSafetensors bad input', () => {
     });
   }
   it('should reject non-string metadata', async () => {
-    await expect(writeSafetensors(join(dir, 'm.safetensors'), {}, { n: 3 as unknown as string })).rejects.toThrow(
-      /__metadata__\.n.*must be a string/,
-    );
+    await expect(
+      writeSafetensors(join(dir, 'm.safetensors'), {}, { n: 3 as unknown as string }),
+    ).rejects.toThrow(/__metadata__\.n.*must be a string/);
   });
 });
 
@@ -129,7 +151,9 @@ describe('readSafetensors bad input', () => {
   }
 
   it('should name a missing file', async () => {
-    await expect(readSafetensors(join(dir, 'none.safetensors'))).rejects.toThrow(/none\.safetensors: safetensors file not found/);
+    await expect(readSafetensors(join(dir, 'none.safetensors'))).rejects.toThrow(
+      /none\.safetensors: safetensors file not found/,
+    );
   });
 
   it('should report a file truncated inside the data', async () => {
@@ -137,34 +161,56 @@ describe('readSafetensors bad input', () => {
     const file = await corrupt('t.safetensors', full.subarray(0, full.length - 3));
     const error = await readSafetensors(file).catch((e) => e);
     expect(InvalidInputError.isInstance(error)).toBe(true);
-    expect(error.message).toMatch(/t\.safetensors, field ".*": data_offsets \[\d+, \d+\] are out of range.*truncated/);
+    expect(error.message).toMatch(
+      /t\.safetensors, field ".*": data_offsets \[\d+, \d+\] are out of range.*truncated/,
+    );
   });
 
   it('should report a file truncated inside the header or the length prefix', async () => {
     const full = Buffer.concat(serializeSafetensors(sample()));
-    await expect(readSafetensors(await corrupt('h.safetensors', full.subarray(0, 20)))).rejects.toThrow(/header needs \d+ bytes.*truncated/);
-    await expect(readSafetensors(await corrupt('p.safetensors', full.subarray(0, 5)))).rejects.toThrow(/too short \(5 bytes\).*truncated/);
-    await expect(readSafetensorsHeader(await corrupt('p2.safetensors', full.subarray(0, 20)))).rejects.toThrow(/truncated/);
+    await expect(readSafetensors(await corrupt('h.safetensors', full.subarray(0, 20)))).rejects.toThrow(
+      /header needs \d+ bytes.*truncated/,
+    );
+    await expect(readSafetensors(await corrupt('p.safetensors', full.subarray(0, 5)))).rejects.toThrow(
+      /too short \(5 bytes\).*truncated/,
+    );
+    await expect(
+      readSafetensorsHeader(await corrupt('p2.safetensors', full.subarray(0, 20))),
+    ).rejects.toThrow(/truncated/);
   });
 
   it('should report a bad header', async () => {
     const notJson = Buffer.concat([Buffer.from([4, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{abc')]);
-    await expect(readSafetensors(await corrupt('a.safetensors', notJson))).rejects.toThrow(/bad header: not valid JSON/);
+    await expect(readSafetensors(await corrupt('a.safetensors', notJson))).rejects.toThrow(
+      /bad header: not valid JSON/,
+    );
     const huge = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 1, 2]);
-    await expect(readSafetensors(await corrupt('b.safetensors', huge))).rejects.toThrow(/implausibly large \(bad header\)/);
+    await expect(readSafetensors(await corrupt('b.safetensors', huge))).rejects.toThrow(
+      /implausibly large \(bad header\)/,
+    );
     const noOffsets = withHeader({ x: { dtype: 'F32', shape: [1] } }, 4);
-    await expect(readSafetensors(await corrupt('c.safetensors', noOffsets))).rejects.toThrow(/field "x": bad header: "data_offsets"/);
+    await expect(readSafetensors(await corrupt('c.safetensors', noOffsets))).rejects.toThrow(
+      /field "x": bad header: "data_offsets"/,
+    );
     const wrongSize = withHeader({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }, 4);
-    await expect(readSafetensors(await corrupt('d.safetensors', wrongSize))).rejects.toThrow(/needs 8 bytes but data_offsets cover 4/);
+    await expect(readSafetensors(await corrupt('d.safetensors', wrongSize))).rejects.toThrow(
+      /needs 8 bytes but data_offsets cover 4/,
+    );
     const overlap = withHeader(
-      { a: { dtype: 'U8', shape: [4], data_offsets: [0, 4] }, b: { dtype: 'U8', shape: [4], data_offsets: [2, 6] } },
+      {
+        a: { dtype: 'U8', shape: [4], data_offsets: [0, 4] },
+        b: { dtype: 'U8', shape: [4], data_offsets: [2, 6] },
+      },
       6,
     );
     await expect(readSafetensors(await corrupt('e.safetensors', overlap))).rejects.toThrow(/overlaps/);
   });
 
   it('should report an unknown dtype naming the tensor', async () => {
-    const file = await corrupt('u.safetensors', withHeader({ x: { dtype: 'BF16', shape: [2], data_offsets: [0, 4] } }, 4));
+    const file = await corrupt(
+      'u.safetensors',
+      withHeader({ x: { dtype: 'BF16', shape: [2], data_offsets: [0, 4] } }, 4),
+    );
     const error = await readSafetensors(file).catch((e) => e);
     expect(error.field).toBe('x.dtype');
     expect(error.message).toMatch(/unknown or unsupported dtype "BF16"/);
@@ -180,7 +226,9 @@ describe('safetensors interop with an independent numpy implementation', () => {
 
   for (const name of ['numpy-written.safetensors', 'numpy-written-unaligned.safetensors']) {
     it(`should load the committed fixture ${name} with the same values`, async () => {
-      const expected = JSON.parse(await readFile(join(fixtures, 'numpy-written.expected.json'), 'utf8')) as Expected;
+      const expected = JSON.parse(
+        await readFile(join(fixtures, 'numpy-written.expected.json'), 'utf8'),
+      ) as Expected;
       const file = await readSafetensors(join(fixtures, name));
       expect(file.metadata).toEqual(expected.__metadata__);
       for (const [k, e] of Object.entries(expected)) {
@@ -189,33 +237,48 @@ describe('safetensors interop with an independent numpy implementation', () => {
         expect(t.dtype).toBe((e as Expected[string]).dtype);
         expect(t.shape).toEqual((e as Expected[string]).shape);
         const values = Array.from(t.data);
-        (e as Expected[string]).values.forEach((v, i) => expect(values[i]).toBe(t.dtype === 'F32' ? Math.fround(v) : v));
+        (e as Expected[string]).values.forEach((v, i) =>
+          expect(values[i]).toBe(t.dtype === 'F32' ? Math.fround(v) : v),
+        );
       }
     });
   }
 
-  it.skipIf(!python)('should write files the numpy reader loads with the same values (python3 + numpy)', async () => {
-    const file = join(dir, 'core.safetensors');
-    await writeSafetensors(file, sample(), { producer: '@synth2/core' });
-    const r = spawnSync(process.env.PYTHON ?? 'python3', [script, 'read', file], { encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const back = JSON.parse(r.stdout) as Expected;
-    expect(back.__metadata__).toEqual({ producer: '@synth2/core' });
-    for (const [name, t] of Object.entries(sample())) {
-      expect(back[name].dtype).toBe(t.dtype);
-      expect(back[name].shape).toEqual(t.shape);
-      const want = t.dtype === 'F16' ? Array.from(t.data, (v) => float16BitsToFloat32(float32ToFloat16Bits(v))) : Array.from(t.data);
-      expect(back[name].values).toEqual(want.map((v) => (t.dtype === 'F32' ? Math.fround(v) : v)));
-    }
-  });
+  it.skipIf(!python)(
+    'should write files the numpy reader loads with the same values (python3 + numpy)',
+    async () => {
+      const file = join(dir, 'core.safetensors');
+      await writeSafetensors(file, sample(), { producer: '@synth2/core' });
+      const r = spawnSync(process.env.PYTHON ?? 'python3', [script, 'read', file], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const back = JSON.parse(r.stdout) as Expected;
+      expect(back.__metadata__).toEqual({ producer: '@synth2/core' });
+      for (const [name, t] of Object.entries(sample())) {
+        expect(back[name].dtype).toBe(t.dtype);
+        expect(back[name].shape).toEqual(t.shape);
+        const want =
+          t.dtype === 'F16'
+            ? Array.from(t.data, (v) => float16BitsToFloat32(float32ToFloat16Bits(v)))
+            : Array.from(t.data);
+        expect(back[name].values).toEqual(want.map((v) => (t.dtype === 'F32' ? Math.fround(v) : v)));
+      }
+    },
+  );
 
   it.skipIf(!python)('should match a fixture the numpy writer makes now (python3 + numpy)', async () => {
     const out = join(dir, 'fresh.safetensors');
-    const r = spawnSync(process.env.PYTHON ?? 'python3', [script, 'write', out, join(dir, 'fresh.json')], { encoding: 'utf8' });
+    const r = spawnSync(process.env.PYTHON ?? 'python3', [script, 'write', out, join(dir, 'fresh.json')], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
-    expect(Buffer.compare(await readFile(out), await readFile(join(fixtures, 'numpy-written.safetensors')))).toBe(0);
+    expect(
+      Buffer.compare(await readFile(out), await readFile(join(fixtures, 'numpy-written.safetensors'))),
+    ).toBe(0);
   });
 });
 
-if (!python) console.warn('[skip] python3 with numpy not found: the live numpy interop half is skipped (fixtures still checked)');
+if (!python)
+  console.warn(
+    '[skip] python3 with numpy not found: the live numpy interop half is skipped (fixtures still checked)',
+  );

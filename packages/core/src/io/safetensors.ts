@@ -10,7 +10,13 @@ export type SafetensorsDType = TensorDType;
 export const SAFETENSORS_DTYPES: readonly SafetensorsDType[] = ['F32', 'F16', 'I32', 'U16', 'U8'];
 
 /** Element size in bytes of each dtype. */
-export const DTYPE_BYTES: Readonly<Record<SafetensorsDType, number>> = { F32: 4, F16: 2, I32: 4, U16: 2, U8: 1 };
+export const DTYPE_BYTES: Readonly<Record<SafetensorsDType, number>> = {
+  F32: 4,
+  F16: 2,
+  I32: 4,
+  U16: 2,
+  U8: 1,
+};
 
 /** The typed array each dtype is held in (F16 is converted to Float32 on read). */
 export type TensorData = Float32Array | Int32Array | Uint16Array | Uint8Array;
@@ -94,7 +100,10 @@ export function serializeSafetensors(
   }
   const entries = Object.entries(tensors).map(([name, t]) => {
     if (name === '' || name === '__metadata__') {
-      throw new InvalidInputError(`"${name}" cannot be a tensor name. Rename the tensor.`, { file, field: name });
+      throw new InvalidInputError(`"${name}" cannot be a tensor name. Rename the tensor.`, {
+        file,
+        field: name,
+      });
     }
     if (!t || !SAFETENSORS_DTYPES.includes(t.dtype)) {
       throw new InvalidInputError(
@@ -103,10 +112,13 @@ export function serializeSafetensors(
       );
     }
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new InvalidInputError(`shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}.`, {
-        file,
-        field: `${name}.shape`,
-      });
+      throw new InvalidInputError(
+        `shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}.`,
+        {
+          file,
+          field: `${name}.shape`,
+        },
+      );
     }
     const kind = t.data?.constructor?.name;
     if (!ArrayBuffer.isView(t.data) || !ARRAY_OF[t.dtype].includes(kind)) {
@@ -128,7 +140,9 @@ export function serializeSafetensors(
     return { name, dtype: t.dtype, shape: [...t.shape], bytes };
   });
   // Largest elements first keeps every tensor aligned to its element size (the data section starts 8-aligned).
-  entries.sort((a, b) => DTYPE_BYTES[b.dtype] - DTYPE_BYTES[a.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  entries.sort(
+    (a, b) => DTYPE_BYTES[b.dtype] - DTYPE_BYTES[a.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
@@ -161,13 +175,18 @@ function bad(message: string, file: string | undefined, field?: string): Invalid
 /** Parses and checks a header from the first bytes of a file; `available` is the total file length. */
 function parseHeader(prefixAndHeader: Uint8Array, available: number, file?: string): SafetensorsHeader {
   const what = 'Is this a safetensors file? It may be truncated or corrupt; regenerate it.';
-  if (available < 8) throw bad(`file is too short (${available} bytes) to be safetensors: truncated. ${what}`, file);
+  if (available < 8)
+    throw bad(`file is too short (${available} bytes) to be safetensors: truncated. ${what}`, file);
   const dv = new DataView(prefixAndHeader.buffer, prefixAndHeader.byteOffset, 8);
   const n64 = dv.getBigUint64(0, true);
-  if (n64 > BigInt(MAX_HEADER)) throw bad(`header length ${n64} is implausibly large (bad header). ${what}`, file);
+  if (n64 > BigInt(MAX_HEADER))
+    throw bad(`header length ${n64} is implausibly large (bad header). ${what}`, file);
   const n = Number(n64);
   if (8 + n > available) {
-    throw bad(`header needs ${n} bytes but the file has only ${available - 8} after the length prefix: truncated. ${what}`, file);
+    throw bad(
+      `header needs ${n} bytes but the file has only ${available - 8} after the length prefix: truncated. ${what}`,
+      file,
+    );
   }
   const text = Buffer.from(prefixAndHeader.buffer, prefixAndHeader.byteOffset + 8, n).toString('utf8');
   let raw: unknown;
@@ -175,9 +194,13 @@ function parseHeader(prefixAndHeader: Uint8Array, available: number, file?: stri
     if (!text.startsWith('{')) throw new Error('the header does not start with "{"');
     raw = JSON.parse(text);
   } catch (error) {
-    throw new InvalidInputError(`bad header: not valid JSON (${(error as Error).message}). ${what}`, { file, cause: error });
+    throw new InvalidInputError(`bad header: not valid JSON (${(error as Error).message}). ${what}`, {
+      file,
+      cause: error,
+    });
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw bad(`bad header: not a JSON object. ${what}`, file);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw bad(`bad header: not a JSON object. ${what}`, file);
   const tensors: Record<string, SafetensorsHeaderEntry> = {};
   let metadata: Record<string, string> = {};
   const dataLength = available - 8 - n;
@@ -188,7 +211,8 @@ function parseHeader(prefixAndHeader: Uint8Array, available: number, file?: stri
         throw bad(`bad header: __metadata__ must be an object of strings.`, file, '__metadata__');
       }
       for (const [k, v] of Object.entries(value)) {
-        if (typeof v !== 'string') throw bad(`bad header: metadata values must be strings.`, file, `__metadata__.${k}`);
+        if (typeof v !== 'string')
+          throw bad(`bad header: metadata values must be strings.`, file, `__metadata__.${k}`);
       }
       metadata = value as Record<string, string>;
       continue;
@@ -200,7 +224,12 @@ function parseHeader(prefixAndHeader: Uint8Array, available: number, file?: stri
       throw bad(`bad header: "shape" must be an array of non-negative integers.`, file, name);
     }
     const offs = v.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isInteger(d) && d >= 0) || offs[0] > offs[1]) {
+    if (
+      !Array.isArray(offs) ||
+      offs.length !== 2 ||
+      !offs.every((d) => Number.isInteger(d) && d >= 0) ||
+      offs[0] > offs[1]
+    ) {
       throw bad(`bad header: "data_offsets" must be [begin, end] with 0 <= begin <= end.`, file, name);
     }
     const [begin, end] = offs as [number, number];
@@ -225,13 +254,22 @@ function parseHeader(prefixAndHeader: Uint8Array, available: number, file?: stri
   ranges.sort((a, b) => a.begin - b.begin || a.end - b.end);
   for (let i = 1; i < ranges.length; i++) {
     if (ranges[i].begin < ranges[i - 1].end) {
-      throw bad(`bad header: data of "${ranges[i].name}" overlaps "${ranges[i - 1].name}". The file is corrupt.`, file, ranges[i].name);
+      throw bad(
+        `bad header: data of "${ranges[i].name}" overlaps "${ranges[i - 1].name}". The file is corrupt.`,
+        file,
+        ranges[i].name,
+      );
     }
   }
   return { tensors, metadata, dataStart: 8 + n };
 }
 
-function decode(entry: SafetensorsHeaderEntry, bytes: Uint8Array, name: string, file?: string): SafetensorsTensor {
+function decode(
+  entry: SafetensorsHeaderEntry,
+  bytes: Uint8Array,
+  name: string,
+  file?: string,
+): SafetensorsTensor {
   const dtype = entry.dtype as SafetensorsDType;
   if (!SAFETENSORS_DTYPES.includes(dtype)) {
     throw new InvalidInputError(
@@ -280,19 +318,30 @@ export function parseSafetensors(buffer: Uint8Array, options: ParseSafetensorsOp
   for (const name of names) {
     const entry = header.tensors[name];
     if (!entry) {
-      throw new InvalidInputError(`tensor "${name}" is not in the file (it has: ${Object.keys(header.tensors).join(', ') || 'none'}).`, {
-        file: options.file,
-        field: name,
-      });
+      throw new InvalidInputError(
+        `tensor "${name}" is not in the file (it has: ${Object.keys(header.tensors).join(', ') || 'none'}).`,
+        {
+          file: options.file,
+          field: name,
+        },
+      );
     }
     const [b, e] = entry.dataOffsets;
-    tensors[name] = decode(entry, buffer.subarray(header.dataStart + b, header.dataStart + e), name, options.file);
+    tensors[name] = decode(
+      entry,
+      buffer.subarray(header.dataStart + b, header.dataStart + e),
+      name,
+      options.file,
+    );
   }
   return { tensors, metadata: header.metadata };
 }
 
 /** Reads a safetensors file. Missing, truncated or malformed files throw `InvalidInputError` naming the file. */
-export async function readSafetensors(path: string, options: Omit<ParseSafetensorsOptions, 'file'> = {}): Promise<SafetensorsFile> {
+export async function readSafetensors(
+  path: string,
+  options: Omit<ParseSafetensorsOptions, 'file'> = {},
+): Promise<SafetensorsFile> {
   let buffer: Buffer;
   try {
     buffer = await readFile(path);

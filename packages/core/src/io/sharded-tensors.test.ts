@@ -14,7 +14,11 @@ afterEach(() => cleanup());
 
 const spec: ShardedTensorWriterOptions = {
   kind: 'image-embeddings',
-  tensors: { emb: { dtype: 'F32', shape: [2, 3] }, tokens: { dtype: 'U16', shape: [4] }, half: { dtype: 'F16', shape: [1] } },
+  tensors: {
+    emb: { dtype: 'F32', shape: [2, 3] },
+    tokens: { dtype: 'U16', shape: [4] },
+    half: { dtype: 'F16', shape: [1] },
+  },
   shardSize: 4,
 };
 
@@ -49,12 +53,19 @@ describe('ShardedTensorWriter', () => {
       ['shard-00001.safetensors', 4, 4],
       ['shard-00002.safetensors', 8, 2],
     ]);
-    const onDisk = EmbeddingShardManifestSchema.parse(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
+    const onDisk = EmbeddingShardManifestSchema.parse(
+      JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')),
+    );
     expect(onDisk.meta).toEqual({ producer: 'test' });
     const shard = await readSafetensors(join(dir, 'shard-00001.safetensors'));
     expect(shard.tensors.emb.shape).toEqual([4, 2, 3]);
     expect(shard.tensors.half.dtype).toBe('F16');
-    expect((await readdir(dir)).sort()).toEqual(['manifest.json', 'shard-00000.safetensors', 'shard-00001.safetensors', 'shard-00002.safetensors']);
+    expect((await readdir(dir)).sort()).toEqual([
+      'manifest.json',
+      'shard-00000.safetensors',
+      'shard-00001.safetensors',
+      'shard-00002.safetensors',
+    ]);
   });
 
   it('should resume after the last complete shard, ignoring a half-written one', async () => {
@@ -93,17 +104,24 @@ describe('ShardedTensorWriter', () => {
 
   it('should reject a different spec for an existing store', async () => {
     await (await ShardedTensorWriter.open(dir, spec)).close();
-    const error = await ShardedTensorWriter.open(dir, { ...spec, tensors: { emb: { dtype: 'F32', shape: [6] } } }).catch((e) => e);
+    const error = await ShardedTensorWriter.open(dir, {
+      ...spec,
+      tensors: { emb: { dtype: 'F32', shape: [6] } },
+    }).catch((e) => e);
     expect(ConfigurationError.isInstance(error)).toBe(true);
     expect(error.message).toMatch(/holds a different store.*resume: false/);
   });
 
   it('should reject bad options', async () => {
-    await expect(ShardedTensorWriter.open(dir, { ...spec, shardSize: 0 })).rejects.toThrow(/shardSize must be a positive integer/);
-    await expect(ShardedTensorWriter.open(dir, { ...spec, tensors: { x: { dtype: 'F64' as 'F32', shape: [1] } } })).rejects.toThrow(
-      /tensor "x": unknown dtype "F64"/,
+    await expect(ShardedTensorWriter.open(dir, { ...spec, shardSize: 0 })).rejects.toThrow(
+      /shardSize must be a positive integer/,
     );
-    await expect(ShardedTensorWriter.open(dir, { ...spec, tensors: {} })).rejects.toThrow(/at least one tensor/);
+    await expect(
+      ShardedTensorWriter.open(dir, { ...spec, tensors: { x: { dtype: 'F64' as 'F32', shape: [1] } } }),
+    ).rejects.toThrow(/tensor "x": unknown dtype "F64"/);
+    await expect(ShardedTensorWriter.open(dir, { ...spec, tensors: {} })).rejects.toThrow(
+      /at least one tensor/,
+    );
   });
 
   it('should reject bad items with a clear error and buffer nothing', async () => {
@@ -111,13 +129,25 @@ describe('ShardedTensorWriter', () => {
     await writeItems(w, 0, 1);
     const { ids, tensors } = items(1, 3);
     const bad: [readonly string[], Record<string, ArrayLike<number>>, RegExp][] = [
-      [ids, { ...tensors, emb: tensors.emb.subarray(0, 5) }, /field "emb": expected 2 items × \[2, 3\] = 12 values, got 5/],
+      [
+        ids,
+        { ...tensors, emb: tensors.emb.subarray(0, 5) },
+        /field "emb": expected 2 items × \[2, 3\] = 12 values, got 5/,
+      ],
       [ids, { emb: tensors.emb, half: tensors.half }, /tensor "tokens" is missing/],
       [ids, { ...tensors, extra: [1] }, /unknown tensor "extra"/],
       [['img-0', 'img-9'], tensors, /duplicate id "img-0"/],
       [['a', 'a'], tensors, /duplicate id "a"/],
-      [ids, { ...tensors, tokens: [...tensors.tokens.slice(0, 7), 70000] }, /value 70000 at index 7 does not fit U16/],
-      [ids, { ...tensors, tokens: [...tensors.tokens.slice(0, 7), 1.5] }, /value 1.5 at index 7 does not fit U16/],
+      [
+        ids,
+        { ...tensors, tokens: [...tensors.tokens.slice(0, 7), 70000] },
+        /value 70000 at index 7 does not fit U16/,
+      ],
+      [
+        ids,
+        { ...tensors, tokens: [...tensors.tokens.slice(0, 7), 1.5] },
+        /value 1.5 at index 7 does not fit U16/,
+      ],
     ];
     for (const [badIds, badTensors, message] of bad) {
       const error = await w.append(badIds, badTensors).catch((e) => e);
@@ -148,7 +178,11 @@ describe('ShardedTensorReader', () => {
     }
     const starts = [];
     for await (const shard of r) starts.push([shard.start, shard.ids.length]);
-    expect(starts).toEqual([[0, 4], [4, 4], [8, 1]]);
+    expect(starts).toEqual([
+      [0, 4],
+      [4, 4],
+      [8, 1],
+    ]);
     await expect(r.read(9)).rejects.toThrow(/out of range/);
   });
 
@@ -158,7 +192,9 @@ describe('ShardedTensorReader', () => {
     const r = await ShardedTensorReader.open(dir);
     expect(r.manifest.complete).toBe(false);
     expect(r.length).toBe(4);
-    await expect(ShardedTensorReader.open(dir, { requireComplete: true })).rejects.toThrow(/incomplete \(4 items so far\).*Rerun/);
+    await expect(ShardedTensorReader.open(dir, { requireComplete: true })).rejects.toThrow(
+      /incomplete \(4 items so far\).*Rerun/,
+    );
   });
 
   it('should report a missing store, a missing shard and a tampered shard', async () => {
@@ -169,9 +205,13 @@ describe('ShardedTensorReader', () => {
     const bytes = await readFile(join(dir, 'shard-00001.safetensors'));
     bytes[bytes.length - 1] ^= 0xff;
     await writeFile(join(dir, 'shard-00001.safetensors'), bytes);
-    await expect((await ShardedTensorReader.open(dir, { verify: true })).read(5)).rejects.toThrow(/shard-00001.*sha256 mismatch/);
+    await expect((await ShardedTensorReader.open(dir, { verify: true })).read(5)).rejects.toThrow(
+      /shard-00001.*sha256 mismatch/,
+    );
     await writeFile(join(dir, 'shard-00000.safetensors'), bytes.subarray(0, 100));
-    await expect((await ShardedTensorReader.open(dir)).read(0)).rejects.toThrow(/shard-00000\.safetensors.*(truncated|out of range)/);
+    await expect((await ShardedTensorReader.open(dir)).read(0)).rejects.toThrow(
+      /shard-00000\.safetensors.*(truncated|out of range)/,
+    );
     await writeFile(join(dir, 'manifest.json'), '{"format": "synth2-shards", "version": 2}');
     await expect(ShardedTensorReader.open(dir)).rejects.toThrow(/manifest\.json, field "version"/);
   });

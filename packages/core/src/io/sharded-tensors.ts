@@ -71,13 +71,19 @@ const INT_RANGE: Partial<Record<SafetensorsDType, [number, number]>> = {
 
 function validateSpec(tensors: Record<string, ShardTensorSpec>): void {
   const names = Object.keys(tensors ?? {});
-  if (names.length === 0) throw new ConfigurationError('a sharded store needs at least one tensor in `tensors`.', { setting: 'tensors' });
+  if (names.length === 0)
+    throw new ConfigurationError('a sharded store needs at least one tensor in `tensors`.', {
+      setting: 'tensors',
+    });
   for (const name of names) {
     const t = tensors[name];
     if (!SAFETENSORS_DTYPES.includes(t?.dtype)) {
-      throw new ConfigurationError(`tensor "${name}": unknown dtype ${JSON.stringify(t?.dtype)}; use one of ${SAFETENSORS_DTYPES.join(', ')}.`, {
-        setting: `tensors.${name}.dtype`,
-      });
+      throw new ConfigurationError(
+        `tensor "${name}": unknown dtype ${JSON.stringify(t?.dtype)}; use one of ${SAFETENSORS_DTYPES.join(', ')}.`,
+        {
+          setting: `tensors.${name}.dtype`,
+        },
+      );
     }
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0)) {
       throw new ConfigurationError(`tensor "${name}": shape must be an array of non-negative integers.`, {
@@ -92,7 +98,9 @@ function sameSpec(a: Record<string, ShardTensorSpec>, b: Record<string, ShardTen
   const kb = Object.keys(b).sort();
   return (
     ka.length === kb.length &&
-    ka.every((k, i) => k === kb[i] && a[k].dtype === b[k].dtype && a[k].shape.join(',') === b[k].shape.join(','))
+    ka.every(
+      (k, i) => k === kb[i] && a[k].dtype === b[k].dtype && a[k].shape.join(',') === b[k].shape.join(','),
+    )
   );
 }
 
@@ -121,9 +129,12 @@ export class ShardedTensorWriter {
   static async open(dir: string, options: ShardedTensorWriterOptions): Promise<ShardedTensorWriter> {
     const shardSize = options.shardSize ?? 1024;
     if (!Number.isInteger(shardSize) || shardSize < 1) {
-      throw new ConfigurationError(`shardSize must be a positive integer, got ${shardSize}.`, { setting: 'shardSize' });
+      throw new ConfigurationError(`shardSize must be a positive integer, got ${shardSize}.`, {
+        setting: 'shardSize',
+      });
     }
-    if (!options.kind) throw new ConfigurationError('`kind` is required (e.g. "image-embeddings").', { setting: 'kind' });
+    if (!options.kind)
+      throw new ConfigurationError('`kind` is required (e.g. "image-embeddings").', { setting: 'kind' });
     validateSpec(options.tensors);
     await mkdir(dir, { recursive: true });
     const manifestPath = join(dir, SHARD_MANIFEST_FILE);
@@ -197,21 +208,32 @@ export class ShardedTensorWriter {
     const n = ids.length;
     const seen = new Set<string>();
     for (const id of ids) {
-      if (typeof id !== 'string' || id === '') throw new InvalidInputError(`ids must be non-empty strings, got ${JSON.stringify(id)}.`, { field: 'ids' });
-      if (this.idSet.has(id) || seen.has(id)) {
-        throw new InvalidInputError(`duplicate id "${id}": it is already in the store. Skip items with writer.has(id) when resuming.`, {
+      if (typeof id !== 'string' || id === '')
+        throw new InvalidInputError(`ids must be non-empty strings, got ${JSON.stringify(id)}.`, {
           field: 'ids',
         });
+      if (this.idSet.has(id) || seen.has(id)) {
+        throw new InvalidInputError(
+          `duplicate id "${id}": it is already in the store. Skip items with writer.has(id) when resuming.`,
+          {
+            field: 'ids',
+          },
+        );
       }
       seen.add(id);
     }
     const specs = this.manifestValue.tensors;
     for (const name of Object.keys(tensors)) {
-      if (!specs[name]) throw new InvalidInputError(`unknown tensor "${name}"; the store has ${Object.keys(specs).join(', ')}.`, { field: name });
+      if (!specs[name])
+        throw new InvalidInputError(
+          `unknown tensor "${name}"; the store has ${Object.keys(specs).join(', ')}.`,
+          { field: name },
+        );
     }
     for (const [name, spec] of Object.entries(specs)) {
       const data = tensors[name];
-      if (data == null) throw new InvalidInputError(`tensor "${name}" is missing from the appended items.`, { field: name });
+      if (data == null)
+        throw new InvalidInputError(`tensor "${name}" is missing from the appended items.`, { field: name });
       const want = n * itemSize(spec.shape);
       if (data.length !== want) {
         throw new InvalidInputError(
@@ -220,11 +242,19 @@ export class ShardedTensorWriter {
         );
       }
       const range = INT_RANGE[spec.dtype];
-      if (range && !(data instanceof (spec.dtype === 'I32' ? Int32Array : spec.dtype === 'U16' ? Uint16Array : Uint8Array))) {
+      if (
+        range &&
+        !(
+          data instanceof
+          (spec.dtype === 'I32' ? Int32Array : spec.dtype === 'U16' ? Uint16Array : Uint8Array)
+        )
+      ) {
         for (let i = 0; i < data.length; i++) {
           const v = data[i];
           if (!Number.isInteger(v) || v < range[0] || v > range[1]) {
-            throw new InvalidInputError(`value ${v} at index ${i} does not fit ${spec.dtype}.`, { field: name });
+            throw new InvalidInputError(`value ${v} at index ${i} does not fit ${spec.dtype}.`, {
+              field: name,
+            });
           }
         }
       }
@@ -239,7 +269,8 @@ export class ShardedTensorWriter {
         const dst = this.pending[name];
         const from = done * size;
         const to = this.pendingIds.length * size;
-        if (ArrayBuffer.isView(src)) dst.set((src as unknown as TensorData).subarray(from, from + take * size), to);
+        if (ArrayBuffer.isView(src))
+          dst.set((src as unknown as TensorData).subarray(from, from + take * size), to);
         else for (let i = 0; i < take * size; i++) dst[to + i] = src[from + i];
       }
       for (let k = 0; k < take; k++) {
@@ -309,7 +340,11 @@ async function exists(path: string): Promise<boolean> {
 /** Deletes the files of a store (manifest, shards, temporaries) but nothing else in the directory. */
 async function clearStore(dir: string): Promise<void> {
   for (const name of await readdir(dir)) {
-    if (name === SHARD_MANIFEST_FILE || SHARD_RE.test(name) || /^\.(shard-\d+\.safetensors|manifest\.json)\..*\.tmp$/.test(name)) {
+    if (
+      name === SHARD_MANIFEST_FILE ||
+      SHARD_RE.test(name) ||
+      /^\.(shard-\d+\.safetensors|manifest\.json)\..*\.tmp$/.test(name)
+    ) {
       await rm(join(dir, name), { force: true });
     }
   }
@@ -319,7 +354,9 @@ async function clearStore(dir: string): Promise<void> {
 async function removeStrays(dir: string, manifest: EmbeddingShardManifest): Promise<void> {
   const listed = new Set(manifest.shards.map((s) => s.file));
   for (const name of await readdir(dir)) {
-    const stray = (SHARD_RE.test(name) && !listed.has(name)) || /^\.(shard-\d+\.safetensors|manifest\.json)\..*\.tmp$/.test(name);
+    const stray =
+      (SHARD_RE.test(name) && !listed.has(name)) ||
+      /^\.(shard-\d+\.safetensors|manifest\.json)\..*\.tmp$/.test(name);
     if (stray) await rm(join(dir, name), { force: true });
   }
 }
@@ -377,9 +414,12 @@ export class ShardedTensorReader {
   static async open(dir: string, options: ShardedTensorReaderOptions = {}): Promise<ShardedTensorReader> {
     const manifestPath = join(dir, SHARD_MANIFEST_FILE);
     if (!(await exists(manifestPath))) {
-      throw new InvalidInputError(`no ${SHARD_MANIFEST_FILE} here: not a sharded tensor store (or its producer never started). Check the path.`, {
-        file: dir,
-      });
+      throw new InvalidInputError(
+        `no ${SHARD_MANIFEST_FILE} here: not a sharded tensor store (or its producer never started). Check the path.`,
+        {
+          file: dir,
+        },
+      );
     }
     const manifest = await readJson(manifestPath, EmbeddingShardManifestSchema);
     if (options.requireComplete && !manifest.complete) {
@@ -390,10 +430,18 @@ export class ShardedTensorReader {
     }
     let start = 0;
     for (const s of manifest.shards) {
-      if (s.start !== start) throw new InvalidInputError(`shard ${s.file} starts at ${s.start}, expected ${start}. The manifest is corrupt.`, { file: manifestPath });
+      if (s.start !== start)
+        throw new InvalidInputError(
+          `shard ${s.file} starts at ${s.start}, expected ${start}. The manifest is corrupt.`,
+          { file: manifestPath },
+        );
       start += s.count;
     }
-    if (start !== manifest.total) throw new InvalidInputError(`total ${manifest.total} does not match the shards' ${start} items.`, { file: manifestPath, field: 'total' });
+    if (start !== manifest.total)
+      throw new InvalidInputError(`total ${manifest.total} does not match the shards' ${start} items.`, {
+        file: manifestPath,
+        field: 'total',
+      });
     return new ShardedTensorReader(dir, manifest, options);
   }
 
@@ -430,7 +478,11 @@ export class ShardedTensorReader {
     }
     if (this.options.verify && entry.sha256) {
       const digest = createHash('sha256').update(buffer).digest('hex');
-      if (digest !== entry.sha256) throw new InvalidInputError(`sha256 mismatch: the shard changed after it was written. Regenerate the store.`, { file });
+      if (digest !== entry.sha256)
+        throw new InvalidInputError(
+          `sha256 mismatch: the shard changed after it was written. Regenerate the store.`,
+          { file },
+        );
     }
     const parsed = parseSafetensors(buffer, { file });
     for (const [name, spec] of Object.entries(this.manifest.tensors)) {
@@ -443,14 +495,20 @@ export class ShardedTensorReader {
         );
       }
     }
-    const shard: ShardData = { index, start: entry.start, ids: parseIds(parsed.metadata, file, entry.count), tensors: parsed.tensors };
+    const shard: ShardData = {
+      index,
+      start: entry.start,
+      ids: parseIds(parsed.metadata, file, entry.count),
+      tensors: parsed.tensors,
+    };
     this.cache = shard;
     return shard;
   }
 
   /** Reads item `i` (0-based, store order). Consecutive reads from one shard reuse it. */
   async read(i: number): Promise<ShardItem> {
-    if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new RangeError(`item ${i} out of range [0, ${this.length})`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.length)
+      throw new RangeError(`item ${i} out of range [0, ${this.length})`);
     const shards = this.manifest.shards;
     let lo = 0;
     let hi = shards.length - 1;
@@ -483,7 +541,11 @@ export class ShardedTensorReader {
     const ids: string[] = [];
     const tensors: Record<string, SafetensorsTensor> = {};
     for (const [name, spec] of Object.entries(this.manifest.tensors)) {
-      tensors[name] = { dtype: spec.dtype, shape: [this.length, ...spec.shape], data: allocate(spec.dtype, this.length * itemSize(spec.shape)) };
+      tensors[name] = {
+        dtype: spec.dtype,
+        shape: [this.length, ...spec.shape],
+        data: allocate(spec.dtype, this.length * itemSize(spec.shape)),
+      };
     }
     for await (const shard of this.shards()) {
       ids.push(...shard.ids);

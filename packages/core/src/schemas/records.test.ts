@@ -45,7 +45,10 @@ describe('record schemas', () => {
     });
     expect(m.complete).toBe(false);
     expect(m.meta).toEqual({});
-    expect(EmbeddingShardManifestSchema.safeParse({ ...m, tensors: { emb: { dtype: 'BF16', shape: [1] } } }).success).toBe(false);
+    expect(
+      EmbeddingShardManifestSchema.safeParse({ ...m, tensors: { emb: { dtype: 'BF16', shape: [1] } } })
+        .success,
+    ).toBe(false);
     const run = RunManifestSchema.parse({
       format: 'synth2-run',
       version: 1,

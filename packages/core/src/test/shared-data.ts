@@ -42,7 +42,10 @@ export function sharedDataDir(sub?: string, options: { from?: string } = {}): st
  * reason (once per call) so a skipped test is visible in the output.
  * `skipReason('coco-mini')`, `skipReason(['coco-mini', 'captions'])`.
  */
-export function skipReason(needs: string | readonly string[] = [], options: { from?: string; quiet?: boolean } = {}): string | undefined {
+export function skipReason(
+  needs: string | readonly string[] = [],
+  options: { from?: string; quiet?: boolean } = {},
+): string | undefined {
   const list = typeof needs === 'string' ? [needs] : needs;
   const base = sharedDataDir(undefined, options);
   let reason: string | undefined;

@@ -38,7 +38,11 @@ const nativeImport = new Function('specifier', 'return import(specifier)') as (s
 let hookRegistered = false;
 
 export function hasGradients(): boolean {
-  return tf.getGradient('Softmax') != null && tf.getGradient('GatherV2') != null && tf.getGradient('Conv2D') != null;
+  return (
+    tf.getGradient('Softmax') != null &&
+    tf.getGradient('GatherV2') != null &&
+    tf.getGradient('Conv2D') != null
+  );
 }
 
 function hasChainedOps(): boolean {
@@ -65,7 +69,10 @@ async function loadEsm(specifier: string): Promise<void> {
     hookRegistered = true;
   }
   const file = resolvePackagePath(`${specifier}.js`);
-  if (!file) throw new ConfigurationError(`cannot find ${specifier}.js: install @tensorflow/tfjs-core.`, { setting: 'backend' });
+  if (!file)
+    throw new ConfigurationError(`cannot find ${specifier}.js: install @tensorflow/tfjs-core.`, {
+      setting: 'backend',
+    });
   await nativeImport(`${pathToFileURL(file).href}?synth2`);
 }
 

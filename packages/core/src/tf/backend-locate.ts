@@ -10,7 +10,9 @@ function ownFile(): string | undefined {
     Error.prepareStackTrace = (_error, frames) => frames;
     const frames = new Error().stack as unknown as NodeJS.CallSite[] | undefined;
     const name = Array.isArray(frames) ? frames[0]?.getFileName() : undefined;
-    return name && (name.startsWith('file:') || name.startsWith('/') || /^[A-Za-z]:[\\/]/.test(name)) ? name : undefined;
+    return name && (name.startsWith('file:') || name.startsWith('/') || /^[A-Za-z]:[\\/]/.test(name))
+      ? name
+      : undefined;
   } finally {
     Error.prepareStackTrace = original;
   }

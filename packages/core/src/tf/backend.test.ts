@@ -35,14 +35,27 @@ describe('initBackend', () => {
   it('should register gradients so that gather, matMul and conv2d can be trained', async () => {
     await initBackend();
     const g = tf.grad((w: tfcore.Tensor) => tf.sum(tf.gather(w, tf.tensor1d([0, 0, 1], 'int32'))))(
-      tf.tensor2d([[1, 2], [3, 4]]),
+      tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
     );
     expect(Array.from(g.dataSync())).toEqual([2, 2, 1, 1]);
-    const a = tf.tensor2d([[1, 2], [3, 4]]);
-    const ga = tf.grad((x: tfcore.Tensor) => tf.sum(tf.matMul(x as tfcore.Tensor2D, a)))(tf.tensor2d([[1, 0], [0, 1]]));
+    const a = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
+    const ga = tf.grad((x: tfcore.Tensor) => tf.sum(tf.matMul(x as tfcore.Tensor2D, a)))(
+      tf.tensor2d([
+        [1, 0],
+        [0, 1],
+      ]),
+    );
     expect(Array.from(ga.dataSync())).toEqual([3, 7, 3, 7]);
     const filter = tf.ones([2, 2, 1, 1]) as tfcore.Tensor4D;
-    const gf = tf.grad((f: tfcore.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 3, 3, 1]) as tfcore.Tensor4D, f as tfcore.Tensor4D, 1, 'valid')))(filter);
+    const gf = tf.grad((f: tfcore.Tensor) =>
+      tf.sum(tf.conv2d(tf.ones([1, 3, 3, 1]) as tfcore.Tensor4D, f as tfcore.Tensor4D, 1, 'valid')),
+    )(filter);
     expect(Array.from(gf.dataSync())).toEqual([4, 4, 4, 4]);
     // chained ops are available too
     const two = tf.scalar(2) as unknown as { mul(n: number): tfcore.Tensor };
@@ -88,24 +101,42 @@ describe('initBackend', () => {
     process.env.SYNTH2_BACKEND = 'webgpu';
     const error = await initBackend().catch((e) => e);
     expect(ConfigurationError.isInstance(error)).toBe(true);
-    expect(error.message).toMatch(/SYNTH2_BACKEND="webgpu" is not a backend; use one of tensorflow-gpu, tensorflow, wasm, cpu/);
+    expect(error.message).toMatch(
+      /SYNTH2_BACKEND="webgpu" is not a backend; use one of tensorflow-gpu, tensorflow, wasm, cpu/,
+    );
     await expect(initBackend({ backend: 'gpu' as 'cpu' })).rejects.toThrow(/unknown backend "gpu"/);
   });
 });
 
 describe('describeBackend', () => {
   it('should give one line with name, threads and reason', () => {
-    const line = describeBackend({ name: 'wasm', tfBackend: 'wasm', reason: 'auto', threads: 1, native: false, kernels: ['a'], simd: true });
+    const line = describeBackend({
+      name: 'wasm',
+      tfBackend: 'wasm',
+      reason: 'auto',
+      threads: 1,
+      native: false,
+      kernels: ['a'],
+      simd: true,
+    });
     expect(line).toBe('backend wasm (SIMD, 1 thread, 1 fast kernel): auto');
-    expect(describeBackend({ name: 'cpu', tfBackend: 'cpu', reason: 'forced', threads: 2, native: true, kernels: [] })).toBe(
-      'backend cpu (2 threads, native, 0 fast kernels): forced',
-    );
+    expect(
+      describeBackend({
+        name: 'cpu',
+        tfBackend: 'cpu',
+        reason: 'forced',
+        threads: 2,
+        native: true,
+        kernels: [],
+      }),
+    ).toBe('backend cpu (2 threads, native, 0 fast kernels): forced');
   });
 });
 
 describe('built entries in plain Node', () => {
   const built = existsSync(join(pkg, 'dist', 'tf', 'index.js')) && existsSync(join(pkg, 'dist', 'index.js'));
-  if (!built) console.warn('[skip] packages/core/dist is not built: plain-Node checks skipped (run `npx tsup`)');
+  if (!built)
+    console.warn('[skip] packages/core/dist is not built: plain-Node checks skipped (run `npx tsup`)');
 
   it.skipIf(!built)('should register gradients outside bundlers (ESM build, plain node)', () => {
     const script = `
@@ -113,7 +144,10 @@ describe('built entries in plain Node', () => {
       const info = await initBackend({ backend: 'cpu' });
       const g = tf.grad((w) => tf.sum(tf.gather(w, tf.tensor1d([1, 1], 'int32'))))(tf.tensor1d([5, 6]));
       console.log(JSON.stringify({ name: info.name, grad: Array.from(g.dataSync()) }));`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: '/' });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: '/',
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ name: 'cpu', grad: [0, 2] });
   });
@@ -122,7 +156,10 @@ describe('built entries in plain Node', () => {
     const script = `
       await import(${JSON.stringify(join(pkg, 'dist', 'index.js'))});
       console.log(JSON.stringify({ tf: globalThis._tfengine !== undefined }));`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: '/' });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: '/',
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({ tf: false });
   });
@@ -136,7 +173,15 @@ describe('built entries in plain Node', () => {
       await writeFile(join(d, 'index.js'), code);
     }
   }
-  function runInit(cwd: string): { name: string; reason: string; native: boolean; tf: string; gpu: boolean; node: boolean; grad: number[] } {
+  function runInit(cwd: string): {
+    name: string;
+    reason: string;
+    native: boolean;
+    tf: string;
+    gpu: boolean;
+    node: boolean;
+    grad: number[];
+  } {
     const req = createRequire(import.meta.url);
     const script = `
       const { initBackend, tf } = await import(${JSON.stringify(join(pkg, 'dist', 'tf', 'index.js'))});
@@ -147,7 +192,12 @@ describe('built entries in plain Node', () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
       encoding: 'utf8',
       cwd,
-      env: { ...process.env, SYNTH2_BACKEND: '', TFJS_CORE: req.resolve('@tensorflow/tfjs-core'), TFJS_CPU: req.resolve('@tensorflow/tfjs-backend-cpu') },
+      env: {
+        ...process.env,
+        SYNTH2_BACKEND: '',
+        TFJS_CORE: req.resolve('@tensorflow/tfjs-core'),
+        TFJS_CPU: req.resolve('@tensorflow/tfjs-backend-cpu'),
+      },
     });
     expect(r.status, r.stderr).toBe(0);
     return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
@@ -164,7 +214,14 @@ describe('built entries in plain Node', () => {
           for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: 'tensorflow' });`,
       });
       const out = runInit(root);
-      expect(out).toMatchObject({ name: 'tensorflow', tf: 'tensorflow', native: true, node: true, gpu: false, grad: [2, 4] });
+      expect(out).toMatchObject({
+        name: 'tensorflow',
+        tf: 'tensorflow',
+        native: true,
+        node: true,
+        gpu: false,
+        grad: [2, 4],
+      });
       expect(out.reason).toMatch(/tensorflow-gpu: @tensorflow\/tfjs-node-gpu is not installed/);
     });
   });
@@ -182,4 +239,3 @@ describe('built entries in plain Node', () => {
     });
   });
 });
-

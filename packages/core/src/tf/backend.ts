@@ -97,17 +97,23 @@ let current: { key: string; info: Promise<BackendInfo> } | undefined;
 
 function unavailable(name: BackendName, why: string, cause?: unknown): BackendUnavailableError {
   const pkg = BACKEND_PACKAGES[name];
-  return new BackendUnavailableError(`backend "${name}" is unavailable: ${why}. Install it with \`npm install ${pkg}\`, or choose another backend.`, {
-    backend: name,
-    packageName: pkg,
-    cause,
-  });
+  return new BackendUnavailableError(
+    `backend "${name}" is unavailable: ${why}. Install it with \`npm install ${pkg}\`, or choose another backend.`,
+    {
+      backend: name,
+      packageName: pkg,
+      cause,
+    },
+  );
 }
 
 async function tryNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<void> {
   const pkg = BACKEND_PACKAGES[name];
   if (nativePackage && nativePackage !== name) {
-    throw unavailable(name, `${BACKEND_PACKAGES[nativePackage]} is already loaded in this process (only one native TensorFlow package may be)`);
+    throw unavailable(
+      name,
+      `${BACKEND_PACKAGES[nativePackage]} is already loaded in this process (only one native TensorFlow package may be)`,
+    );
   }
   if (!nativePackage && !isInstalled(pkg)) throw unavailable(name, `${pkg} is not installed`);
   nativePackage = name;
@@ -116,7 +122,8 @@ async function tryNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<void> {
   } catch (error) {
     throw unavailable(name, `${pkg} failed to load (${(error as Error).message})`, error);
   }
-  if (!(await tf.setBackend('tensorflow'))) throw unavailable(name, `${pkg} loaded but its "tensorflow" backend did not initialise`);
+  if (!(await tf.setBackend('tensorflow')))
+    throw unavailable(name, `${pkg} loaded but its "tensorflow" backend did not initialise`);
 }
 
 async function tryTfjsBackend(name: 'wasm' | 'cpu'): Promise<void> {
@@ -146,7 +153,12 @@ async function select(options: BackendOptions): Promise<BackendInfo> {
   let chosen: BackendName | undefined;
   for (const name of order) {
     // Only one native TensorFlow package is ever imported: once one was tried, the other is not.
-    if (!want.name && nativePackage && (name === 'tensorflow' || name === 'tensorflow-gpu') && nativePackage !== name) {
+    if (
+      !want.name &&
+      nativePackage &&
+      (name === 'tensorflow' || name === 'tensorflow-gpu') &&
+      nativePackage !== name
+    ) {
       skipped.push(`${name}: ${BACKEND_PACKAGES[nativePackage]} already loaded`);
       continue;
     }
@@ -157,7 +169,9 @@ async function select(options: BackendOptions): Promise<BackendInfo> {
       break;
     } catch (error) {
       if (want.name) throw error;
-      const why = BackendUnavailableError.isInstance(error) ? error.message.replace(/^backend "[^"]+" is unavailable: /, '').replace(/\. Install it.*$/, '') : String(error);
+      const why = BackendUnavailableError.isInstance(error)
+        ? error.message.replace(/^backend "[^"]+" is unavailable: /, '').replace(/\. Install it.*$/, '')
+        : String(error);
       skipped.push(`${name}: ${why}`);
     }
   }

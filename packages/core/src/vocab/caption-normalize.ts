@@ -33,7 +33,10 @@ const PUNCT_TOKEN = /^[.,!?;:()"[\]{}/&-]$|^\.\.\.$/;
 export function tokenizeCaption(text: string, options: NormalizeOptions = {}): string[] {
   const keep = options.punctuation === 'keep';
   let s = text.normalize('NFKC').toLowerCase();
-  s = s.replace(/[\u2018\u2019\u201a\u201b\u02bc`\u201c\u201d\u201e\u2013\u2014\u2026]/g, (c) => QUOTES[c] ?? c);
+  s = s.replace(
+    /[\u2018\u2019\u201a\u201b\u02bc`\u201c\u201d\u201e\u2013\u2014\u2026]/g,
+    (c) => QUOTES[c] ?? c,
+  );
   const out: string[] = [];
   // numbers | words (letters/digits, inner ' or -) | ellipsis | any other non-space character
   const re = /\d+(?:[.,]\d+)*|[\p{L}\p{N}]+(?:['-][\p{L}\p{N}]+)*'?|\.\.\.|\S/gu;

@@ -14,18 +14,66 @@ afterEach(() => cleanup());
 
 describe('tokenizeCaption', () => {
   it('should lowercase, drop punctuation and keep words, numbers and inner hyphens whole', () => {
-    expect(tokenizeCaption('A Man in a T-shirt, riding 2 horses.')).toEqual(['a', 'man', 'in', 'a', 't-shirt', 'riding', '2', 'horses']);
-    expect(tokenizeCaption('It costs 3.5 dollars (about 1,000 yen)!')).toEqual(['it', 'costs', '3.5', 'dollars', 'about', '1,000', 'yen']);
+    expect(tokenizeCaption('A Man in a T-shirt, riding 2 horses.')).toEqual([
+      'a',
+      'man',
+      'in',
+      'a',
+      't-shirt',
+      'riding',
+      '2',
+      'horses',
+    ]);
+    expect(tokenizeCaption('It costs 3.5 dollars (about 1,000 yen)!')).toEqual([
+      'it',
+      'costs',
+      '3.5',
+      'dollars',
+      'about',
+      '1,000',
+      'yen',
+    ]);
   });
 
   it('should split clitics and unify typographic quotes', () => {
-    expect(tokenizeCaption('The man’s dog isn’t “happy”')).toEqual(['the', 'man', "'s", 'dog', 'is', "n't", 'happy']);
-    expect(tokenizeCaption("the dogs' ball at 5 o'clock")).toEqual(['the', 'dogs', 'ball', 'at', '5', "o'clock"]);
+    expect(tokenizeCaption('The man’s dog isn’t “happy”')).toEqual([
+      'the',
+      'man',
+      "'s",
+      'dog',
+      'is',
+      "n't",
+      'happy',
+    ]);
+    expect(tokenizeCaption("the dogs' ball at 5 o'clock")).toEqual([
+      'the',
+      'dogs',
+      'ball',
+      'at',
+      '5',
+      "o'clock",
+    ]);
   });
 
   it('should keep punctuation as tokens when asked, and detokenize readably', () => {
     const tokens = tokenizeCaption('A dog, a cat (small) and a bird... on grass.', { punctuation: 'keep' });
-    expect(tokens).toEqual(['a', 'dog', ',', 'a', 'cat', '(', 'small', ')', 'and', 'a', 'bird', '...', 'on', 'grass', '.']);
+    expect(tokens).toEqual([
+      'a',
+      'dog',
+      ',',
+      'a',
+      'cat',
+      '(',
+      'small',
+      ')',
+      'and',
+      'a',
+      'bird',
+      '...',
+      'on',
+      'grass',
+      '.',
+    ]);
     expect(detokenizeCaption(tokens)).toBe('a dog, a cat (small) and a bird... on grass.');
     expect(detokenizeCaption(['the', 'man', "'s", 'hat'])).toBe("the man's hat");
   });
@@ -49,7 +97,14 @@ describe('Vocabulary.build', () => {
 
   it('should apply minCount and maxSize', () => {
     expect(Vocabulary.build(texts, { minCount: 2 }).words.slice(4)).toEqual(['a', 'circle', 'red']);
-    expect(Vocabulary.build(texts, { maxSize: 6 }).words).toEqual(['<pad>', '<bos>', '<eos>', '<unk>', 'a', 'circle']);
+    expect(Vocabulary.build(texts, { maxSize: 6 }).words).toEqual([
+      '<pad>',
+      '<bos>',
+      '<eos>',
+      '<unk>',
+      'a',
+      'circle',
+    ]);
   });
 
   it('should reject bad options and non-string captions', () => {
@@ -100,7 +155,13 @@ describe('Vocabulary.encode / decode', () => {
   it('should encode a batch into a padded Int32Array', () => {
     const batch = v.encodeBatch(['a red circle', 'the hat'], 5, { eos: true });
     expect(batch).toBeInstanceOf(Int32Array);
-    expect(Array.from(batch.subarray(5))).toEqual([v.tokenToId('the'), v.tokenToId('hat'), EOS_ID, PAD_ID, PAD_ID]);
+    expect(Array.from(batch.subarray(5))).toEqual([
+      v.tokenToId('the'),
+      v.tokenToId('hat'),
+      EOS_ID,
+      PAD_ID,
+      PAD_ID,
+    ]);
   });
 });
 
@@ -131,13 +192,17 @@ describe('Vocabulary save / load / JSON', () => {
     expect(() => Vocabulary.fromJSON({ ...good, tokens: ['<bos>', '<pad>', '<eos>', '<unk>', 'a'] })).toThrow(
       /field "tokens.0": token 0 must be "<pad>"/,
     );
-    expect(() => Vocabulary.fromJSON({ ...good, tokens: [...good.tokens, 'a'] })).toThrow(/duplicate token "a"/);
+    expect(() => Vocabulary.fromJSON({ ...good, tokens: [...good.tokens, 'a'] })).toThrow(
+      /duplicate token "a"/,
+    );
     expect(() => Vocabulary.fromJSON({ ...good, tokens: [...good.tokens, 7] })).toThrow(/field "tokens.6"/);
     expect(() => Vocabulary.fromJSON({ ...good, format: 'other' })).toThrow(/field "format"/);
     const file = join(dir, 'bad.json');
     await writeFile(file, '{"format": "synth2-vocab", "tokens": [');
     await expect(Vocabulary.load(file)).rejects.toThrow(/bad\.json:1: malformed JSON/);
-    await expect(Vocabulary.load(join(dir, 'none.json'))).rejects.toThrow(/none\.json: vocabulary file not found/);
+    await expect(Vocabulary.load(join(dir, 'none.json'))).rejects.toThrow(
+      /none\.json: vocabulary file not found/,
+    );
   });
 });
 

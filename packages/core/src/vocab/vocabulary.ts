@@ -71,21 +71,29 @@ export class Vocabulary {
     const minCount = options.minCount ?? 1;
     const maxSize = options.maxSize ?? Infinity;
     if (!Number.isInteger(minCount) || minCount < 1) {
-      throw new InvalidInputError(`minCount must be a positive integer, got ${minCount}.`, { field: 'minCount' });
+      throw new InvalidInputError(`minCount must be a positive integer, got ${minCount}.`, {
+        field: 'minCount',
+      });
     }
     if (maxSize !== Infinity && (!Number.isInteger(maxSize) || maxSize < SPECIAL_TOKENS.length)) {
-      throw new InvalidInputError(`maxSize must be an integer >= ${SPECIAL_TOKENS.length} (the special tokens), got ${maxSize}.`, {
-        field: 'maxSize',
-      });
+      throw new InvalidInputError(
+        `maxSize must be an integer >= ${SPECIAL_TOKENS.length} (the special tokens), got ${maxSize}.`,
+        {
+          field: 'maxSize',
+        },
+      );
     }
     const punctuation = options.punctuation ?? 'drop';
     const counts = new Map<string, number>();
     let n = 0;
     for (const text of texts) {
       if (typeof text !== 'string') {
-        throw new InvalidInputError(`caption ${n} is not a string (${typeof text}). Pass caption texts.`, { field: `texts.${n}` });
+        throw new InvalidInputError(`caption ${n} is not a string (${typeof text}). Pass caption texts.`, {
+          field: `texts.${n}`,
+        });
       }
-      for (const token of tokenizeCaption(text, { punctuation })) counts.set(token, (counts.get(token) ?? 0) + 1);
+      for (const token of tokenizeCaption(text, { punctuation }))
+        counts.set(token, (counts.get(token) ?? 0) + 1);
       n++;
     }
     const specials = new Set<string>(SPECIAL_TOKENS);
@@ -93,11 +101,13 @@ export class Vocabulary {
       .filter(([w, c]) => c >= minCount && !specials.has(w))
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       .slice(0, Math.max(0, maxSize - SPECIAL_TOKENS.length));
-    return new Vocabulary(
-      [...SPECIAL_TOKENS, ...words.map(([w]) => w)],
-      punctuation,
-      [0, 0, 0, 0, ...words.map(([, c]) => c)],
-    );
+    return new Vocabulary([...SPECIAL_TOKENS, ...words.map(([w]) => w)], punctuation, [
+      0,
+      0,
+      0,
+      0,
+      ...words.map(([, c]) => c),
+    ]);
   }
 
   /** Restores a vocabulary from `toJSON()` output; malformed input throws `InvalidInputError`. */
@@ -105,19 +115,29 @@ export class Vocabulary {
     const value = parseWithSchema(VocabularyJSONSchema, json, where);
     SPECIAL_TOKENS.forEach((s, i) => {
       if (value.tokens[i] !== s) {
-        throw new InvalidInputError(`token ${i} must be "${s}", found "${value.tokens[i]}". The vocabulary is corrupt.`, {
-          file: where.file,
-          field: `tokens.${i}`,
-        });
+        throw new InvalidInputError(
+          `token ${i} must be "${s}", found "${value.tokens[i]}". The vocabulary is corrupt.`,
+          {
+            file: where.file,
+            field: `tokens.${i}`,
+          },
+        );
       }
     });
     const seen = new Set<string>();
     value.tokens.forEach((t, i) => {
-      if (seen.has(t)) throw new InvalidInputError(`duplicate token "${t}". The vocabulary is corrupt.`, { file: where.file, field: `tokens.${i}` });
+      if (seen.has(t))
+        throw new InvalidInputError(`duplicate token "${t}". The vocabulary is corrupt.`, {
+          file: where.file,
+          field: `tokens.${i}`,
+        });
       seen.add(t);
     });
     if (value.counts && value.counts.length !== value.tokens.length) {
-      throw new InvalidInputError(`counts has ${value.counts.length} entries for ${value.tokens.length} tokens.`, { file: where.file, field: 'counts' });
+      throw new InvalidInputError(
+        `counts has ${value.counts.length} entries for ${value.tokens.length} tokens.`,
+        { file: where.file, field: 'counts' },
+      );
     }
     return new Vocabulary(value.tokens, value.punctuation, value.counts);
   }
@@ -164,7 +184,10 @@ export class Vocabulary {
 
   idToToken(id: number): string {
     const t = this.tokens[id];
-    if (t === undefined) throw new InvalidInputError(`token id ${id} is out of range [0, ${this.tokens.length}).`, { field: 'ids' });
+    if (t === undefined)
+      throw new InvalidInputError(`token id ${id} is out of range [0, ${this.tokens.length}).`, {
+        field: 'ids',
+      });
     return t;
   }
 
@@ -186,7 +209,8 @@ export class Vocabulary {
 
   /** Caption text → ids. */
   encode(text: string, options: EncodeOptions = {}): number[] {
-    if (typeof text !== 'string') throw new InvalidInputError(`expected caption text, got ${typeof text}.`, { field: 'text' });
+    if (typeof text !== 'string')
+      throw new InvalidInputError(`expected caption text, got ${typeof text}.`, { field: 'text' });
     const ids: number[] = [];
     if (options.bos) ids.push(BOS_ID);
     for (const token of this.tokenize(text)) {
@@ -206,7 +230,11 @@ export class Vocabulary {
   }
 
   /** Many captions → one row-major `Int32Array` of `[texts.length, length]` ids (padded/truncated). */
-  encodeBatch(texts: readonly string[], length: number, options: Omit<EncodeOptions, 'length'> = {}): Int32Array {
+  encodeBatch(
+    texts: readonly string[],
+    length: number,
+    options: Omit<EncodeOptions, 'length'> = {},
+  ): Int32Array {
     const out = new Int32Array(texts.length * length);
     texts.forEach((t, i) => out.set(this.encode(t, { ...options, length }), i * length));
     return out;
@@ -225,7 +253,8 @@ export class Vocabulary {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       if (stop && id === EOS_ID) break;
-      if (!Number.isInteger(id)) throw new InvalidInputError(`token id ${id} at position ${i} is not an integer.`, { field: 'ids' });
+      if (!Number.isInteger(id))
+        throw new InvalidInputError(`token id ${id} at position ${i} is not an integer.`, { field: 'ids' });
       if (skip && id >= 0 && id < SPECIAL_TOKENS.length) continue;
       out.push(this.idToToken(id));
     }
@@ -237,7 +266,11 @@ export class Vocabulary {
  * Pads with `<pad>` or truncates to exactly `length` ids. With `keepEos`, a truncated sequence that ended with
  * `<eos>` keeps it as its last id.
  */
-export function padOrTruncate(ids: readonly number[], length: number, options: { keepEos?: boolean; padId?: number } = {}): number[] {
+export function padOrTruncate(
+  ids: readonly number[],
+  length: number,
+  options: { keepEos?: boolean; padId?: number } = {},
+): number[] {
   if (!Number.isInteger(length) || length < 0) {
     throw new InvalidInputError(`length must be a non-negative integer, got ${length}.`, { field: 'length' });
   }
