@@ -100,7 +100,13 @@ describe('loadCocoFolder', () => {
     const dir = await brokenFolder('missing', async (_ann, d) => {
       await rm(join(d, 'images', `${splits.test.items[2].imageId}.png`));
     });
-    await expect(loadCocoFolder(dir).toArray()).rejects.toThrow(/image 3 \(shapes-test-000002\.png\): image file not found/);
+    // 'throw' fails before the first pair: no partial output
+    const yielded: string[] = [];
+    const run = async () => {
+      for await (const pair of loadCocoFolder(dir)) yielded.push(pair.imageId);
+    };
+    await expect(run()).rejects.toThrow(/image 3 \(shapes-test-000002\.png\): image file not found/);
+    expect(yielded).toEqual([]);
     const skipped: SkippedEntry[] = [];
     const stream = loadCocoFolder(dir, { onError: 'skip', onSkip: (e) => skipped.push(e) });
     const pairs = await stream.toArray();
