@@ -43,6 +43,17 @@ describe('evaluateCaptions', () => {
     expect(fromMaps.bleuStats).toEqual(fromCoco.bleuStats);
   });
 
+  it('should split on any whitespace for BLEU/CIDEr but only on spaces for ROUGE-L, like the reference', async () => {
+    // the PTB tokenizer keeps "1 1/2" as one token holding U+00A0
+    const r = await evaluateCaptions({ references: { a: ['Add 1 1/2 cups of flour.'] }, predictions: { a: '1 1/2 cups' } });
+    expect(r.tokenized.predictions).toEqual(['1\u00a01/2 cups']);
+    expect(r.bleuStats!.testlen).toBe(3);
+    expect(r.bleuStats!.reflen).toBe(6);
+    const p = 1;
+    const rec = 2 / 5;
+    expect(r.metrics.ROUGE_L).toBe(((1 + 1.2 * 1.2) * p * rec) / (rec + 1.2 * 1.2 * p));
+  });
+
   it('should compute only the requested metrics', async () => {
     const r = await evaluateCaptions({ references, predictions: { img1: 'a horse', img2: 'dogs', img3: 'food' }, metrics: ['ROUGE_L'] });
     expect(Object.keys(r.metrics)).toEqual(['ROUGE_L']);
