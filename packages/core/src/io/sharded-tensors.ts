@@ -399,11 +399,14 @@ export interface ShardedTensorReaderOptions {
   requireComplete?: boolean;
   /** Check every shard's sha256 against the manifest when it is read. Default false. */
   verify?: boolean;
+  /** How many decoded shards `read(i)` keeps for random access (least recently used dropped; default 2). */
+  cacheShards?: number;
 }
 
 /** Reads a sharded store written by `ShardedTensorWriter`: by item, by shard, or all at once. */
 export class ShardedTensorReader {
-  private cache: ShardData | undefined;
+  /** Recently read shards, most recent last. */
+  private cache: ShardData[] = [];
 
   private constructor(
     readonly dir: string,
@@ -466,7 +469,13 @@ export class ShardedTensorReader {
 
   /** Reads one shard. */
   async readShard(index: number): Promise<ShardData> {
-    if (this.cache?.index === index) return this.cache;
+    const hit = this.cache.findIndex((c) => c.index === index);
+    if (hit >= 0) {
+      const shard = this.cache[hit];
+      this.cache.splice(hit, 1);
+      this.cache.push(shard);
+      return shard;
+    }
     const entry = this.manifest.shards[index];
     if (!entry) throw new RangeError(`shard ${index} out of range [0, ${this.manifest.shards.length})`);
     const file = join(this.dir, entry.file);
@@ -501,7 +510,8 @@ export class ShardedTensorReader {
       ids: parseIds(parsed.metadata, file, entry.count),
       tensors: parsed.tensors,
     };
-    this.cache = shard;
+    this.cache.push(shard);
+    while (this.cache.length > Math.max(0, this.options.cacheShards ?? 2)) this.cache.shift();
     return shard;
   }
 
@@ -553,7 +563,7 @@ export class ShardedTensorReader {
         tensors[name].data.set(shard.tensors[name].data as never, shard.start * itemSize(spec.shape));
       }
     }
-    this.cache = undefined;
+    this.cache = [];
     return { ids, tensors };
   }
 }
