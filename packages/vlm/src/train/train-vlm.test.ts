@@ -93,10 +93,12 @@ describe('trainVLM', () => {
       },
     });
     expect(interrupted.steps).toBe(6);
+    expect(interrupted.aborted).toBe(true);
     first.dispose();
     const second = CaptioningVLM.create(tinyConfig());
     const b = await trainVLM({ ...common, model: second, steps: 12, checkpointDir: resumedDir });
 
+    expect(b.resumedFrom).toBe(6);
     expect(b.losses).toEqual(a.losses);
     const probe = randomEmbeddings(4, 3);
     expect(await second.caption(probe)).toEqual(await straight.caption(probe));

@@ -79,6 +79,10 @@ export interface TrainVLMResult {
   losses: number[];
   seconds: number;
   backend: string;
+  /** True when the abort signal stopped the run (a checkpoint was written; call again to resume). */
+  aborted: boolean;
+  /** Step the run resumed from (0 when it started fresh). */
+  resumedFrom: number;
   /** Caption tokens (words + EOS) trained on in this call. */
   tokens: number;
   evaluations: VlmEvaluation[];
@@ -275,7 +279,7 @@ export async function trainVLM(options: TrainVLMOptions): Promise<TrainVLMResult
     log,
   });
 
-  if (validation && !state.evaluations.some((e) => e.step === result.steps)) {
+  if (validation && !result.aborted && !state.evaluations.some((e) => e.step === result.steps)) {
     await evaluate(result.steps);
   }
   if (validation && options.restoreBest !== false && state.best) {
@@ -293,6 +297,8 @@ export async function trainVLM(options: TrainVLMOptions): Promise<TrainVLMResult
     losses: result.losses,
     seconds: result.seconds,
     backend: result.backend,
+    aborted: result.aborted,
+    resumedFrom: result.resumedFrom,
     tokens,
     evaluations: state.evaluations,
     best: state.best ? { ...state.best, checkpointDir: bestDir } : undefined,
