@@ -65,7 +65,7 @@ interface Prepared {
   text: string;
   norm: string;
   hashes: Uint32Array;
-  keys: string[];
+  keys: number[];
 }
 
 /**
@@ -75,7 +75,7 @@ interface Prepared {
 export class CaptionDeduper {
   private readonly exact = new Set<string>();
   private readonly sets: Uint32Array[] = [];
-  private readonly buckets = new Map<string, number[]>();
+  private readonly buckets = new Map<number, number[]>();
   private stamp = new Int32Array(1024);
   private stampValue = 0;
   private last: Prepared | undefined;
@@ -96,7 +96,7 @@ export class CaptionDeduper {
     if (this.last?.text === text) return this.last;
     const norm = normalizeCaption(text);
     let hashes = new Uint32Array(0);
-    let keys: string[] = [];
+    let keys: number[] = [];
     if (this.mode === 'near') {
       const set = shingles(norm);
       hashes = Uint32Array.from([...set].map(fnv)).sort();
@@ -107,10 +107,12 @@ export class CaptionDeduper {
           if (v < sig[i]) sig[i] = v;
         }
       }
-      keys = new Array<string>(BANDS);
+      // One 32-bit key per band (band index mixed in); a rare collision only adds a candidate, which the exact
+      // Jaccard check then rejects.
+      keys = new Array<number>(BANDS);
       for (let b = 0; b < BANDS; b++) {
-        let k = `${b}`;
-        for (let r = 0; r < ROWS; r++) k += `:${sig[b * ROWS + r].toString(36)}`;
+        let k = mix(b, 0x27d4eb2f);
+        for (let r = 0; r < ROWS; r++) k = mix(k ^ sig[b * ROWS + r], SEEDS[r]);
         keys[b] = k;
       }
     }
