@@ -2,7 +2,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CaptionRecordSchema, type CaptionRecordInput } from '../schemas';
-import { InvalidInputError } from '../errors';
+import { AbortedError, InvalidInputError } from '../errors';
 import { makeTmpDir } from '../test/tmp-dir';
 import { JsonlWriter, appendJsonl, readJsonl, readJsonlAll, writeJsonl } from './jsonl';
 
@@ -87,7 +87,8 @@ describe('readJsonl', () => {
     await writeFile(file, JSON.stringify(rec(1)) + '\n');
     const ac = new AbortController();
     ac.abort();
-    await expect(readJsonlAll(file, undefined, { signal: ac.signal })).rejects.toThrow(/aborted/);
+    const error = await readJsonlAll(file, undefined, { signal: ac.signal }).catch((e) => e);
+    expect(AbortedError.isInstance(error)).toBe(true);
   });
 });
 

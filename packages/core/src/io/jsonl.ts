@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
-import { InvalidInputError, throwIfAborted } from '../errors';
+import { InvalidInputError, Synth2Error, throwIfAborted } from '../errors';
 import { fileError } from '../internal/file-error';
 import { parseWithSchema } from '../internal/schema-parse';
 import { fsyncDir, tempPathFor, writeFileAtomic } from './atomic-write';
@@ -45,7 +45,9 @@ async function* rawLines(file: string, signal?: AbortSignal): AsyncGenerator<Raw
       rest = text.slice(start);
     }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException)?.code) throw fileError(file, error, 'JSONL file');
+    if (!Synth2Error.isInstance(error) && (error as NodeJS.ErrnoException)?.code) {
+      throw fileError(file, error, 'JSONL file');
+    }
     throw error;
   } finally {
     stream.destroy();
