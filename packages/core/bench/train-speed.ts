@@ -55,6 +55,7 @@ async function child(mode: Mode): Promise<unknown> {
     };
     const firstLoss = step(0); // warm-up (kernel setup, XNNPACK operator creation)
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     let n = 0;
     let lastLoss = firstLoss;
     while (n < minSteps || (performance.now() - t0) / 1000 < minSeconds) {
@@ -62,8 +63,12 @@ async function child(mode: Mode): Promise<unknown> {
       if (n >= minSteps * 4) break;
     }
     const seconds = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    const cpuSeconds = (c.user + c.system) / 1e6;
     o.dispose();
-    return { steps: n, seconds, stepsPerSec: n / seconds, firstLoss, lastLoss };
+    // cpuSecondsPerStep: CPU time of this process (all its threads) per step — far less sensitive than wall time
+    // to other work on a shared machine; equals wall time on an idle machine for the single-threaded paths.
+    return { steps: n, seconds, stepsPerSec: n / seconds, cpuSecondsPerStep: cpuSeconds / n, firstLoss, lastLoss };
   };
 
   const result: Record<string, unknown> = { mode, kernels, loadavgStart: loadavg() };
@@ -142,7 +147,7 @@ function parent(): void {
     const r = runs[mode];
     process.stderr.write(
       `  LM ${r.lm.stepsPerSec.toFixed(3)} steps/s, ${r.lm.tokensPerSec.toFixed(0)} tok/s, ${r.lm.effectiveGflops.toFixed(1)} GFLOP/s; ` +
-        `VQ train ${r.vq.trainImgPerSec.toFixed(1)} img/s${r.vq.trainError ? ` (fails: ${r.vq.trainError})` : ''}, encode ${r.vq.encodeImgPerSec.toFixed(0)} img/s\n`,
+        `(${r.lm.cpuSecondsPerStep.toFixed(2)} cpu-s/step); VQ train ${r.vq.trainImgPerSec.toFixed(1)} img/s${r.vq.trainError ? ` (fails: ${r.vq.trainError})` : ''}, encode ${r.vq.encodeImgPerSec.toFixed(0)} img/s\n`,
     );
   }
   const base = runs.baseline;
@@ -153,6 +158,9 @@ function parent(): void {
       lmStepsPerSec: r.lm.stepsPerSec,
       lmTokensPerSec: r.lm.tokensPerSec,
       lmEffectiveGflops: r.lm.effectiveGflops,
+      lmCpuSecondsPerStep: r.lm.cpuSecondsPerStep,
+      vqCpuSecondsPerStep: r.vq.cpuSecondsPerStep ?? null,
+      loadavgDuring: [r.loadavgStart[0], r.loadavgEnd[0]],
       vqTrainImgPerSec: r.vq.trainImgPerSec,
       vqEncodeImgPerSec: r.vq.encodeImgPerSec,
       peakRssMB: r.peakRssMB,

@@ -12,6 +12,13 @@ const cases: Case[] = [
   { x: [3, 9, 9, 4], k: [3, 3], co: 2, stride: 2, pad: 'valid' },
   { x: [2, 4, 4, 6], k: [1, 1], co: 3, stride: 1, pad: 'valid' },
   { x: [1, 7, 7, 2], k: [5, 5], co: 2, stride: 3, pad: 'same' },
+  // strided input gradients by phase decomposition (size divisible by the stride)
+  { x: [2, 6, 6, 3], k: [3, 3], co: 4, stride: 2, pad: 'same' },
+  { x: [1, 8, 6, 2], k: [5, 5], co: 3, stride: 2, pad: 'same' },
+  { x: [2, 9, 12, 2], k: [3, 3], co: 2, stride: 3, pad: 'valid' },
+  { x: [1, 8, 8, 2], k: [2, 2], co: 3, stride: 2, pad: 'valid' },
+  { x: [1, 4, 4, 2], k: [1, 1], co: 3, stride: 2, pad: 'valid' },
+  { x: [2, 8, 6, 3], k: [4, 3], co: 2, stride: [2, 3], pad: 'same' },
 ];
 
 describe('conv2d gradients on wasm (Conv2DBackpropFilter / Conv2DBackpropInput as forward convs)', () => {

@@ -30,6 +30,17 @@ class Scratch {
     this.owned.push(out);
     return out;
   }
+  /** Runs a kernel whose inputs are a list (Concat). */
+  runMany(kernel: string, inputs: TensorInfo[], attrs: NamedAttrMap = {}): TensorInfo {
+    // tfjs passes list inputs (Concat's) as an array
+    const out = callKernel(kernel, 'wasm', this.backend, inputs as unknown as Record<string, TensorInfo>, attrs);
+    this.owned.push(out);
+    return out;
+  }
+  /** Takes ownership of a tensor made directly on the backend. */
+  adopt(t: TensorInfo): void {
+    this.owned.push(t);
+  }
   /** Disposes every intermediate except `keep`. */
   finish(keep: TensorInfo): TensorInfo {
     for (const t of this.owned) if (t !== keep) this.backend.disposeData(t.dataId);
@@ -164,6 +175,87 @@ function dilate(s: Scratch, dy: TensorInfo, sh: number, sw: number): TensorInfo 
   return t;
 }
 
+
+/** One axis of the phase (sub-pixel) decomposition of a strided input gradient; null when it does not apply. */
+function phasePlan(len: number, outLen: number, k: number, s: number, pad: number) {
+  if (len % s !== 0) return null;
+  const q = len / s;
+  const phases = [];
+  for (let ph = 0; ph < s; ph++) {
+    const r = (ph + pad) % s;
+    const c = Math.floor((ph + pad) / s);
+    const taps = Math.ceil((k - r) / s);
+    if (taps <= 0) return null;
+    const before = taps - 1 - c; // padding of dy before the first row
+    const after = q + taps - 1 - outLen - before;
+    // taps[j'] = kernel index r + s·(taps-1-j') (flipped); crop dy where the padding would be negative
+    phases.push({ r, taps, before, after });
+  }
+  return { q, phases };
+}
+
+/**
+ * Strided input gradient as s_h·s_w stride-1 convolutions, one per output phase, each with the taps of the
+ * filter that reach it — s² fewer multiplications than convolving the zero-dilated dy — then interleaved.
+ */
+function phaseInputGrad(s: Scratch, be: WasmBackend, dy: TensorInfo, filter: TensorInfo, info: ConvInfo): TensorInfo | null {
+  const [kh, kw] = [info.filterHeight, info.filterWidth];
+  const [sh, sw] = [info.strideHeight, info.strideWidth];
+  const rows = phasePlan(info.inHeight, info.outHeight, kh, sh, info.padInfo.top);
+  const cols = phasePlan(info.inWidth, info.outWidth, kw, sw, info.padInfo.left);
+  if (!rows || !cols) return null;
+  const [ci, co, b] = [info.inChannels, info.outChannels, info.batchSize];
+  const w = be.typedArrayFromHeap(filter) as Float32Array; // [KH, KW, Ci, Co]
+  const rowOuts: TensorInfo[] = [];
+  for (const pr of rows.phases) {
+    const colOuts: TensorInfo[] = [];
+    for (const pc of cols.phases) {
+      const sub = new Float32Array(pr.taps * pc.taps * co * ci); // [Jh, Jw, Co, Ci]
+      for (let a = 0; a < pr.taps; a++)
+        for (let c = 0; c < pc.taps; c++) {
+          const khi = pr.r + sh * (pr.taps - 1 - a);
+          const kwi = pc.r + sw * (pc.taps - 1 - c);
+          for (let i = 0; i < ci; i++)
+            for (let o = 0; o < co; o++) sub[((a * pc.taps + c) * co + o) * ci + i] = w[((khi * kw + kwi) * ci + i) * co + o]!;
+        }
+      const subT = be.makeOutput([pr.taps, pc.taps, co, ci], 'float32');
+      (be.typedArrayFromHeap(subT) as Float32Array).set(sub);
+      s.adopt(subT);
+      let src = dy;
+      const top = Math.max(0, -pr.before);
+      const left = Math.max(0, -pc.before);
+      const bottom = Math.max(0, -pr.after);
+      const right = Math.max(0, -pc.after);
+      if (top || left || bottom || right) {
+        src = s.run('Slice', { x: dy }, {
+          begin: [0, top, left, 0],
+          size: [b, info.outHeight - top - bottom, info.outWidth - left - right, co],
+        });
+      }
+      const out = s.run(
+        'Conv2D',
+        { x: src, filter: subT },
+        {
+          strides: [1, 1],
+          pad: [
+            [0, 0],
+            [Math.max(0, pr.before), Math.max(0, pr.after)],
+            [Math.max(0, pc.before), Math.max(0, pc.after)],
+            [0, 0],
+          ],
+          dataFormat: 'NHWC',
+          dilations: [1, 1],
+        },
+      ); // [B, Q, P, Ci]
+      colOuts.push(s.run('Reshape', { x: out }, { shape: [b, rows.q, cols.q, 1, ci] }));
+    }
+    const inter = colOuts.length === 1 ? colOuts[0]! : s.runMany('Concat', colOuts, { axis: 3 });
+    rowOuts.push(s.run('Reshape', { x: inter }, { shape: [b, rows.q, 1, cols.q * sw, ci] }));
+  }
+  const all = rowOuts.length === 1 ? rowOuts[0]! : s.runMany('Concat', rowOuts, { axis: 2 });
+  return s.run('Reshape', { x: all }, { shape: [b, rows.q * sh, cols.q * sw, ci] });
+}
+
 const inputGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   assertNHWC(Conv2DBackpropInput, attrs!.dataFormat);
   const be = backend as WasmBackend;
@@ -186,6 +278,10 @@ const inputGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   }
   const s = new Scratch(be);
   try {
+    if ((sh > 1 || sw > 1) && dy.dtype === 'float32') {
+      const dx = phaseInputGrad(s, be, dy, filter, info);
+      if (dx) return s.finish(dx);
+    }
     const up = dilate(s, dy, sh, sw);
     const flipped = s.run('Reverse', { x: filter }, { dims: [0, 1] });
     const wT = s.run('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] }); // [KH, KW, Co, Ci]
