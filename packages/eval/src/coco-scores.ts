@@ -26,7 +26,10 @@ export function scoreTokenized(
     out.timings[name] = now - t;
     t = now;
   };
-  const index = new NgramIndex(4);
+  let words = 0;
+  for (const c of candidates) words += c.length + 1;
+  for (const rs of references) for (const r of rs) words += r.length + 1;
+  const index = new NgramIndex(4, words);
   const cand = candidates.map((c) => index.addWords(c));
   const refs = references.map((rs) => rs.map((r) => index.addWords(r)));
   lap('ngrams');

@@ -38,8 +38,21 @@ export class NgramIndex {
   private curBuf = new Int32Array(256);
   private wordBuf = new Int32Array(256);
 
-  constructor(maxN = 4) {
+  /** `expectedWords`: about how many words will be added (pre-sizes the tables; they grow if needed). */
+  constructor(maxN = 4, expectedWords = 0) {
     this.maxN = maxN;
+    if (expectedWords > 0) {
+      let cap = 1 << 16;
+      while (cap < expectedWords * 2) cap *= 2;
+      this.keyPrefix = new Int32Array(cap).fill(-1);
+      this.keyWord = new Int32Array(cap);
+      this.value = new Int32Array(cap);
+      this.seenIn = new Int32Array(cap).fill(-1);
+      this.seenAt = new Int32Array(cap);
+      this.flatIds = new Int32Array(expectedWords * maxN + 1024);
+      this.flatCounts = new Int32Array(expectedWords * maxN + 1024);
+      this.wordFlat = new Int32Array(expectedWords + 1024);
+    }
   }
 
   /** Number of ids handed out (words and n-grams). */
