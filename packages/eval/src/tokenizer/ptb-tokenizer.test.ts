@@ -11,6 +11,7 @@ describe('ptbTokenize', () => {
   it('should split clitics like CoreNLP', () => {
     expect(tok("The dog's bone isn't here, they're gone")).toBe("the dog 's bone is n't here they 're gone");
     expect(tok("I can't, I cannot, gonna")).toBe("i ca n't i can not gon na");
+    expect(ptbTokenize(['we cannot.', 'Gonna, wanna', 'gotta'])).toEqual(['we can not', 'gon na wan na', 'got ta']);
     expect(tok("an o'clock tree'd")).toBe("an o'clock tree 'd");
   });
   it('should turn quotes into `` and \'\' and drop them', () => {

@@ -246,18 +246,27 @@ function lexStream(input: string, lines: string[][]): void {
       LETTER_RUN.test(input);
       const stop = LETTER_RUN.lastIndex;
       const next = input.charCodeAt(stop);
-      if (isSpaceOrNl(next)) {
-        if (!((stop - pos === 6 || stop - pos === 5) && PUSHBACK_WORDS.has(input.slice(pos, stop).toLowerCase()))) {
+      const splits = (stop - pos === 6 || stop - pos === 5) && PUSHBACK_WORDS.has(input.slice(pos, stop).toLowerCase());
+      if (!splits) {
+        if (isSpaceOrNl(next)) {
           line.push(input.slice(pos, stop));
           pos = stop;
           continue;
         }
-      } else if (next === 46 && isSpaceOrNl(input.charCodeAt(stop + 1)) && stop - pos > 1) {
-        const run = input.slice(pos, stop);
-        if (!ABBREVIATION.test(`${run}.`)) {
-          line.push(run, '.');
+        if (next === 44 && isSpaceOrNl(input.charCodeAt(stop + 1))) {
+          // `word, `: no rule can reach past the comma and the following space (HTHING needs a hyphen, EMAIL an @,
+          // LIKELYURL and the abbreviation rules a period); a comma before a space is INSENTP.
+          line.push(input.slice(pos, stop), ',');
           pos = stop + 1;
           continue;
+        }
+        if (next === 46 && isSpaceOrNl(input.charCodeAt(stop + 1)) && stop - pos > 1) {
+          const run = input.slice(pos, stop);
+          if (!ABBREVIATION.test(`${run}.`)) {
+            line.push(run, '.');
+            pos = stop + 1;
+            continue;
+          }
         }
       }
     } else if (c === 32) {
