@@ -96,18 +96,29 @@ function nativeConv(be: WasmBackend, which: 0 | 1 | 2, info: ConvInfo, p0: Tenso
   native.conv!(which, g, be.typedArrayFromHeap(p0) as Float32Array, be.typedArrayFromHeap(p1) as Float32Array, be.typedArrayFromHeap(out) as Float32Array);
   return out;
 }
-const useNativeConv = (...ts: TensorInfo[]) => getNative()?.conv !== undefined && ts.every((t) => t.dtype === 'float32');
+/**
+ * Whether the native im2col + sgemm path is used: only where its GEMM is not thin. Measured on the reference
+ * VQ-VAE's shapes (bench/conv-kernels.ts, CPU ms): with 3 output channels or a patch of < 64 values
+ * (first layer forward) XNNPACK's direct convolution is 2–7× cheaper; elsewhere sgemm is 1.3–9× cheaper.
+ */
+function useNativeConv(which: 0 | 1 | 2, info: ConvInfo, ...ts: TensorInfo[]): boolean {
+  if (getNative()?.conv === undefined || !ts.every((t) => t.dtype === 'float32')) return false;
+  const patch = info.filterHeight * info.filterWidth * info.inChannels;
+  return info.outChannels >= 16 && (which === 1 || patch >= 64);
+}
 
 const conv2dForward: KernelFunc = ({ inputs, backend, attrs }) => {
   const be = backend as WasmBackend;
   const x = inputs.x as TensorInfo;
   const filter = inputs.filter as TensorInfo;
-  if (!useNativeConv(x, filter) || (attrs!.dataFormat !== undefined && attrs!.dataFormat !== 'NHWC')) {
+  if (getNative()?.conv === undefined || (attrs!.dataFormat !== undefined && attrs!.dataFormat !== 'NHWC')) {
     return callKernel(Conv2D, 'wasm', be, { x, filter }, attrs);
   }
   const info = convInfo(x.shape, filter.shape, attrs!, (attrs!.dilations as [number, number] | number | undefined) ?? 1);
+  if (!useNativeConv(0, info, x, filter)) return callKernel(Conv2D, 'wasm', be, { x, filter }, attrs);
   return nativeConv(be, 0, info, x, filter, info.outShape);
 };
+
 
 const filterGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   assertNHWC(Conv2DBackpropFilter, attrs!.dataFormat);
@@ -116,7 +127,7 @@ const filterGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const dy = inputs.dy as TensorInfo;
   const filterShape = attrs!.filterShape as number[];
   const info = convInfo(x.shape, filterShape, attrs!);
-  if (useNativeConv(x, dy)) return nativeConv(be, 1, info, x, dy, filterShape);
+  if (useNativeConv(1, info, x, dy)) return nativeConv(be, 1, info, x, dy, filterShape);
   const [kh, kw] = [info.filterHeight, info.filterWidth];
   const [sh, sw] = [info.strideHeight, info.strideWidth];
   const [oh, ow] = [info.outHeight, info.outWidth];
@@ -263,7 +274,7 @@ const inputGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const filter = inputs.filter as TensorInfo;
   const inputShape = attrs!.inputShape as number[];
   const info = convInfo(inputShape, filter.shape, attrs!);
-  if (useNativeConv(dy, filter)) return nativeConv(be, 2, info, dy, filter, inputShape);
+  if (useNativeConv(2, info, dy, filter)) return nativeConv(be, 2, info, dy, filter, inputShape);
   const [kh, kw] = [info.filterHeight, info.filterWidth];
   const [sh, sw] = [info.strideHeight, info.strideWidth];
   const [oh, ow] = [info.outHeight, info.outWidth];

@@ -46,11 +46,14 @@ describe.skipIf(!addon)('native kernels (OpenBLAS on the wasm heap)', () => {
     });
   }
 
+  // shapes where the native path is chosen (≥ 16 output channels, patch ≥ 64 values) and two where it is not
   const convCases: { x: [number, number, number, number]; k: [number, number]; co: number; stride: number | [number, number]; pad: 'same' | 'valid' }[] = [
+    { x: [2, 6, 6, 8], k: [3, 3], co: 16, stride: 1, pad: 'same' },
+    { x: [2, 8, 8, 8], k: [4, 4], co: 16, stride: 2, pad: 'same' },
+    { x: [1, 7, 6, 16], k: [3, 2], co: 17, stride: [2, 1], pad: 'valid' },
+    { x: [2, 4, 4, 64], k: [1, 1], co: 16, stride: 1, pad: 'valid' },
     { x: [2, 5, 5, 3], k: [3, 3], co: 4, stride: 1, pad: 'same' },
-    { x: [2, 8, 8, 3], k: [4, 4], co: 5, stride: 2, pad: 'same' },
-    { x: [1, 7, 6, 2], k: [3, 2], co: 3, stride: [2, 1], pad: 'valid' },
-    { x: [2, 4, 4, 6], k: [1, 1], co: 3, stride: 1, pad: 'valid' },
+    { x: [2, 8, 8, 3], k: [4, 4], co: 16, stride: 2, pad: 'same' },
   ];
   for (const c of convCases) {
     it(`should match cpu for conv2d x ${c.x.join('×')}, kernel ${c.k.join('×')}, stride ${String(c.stride)}, ${c.pad} (forward, dx, dw)`, () => {
