@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, Rng, Vocabulary } from '@synth2/core';
 import { initBackend } from '@synth2/core/tf';
+import { latestCheckpoint } from '@synth2/core/train';
 import { CaptioningVLM, type CaptioningVLMConfig } from '../model/captioning-vlm';
 import { trainVLM } from './train-vlm';
 
@@ -102,6 +103,11 @@ describe('trainVLM', () => {
     expect(b.losses).toEqual(a.losses);
     const probe = randomEmbeddings(4, 3);
     expect(await second.caption(probe)).toEqual(await straight.caption(probe));
+    // trainer checkpoints load as models too
+    const latest = await latestCheckpoint(join(resumedDir, 'trainer'));
+    const fromTrainer = await CaptioningVLM.load(latest!);
+    expect(await fromTrainer.caption(probe)).toEqual(await straight.caption(probe));
+    fromTrainer.dispose();
     straight.dispose();
     second.dispose();
   });

@@ -269,6 +269,7 @@ export async function trainVLM(options: TrainVLMOptions): Promise<TrainVLMResult
     clipGradNorm: options.clipGradNorm ?? 1,
     seed: options.seed ?? 0,
     checkpointDir: dir ? join(dir, 'trainer') : undefined,
+    modelConfig: model.checkpointConfig(),
     checkpointEvery: options.checkpointEvery,
     resume: options.resume ?? true,
     metricsFile: options.metricsFile,
