@@ -1,4 +1,4 @@
-// Per-kernel time of one reference-LM (or VQ-VAE) training step: node bench/run.mjs profile-step [lm|vq] [portable|fastest]
+// Per-kernel CPU time of one reference-LM (or VQ-VAE) training step: node bench/run.mjs profile-step [lm|vq] [portable|fastest]
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-wasm';
@@ -29,22 +29,49 @@ const step = () =>
     value.dataSync();
   });
 step();
-const t0 = performance.now();
-step();
-const wall = performance.now() - t0;
-const info = await tf.profile(step);
+// Exclusive CPU time per kernel (process.cpuUsage: robust to other load on a shared machine), by wrapping
+// every registered wasm kernel.
 const by = new Map<string, { n: number; ms: number; shapes: Map<string, number> }>();
-for (const k of info.kernels) {
-  const e = by.get(k.name) ?? { n: 0, ms: 0, shapes: new Map() };
-  e.n++;
-  const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-  e.ms += ms;
-  const key = k.inputShapes.map((s) => JSON.stringify(s)).join(' ');
-  e.shapes.set(key, (e.shapes.get(key) ?? 0) + ms);
-  by.set(k.name, e);
+const stack: number[] = [];
+let recording = false;
+for (const config of tf.getKernelsForBackend('wasm')) {
+  const inner = config.kernelFunc;
+  tf.unregisterKernel(config.kernelName, 'wasm');
+  tf.registerKernel({
+    ...config,
+    kernelFunc: (args) => {
+      if (!recording) return inner(args);
+      const c0 = process.cpuUsage();
+      stack.push(0);
+      const out = inner(args);
+      const c = process.cpuUsage(c0);
+      const total = (c.user + c.system) / 1000;
+      const children = stack.pop()!;
+      if (stack.length) stack[stack.length - 1]! += total;
+      const e = by.get(config.kernelName) ?? { n: 0, ms: 0, shapes: new Map() };
+      e.n++;
+      e.ms += total - children;
+      const key =
+        Object.values(args.inputs).map((t) => JSON.stringify(t?.shape)).join(' ') +
+        ('axis' in (args.attrs ?? {}) ? ` axis=${JSON.stringify(args.attrs!.axis)}` : '');
+      e.shapes.set(key, (e.shapes.get(key) ?? 0) + total - children);
+      by.set(config.kernelName, e);
+      return out;
+    },
+  });
 }
+const c0 = process.cpuUsage();
+const t0 = performance.now();
+recording = true;
+step();
+recording = false;
+const wall = performance.now() - t0;
+const cu = process.cpuUsage(c0);
 const total = [...by.values()].reduce((s, e) => s + e.ms, 0);
-console.log(`step wall ${wall.toFixed(0)} ms; kernels ${info.kernels.length}, kernel time ${total.toFixed(0)} ms`);
+const count = [...by.values()].reduce((s, e) => s + e.n, 0);
+console.log(
+  `step: wall ${wall.toFixed(0)} ms, cpu ${((cu.user + cu.system) / 1000).toFixed(0)} ms; ${count} kernel calls, ${total.toFixed(0)} cpu-ms in kernels`,
+);
 for (const [name, e] of [...by.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
   const top = [...e.shapes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([s, ms]) => `${s}: ${ms.toFixed(0)}`);
   console.log(`${name.padEnd(24)} ${String(e.n).padStart(5)} ${e.ms.toFixed(1).padStart(8)} ms   ${top.join(' | ')}`);

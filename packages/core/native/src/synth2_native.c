@@ -121,6 +121,15 @@ static napi_value Tanh(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value Exp(napi_env env, napi_callback_info info) {
+  float *x, *y;
+  size_t n;
+  if (!unary_args(env, info, &x, &y, &n)) return NULL;
+#pragma omp simd
+  for (size_t i = 0; i < n; i++) y[i] = expf(x[i]);
+  return NULL;
+}
+
 static napi_value GeluTanh(napi_env env, napi_callback_info info) {
   float *x, *y;
   size_t n;
@@ -297,6 +306,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemmBatched", NULL, SgemmBatched, NULL, NULL, NULL, napi_default, NULL},
       {"conv", NULL, Conv, NULL, NULL, NULL, napi_default, NULL},
+      {"exp", NULL, Exp, NULL, NULL, NULL, napi_default, NULL},
       {"tanh", NULL, Tanh, NULL, NULL, NULL, napi_default, NULL},
       {"geluTanh", NULL, GeluTanh, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},

@@ -1,4 +1,4 @@
-import { Identity, Pow, Sum, Tanh, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { Exp, Identity, Pow, Sum, Tanh, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeMatMulActive } from './batch-mat-mul';
 import { callKernel, type WasmBackend } from './backend-access';
 import { getNative } from './native-state';
@@ -7,7 +7,7 @@ import { getNative } from './native-state';
  * Elementwise and reduction kernels where tfjs-backend-wasm is slow on training-sized tensors:
  * - `Pow` with a scalar exponent 2 or 3 (GELU's x³): repeated multiplication instead of std::pow (≈16 ns/element);
  * - `Sum` over leading axes (every bias gradient): a running row sum instead of transpose + reduce;
- * - `Tanh` through the native addon's vectorised tanh when it is loaded;
+ * - `Tanh` and `Exp` through the native addon's vectorised versions when it is loaded;
  * - `Identity` (every pass-through gradient) shares the input's buffer, as tfjs's cpu backend does and as
  *   wasm's own `Reshape` does, instead of copying it.
  * Anything else falls through to tfjs's own kernel.
@@ -53,15 +53,18 @@ const wasmSum: KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
-const wasmTanh: KernelFunc = ({ inputs, backend, attrs }) => {
-  const be = backend as WasmBackend;
-  const x = inputs.x as TensorInfo;
-  const native = getNative();
-  if (!native?.tanh || !nativeMatMulActive() || x.dtype !== 'float32') return callKernel(Tanh, 'wasm', be, { x }, attrs);
-  const out = be.makeOutput(x.shape, 'float32');
-  native.tanh(be.typedArrayFromHeap(x) as Float32Array, be.typedArrayFromHeap(out) as Float32Array);
-  return out;
-};
+/** A unary float32 kernel computed by the native addon's `fn` when loaded, else by tfjs's own kernel. */
+function nativeUnary(kernelName: string, fn: 'tanh' | 'exp'): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const be = backend as WasmBackend;
+    const x = inputs.x as TensorInfo;
+    const f = getNative()?.[fn];
+    if (!f || !nativeMatMulActive() || x.dtype !== 'float32') return callKernel(kernelName, 'wasm', be, { x }, attrs);
+    const out = be.makeOutput(x.shape, 'float32');
+    f(be.typedArrayFromHeap(x) as Float32Array, be.typedArrayFromHeap(out) as Float32Array);
+    return out;
+  };
+}
 
 const wasmIdentity: KernelFunc = ({ inputs, backend, attrs }) => {
   const x = inputs.x as TensorInfo;
@@ -74,5 +77,6 @@ export const elementwiseKernels: KernelConfig[] = [
   { kernelName: Identity, backendName: 'wasm', kernelFunc: wasmIdentity },
   { kernelName: Pow, backendName: 'wasm', kernelFunc: wasmPow },
   { kernelName: Sum, backendName: 'wasm', kernelFunc: wasmSum },
-  { kernelName: Tanh, backendName: 'wasm', kernelFunc: wasmTanh },
+  { kernelName: Tanh, backendName: 'wasm', kernelFunc: nativeUnary(Tanh, 'tanh') },
+  { kernelName: Exp, backendName: 'wasm', kernelFunc: nativeUnary(Exp, 'exp') },
 ];

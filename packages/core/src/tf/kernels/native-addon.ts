@@ -28,6 +28,8 @@ export interface NativeKernels {
   conv?(which: 0 | 1 | 2, geometry: Int32Array, p0: Float32Array, p1: Float32Array, out: Float32Array): void;
   /** y = 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), elementwise. */
   geluTanh?(x: Float32Array, y: Float32Array): void;
+  /** y = exp(x), elementwise, vectorised. */
+  exp?(x: Float32Array, y: Float32Array): void;
   /** y = tanh(x), elementwise, vectorised. */
   tanh?(x: Float32Array, y: Float32Array): void;
   setThreads(n: number): void;

@@ -94,15 +94,21 @@ describe.skipIf(!addon)('native kernels (OpenBLAS on the wasm heap)', () => {
     for (let i = 0; i < 3; i++) expect(relErr(wasm.data[i]!, cpu.data[i]!)).toBeLessThan(1e-5);
   });
 
-  it('should compute tanh like cpu (to 1e-6) and keep its gradient', () => {
+  it('should compute tanh and exp like cpu (to 1e-6 of their scale) and keep their gradients', () => {
     const xs = randomArray(1000, 54).map((v) => v * 8);
     const f = () => {
       const x = tf.tensor1d(xs);
-      return [tf.tanh(x), tf.grad((a: tf.Tensor) => tf.sum(tf.tanh(a)))(x)];
+      return [
+        tf.tanh(x),
+        tf.grad((a: tf.Tensor) => tf.sum(tf.tanh(a)))(x),
+        tf.exp(x),
+        tf.grad((a: tf.Tensor) => tf.sum(tf.exp(a)))(x),
+        tf.softmax(tf.reshape(x, [10, 100])),
+      ];
     };
     const cpu = onBackend('cpu', f);
     const wasm = onBackend('wasm', f);
-    for (let i = 0; i < 2; i++) expect(relErr(wasm.data[i]!, cpu.data[i]!)).toBeLessThan(1e-6);
+    for (let i = 0; i < 5; i++) expect(relErr(wasm.data[i]!, cpu.data[i]!), `output ${i}`).toBeLessThan(1e-6);
   });
 
   it('should leak no tensors or wasm buffers', () => {
