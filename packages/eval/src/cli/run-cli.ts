@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigurationError, InvalidInputError, Synth2Error } from '@synth2/core';
+import { ConfigurationError, InvalidInputError, parseJsonText, Synth2Error, writeFileAtomic } from '@synth2/core';
 import { captionDiversity, type CaptionDiversity, type DiversityConcept } from '../diversity/caption-diversity';
 import { EVAL_METRIC_NAMES, evaluateCaptions, type CaptionEvaluation, type EvalMetricName } from '../evaluate-captions';
 import { splitCaptionPairs } from '../io/coco-files';
-import { parseJsonWithPosition, readJsonFile } from '../io/read-json-file';
-import { writeFileAtomic } from '../io/write-file-atomic';
+import { readJsonFile } from '../io/read-json-file';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -76,12 +75,7 @@ async function readCaptionsJsonl(file: string): Promise<string[]> {
   lines.forEach((raw, i) => {
     const line = raw.trim();
     if (line === '') return;
-    let value: unknown;
-    try {
-      value = parseJsonWithPosition(line);
-    } catch (error) {
-      throw new InvalidInputError(`${(error as Error).message}`, { file, line: i + 1, cause: error });
-    }
+    const value = parseJsonText(line, { file, line: i + 1 });
     const text = typeof value === 'string' ? value : (value as { text?: unknown; caption?: unknown } | null)?.text ?? (value as { caption?: unknown } | null)?.caption;
     if (typeof text !== 'string' || text.trim() === '') {
       throw new InvalidInputError('each line must be a caption string or an object with a non-empty "text" (or "caption") string.', {
