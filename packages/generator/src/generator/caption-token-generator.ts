@@ -1,0 +1,308 @@
+import { CheckpointMismatchError, InvalidInputError, Rng, throwIfAborted } from '@synth2/core';
+import { crossEntropy, loadCheckpoint, readCheckpointConfig, saveCheckpoint } from '@synth2/core/nn';
+import { initBackend, tf } from '@synth2/core/tf';
+import { train, type TrainProgressEvent, type TrainResult } from '@synth2/core/train';
+import {
+  GeneratorConfigSchema,
+  SamplingOptionsSchema,
+  parseConfig,
+  type GeneratorConfig,
+  type GeneratorConfigInput,
+  type SamplingOptionsInput,
+} from '../config';
+import { CaptionEncoder } from '../data/caption-encoder';
+import { groupTokens, ungroupTokens } from '../data/token-grid';
+import { decodingPlan } from '../maskgit/mask-schedule';
+import { initialDecodingState, parallelDecodingStep } from '../maskgit/parallel-decoding';
+import { maskBatch, type GeneratorBatch } from './masking';
+import { EpochBatches } from '../data/epoch-batches';
+import { TokenTransformer } from './token-transformer';
+
+/** Tensors of one training batch (see {@link CaptionTokenGenerator.batchTensors}). */
+export interface GeneratorTensors {
+  size: number;
+  words: tf.Tensor2D;
+  wordMask: tf.Tensor2D;
+  inputs: tf.Tensor3D;
+  targets: tf.Tensor1D;
+  weights: tf.Tensor1D;
+}
+
+/** One training pair: a caption and the token grid (`h·w` ids, row-major) of its image. */
+export interface TokenTrainingExample {
+  caption: string;
+  tokens: ArrayLike<number>;
+}
+
+export interface GeneratorTrainOptions {
+  steps: number;
+  batchSize?: number;
+  lr?: number;
+  warmupSteps?: number;
+  minLrRatio?: number;
+  weightDecay?: number;
+  seed?: number;
+  checkpointDir?: string;
+  checkpointEvery?: number;
+  metricsFile?: string;
+  onProgress?: (event: TrainProgressEvent) => void;
+  abortSignal?: AbortSignal;
+  log?: (msg: string) => void;
+}
+
+/**
+ * Caption → image-token generator (MUSE/MaskGIT style): trained to predict masked token positions from the rest
+ * and the caption; samples a token grid for a caption in a few parallel decoding steps with classifier-free guidance.
+ */
+export class CaptionTokenGenerator {
+  readonly config: GeneratorConfig;
+  readonly captions: CaptionEncoder;
+  readonly network: TokenTransformer;
+
+  private constructor(config: GeneratorConfig, captions: CaptionEncoder) {
+    this.config = config;
+    this.captions = captions;
+    this.network = new TokenTransformer(config, captions.size);
+  }
+
+  /**
+   * A new, untrained generator. `config.vocabulary` is a caption vocabulary (see {@link CaptionEncoder.fromCaptions})
+   * or, for convenience, pass `captions` to build one from the training captions.
+   */
+  static create(config: GeneratorConfigInput & { captions?: readonly string[] }): CaptionTokenGenerator {
+    const { captions, ...rest } = config;
+    let vocab = rest.vocabulary;
+    if (vocab === undefined) {
+      if (!captions) {
+        throw new InvalidInputError('a generator needs a caption vocabulary: pass config.vocabulary or config.captions (the training captions)');
+      }
+      vocab = CaptionEncoder.fromCaptions(captions).toJSON();
+    }
+    const parsed = parseConfig(GeneratorConfigSchema, { ...rest, vocabulary: vocab }, 'generator config');
+    const encoder = CaptionEncoder.fromJSON(parsed.vocabulary, parsed.maxCaptionLength);
+    if (parsed.gridHeight % parsed.group !== 0 || parsed.gridWidth % parsed.group !== 0) {
+      throw new InvalidInputError(
+        `group ${parsed.group} does not divide the ${parsed.gridHeight}×${parsed.gridWidth} token grid; choose a divisor (1, 2, 4…)`,
+      );
+    }
+    return new CaptionTokenGenerator(parsed, encoder);
+  }
+
+  static async load(dir: string): Promise<CaptionTokenGenerator> {
+    const raw = (await readCheckpointConfig(dir)) as { kind?: string; generator?: unknown };
+    if (raw?.kind !== 'synth2-token-generator') {
+      throw new CheckpointMismatchError(
+        `${dir} is not a caption-token generator checkpoint (config kind ${JSON.stringify(raw?.kind)}); pass the folder written by CaptionTokenGenerator.save`,
+      );
+    }
+    const model = CaptionTokenGenerator.create(raw.generator as GeneratorConfigInput);
+    await loadCheckpoint(dir, model.network);
+    return model;
+  }
+
+  async save(dir: string): Promise<void> {
+    await saveCheckpoint(dir, this.network, { kind: 'synth2-token-generator', generator: this.config });
+  }
+
+  get positions(): number {
+    return this.network.positions;
+  }
+  get perPosition(): number {
+    return this.network.perPosition;
+  }
+  get geometry(): { height: number; width: number; group: number } {
+    return { height: this.config.gridHeight, width: this.config.gridWidth, group: this.config.group };
+  }
+
+  private dims() {
+    return {
+      positions: this.positions,
+      perPosition: this.perPosition,
+      codebookSize: this.config.codebookSize,
+      captionLength: this.config.maxCaptionLength,
+      nullWord: this.network.captionVocab,
+    };
+  }
+
+  /**
+   * Tensors of a training batch: MaskGIT corruption and caption dropout drawn from `rng`. Made by the batch
+   * source (outside the forward pass) because core's Embedding needs its id tensors alive for the backward pass.
+   */
+  batchTensors(batch: GeneratorBatch, rng: Rng, training = true): GeneratorTensors {
+    const { positions: P, perPosition: G, captionLength: L } = this.dims();
+    const B = batch.size;
+    const m = maskBatch(batch, this.dims(), training ? this.config.captionDropout : 0, rng);
+    return {
+      size: B,
+      words: tf.tensor2d(m.words, [B, L], 'int32'),
+      wordMask: tf.tensor2d(m.wordMask, [B, L], 'float32'),
+      inputs: tf.tensor3d(this.network.slotIds(m.inputs), [B, P, G], 'int32'),
+      targets: tf.tensor1d(batch.targets, 'int32'),
+      weights: tf.tensor1d(m.weights, 'float32'),
+    };
+  }
+
+  /** Training loss of a batch: label-smoothed cross-entropy on the masked positions. */
+  loss(t: GeneratorTensors, rng: Rng, training = true): tf.Scalar {
+    const { positions: P, perPosition: G, codebookSize: K } = this.dims();
+    const B = t.size;
+    const cap = this.network.encodeCaption(t.words, t.wordMask, training, rng);
+    const logits = this.network.predict(t.inputs, cap, t.wordMask, training, rng);
+    const flat = tf.reshape(logits, [B * P * G, K]) as tf.Tensor2D;
+    const ce = crossEntropy(flat, t.targets, t.weights);
+    const eps = this.config.labelSmoothing;
+    if (eps <= 0) return ce;
+    // uniform part of label smoothing: mean over classes of −log p, weighted like the targets
+    const uni = tf.neg(tf.mean(tf.logSoftmax(flat), 1));
+    const smooth = tf.div(tf.sum(tf.mul(uni, t.weights)), tf.maximum(tf.sum(t.weights), 1e-12));
+    return tf.add(tf.mul(ce, 1 - eps), tf.mul(smooth, eps)) as tf.Scalar;
+  }
+
+  /** Encodes captions to word ids; empty captions or unknown words throw `InvalidInputError`. */
+  encodeCaptions(captions: readonly string[]): { words: Int32Array; mask: Float32Array } {
+    return this.captions.encodeBatch(captions);
+  }
+
+  /**
+   * Trains on caption–token pairs with core's trainer (AdamW, warmup + cosine, clipping, checkpoints, resume).
+   * Every example's tokens must be a `gridHeight × gridWidth` grid of ids in `[0, codebookSize)`.
+   */
+  async train(examples: readonly TokenTrainingExample[], opts: GeneratorTrainOptions): Promise<TrainResult> {
+    if (examples.length === 0) throw new InvalidInputError('no training examples; pass at least one { caption, tokens } pair');
+    const { gridHeight: H, gridWidth: W, codebookSize: K, maxCaptionLength: L } = this.config;
+    const n = examples.length;
+    const { words, mask } = this.encodeCaptions(examples.map((e) => e.caption));
+    const flat = new Int32Array(n * H * W);
+    examples.forEach((e, i) => {
+      if (e.tokens.length !== H * W) {
+        throw new InvalidInputError(`example ${i}: tokens must be a ${H}×${W} grid (${H * W} ids), got ${e.tokens.length}`);
+      }
+      for (let j = 0; j < H * W; j++) {
+        const v = e.tokens[j];
+        if (!Number.isInteger(v) || v < 0 || v >= K) {
+          throw new InvalidInputError(`example ${i}: token id ${v} is outside [0, ${K}); was the grid made by a tokenizer with ${K} codes?`);
+        }
+        flat[i * H * W + j] = v;
+      }
+    });
+    const grouped = groupTokens(flat, n, this.geometry);
+    const PG = this.positions * this.perPosition;
+    const batchSize = Math.min(opts.batchSize ?? 64, n);
+    const info = await initBackend({ log: opts.log });
+    void info;
+    const data = new EpochBatches(n, batchSize, opts.seed ?? this.config.seed, (idx, rng) => {
+      const b: GeneratorBatch = {
+        size: idx.length,
+        words: new Int32Array(idx.length * L),
+        wordMask: new Float32Array(idx.length * L),
+        targets: new Int32Array(idx.length * PG),
+      };
+      idx.forEach((src, k) => {
+        b.words.set(words.subarray(src * L, (src + 1) * L), k * L);
+        b.wordMask.set(mask.subarray(src * L, (src + 1) * L), k * L);
+        b.targets.set(grouped.subarray(src * PG, (src + 1) * PG), k * PG);
+      });
+      return this.batchTensors(b, rng);
+    });
+    return train<GeneratorTensors>({
+      module: this.network,
+      loss: (batch, ctx) => this.loss(batch, ctx.rng, true),
+      data,
+      steps: opts.steps,
+      optimizer: { lr: opts.lr ?? 2e-3, weightDecay: opts.weightDecay ?? 0.01 },
+      schedule: { warmupSteps: opts.warmupSteps ?? Math.min(100, Math.floor(opts.steps / 10)), minLrRatio: opts.minLrRatio ?? 0.05 },
+      seed: opts.seed ?? this.config.seed,
+      checkpointDir: opts.checkpointDir,
+      checkpointEvery: opts.checkpointEvery,
+      metricsFile: opts.metricsFile,
+      onProgress: opts.onProgress,
+      abortSignal: opts.abortSignal,
+      log: opts.log,
+    });
+  }
+
+  /**
+   * Samples token grids `[B, h, w]` (int32) for captions by MaskGIT parallel decoding: `steps` rounds, cosine
+   * schedule, temperature, classifier-free guidance; reproducible for a seed and independent of the batch size
+   * (caption `i` draws from `Rng(seed).fork(firstIndex + i)`).
+   */
+  async generateTokens(
+    captions: readonly string[],
+    options: SamplingOptionsInput & { abortSignal?: AbortSignal; firstIndex?: number } = {},
+  ): Promise<tf.Tensor3D> {
+    const { abortSignal, firstIndex = 0, ...rest } = options;
+    const o = parseConfig(SamplingOptionsSchema, rest, 'sampling options');
+    if (captions.length === 0) throw new InvalidInputError('no captions given; pass at least one caption');
+    const { words, mask } = this.encodeCaptions(captions);
+    const { positions: P, perPosition: G, codebookSize: K, captionLength: L, nullWord } = this.dims();
+    const { gridHeight: H, gridWidth: W } = this.config;
+    const n = captions.length;
+    const out = new Int32Array(n * H * W);
+    const plan = decodingPlan(o.steps, P);
+    const guided = o.guidanceScale !== 1;
+    for (let start = 0; start < n; start += o.batchSize) {
+      throwIfAborted(abortSignal);
+      const B = Math.min(o.batchSize, n - start);
+      const B2 = guided ? 2 * B : B;
+      // conditional captions, then (with guidance) the same number of "no caption" rows
+      const w = new Int32Array(B2 * L);
+      const wm = new Float32Array(B2 * L);
+      w.set(words.subarray(start * L, (start + B) * L));
+      wm.set(mask.subarray(start * L, (start + B) * L));
+      for (let b = B; b < B2; b++) {
+        w[b * L] = nullWord;
+        wm[b * L] = 1;
+      }
+      const wordsT = tf.tensor2d(w, [B2, L], 'int32');
+      const maskT = tf.tensor2d(wm, [B2, L], 'float32');
+      const cap = tf.tidy(() => this.network.encodeCaption(wordsT, maskT));
+      const state = initialDecodingState(B, P, G, K);
+      // one generator per caption: results do not depend on how captions are batched
+      const rngs = Array.from({ length: B }, (_, b) => new Rng(o.seed).fork(firstIndex + start + b));
+      try {
+        for (let step = 0; step < plan.length; step++) {
+          const logitsT = tf.tidy(() => {
+            const slots = tf.tensor3d(this.network.slotIds(state.ids), [B, P, G], 'int32');
+            const ids = guided ? tf.concat([slots, slots], 0) : slots;
+            const logits = this.network.predict(ids as tf.Tensor3D, cap, maskT);
+            if (!guided) return logits;
+            const c = tf.slice(logits, [0, 0, 0, 0], [B, -1, -1, -1]);
+            const u = tf.slice(logits, [B, 0, 0, 0], [B, -1, -1, -1]);
+            return tf.add(u, tf.mul(tf.sub(c, u), o.guidanceScale));
+          });
+          const logits = (await logitsT.data()) as Float32Array;
+          logitsT.dispose();
+          const ratio = (step + 1) / plan.length;
+          const per = P * G * K;
+          for (let b = 0; b < B; b++) {
+            const one = {
+              batch: 1,
+              positions: P,
+              perPosition: G,
+              codebookSize: K,
+              ids: state.ids.subarray(b * P * G, (b + 1) * P * G),
+              masked: state.masked.subarray(b * P, (b + 1) * P),
+            };
+            parallelDecodingStep(
+              one,
+              logits.subarray(b * per, (b + 1) * per),
+              { temperature: o.temperature, choiceTemperature: o.choiceTemperature * (1 - ratio), maskedAfter: plan[step] },
+              rngs[b],
+            );
+          }
+        }
+      } finally {
+        wordsT.dispose();
+        maskT.dispose();
+        cap.context.dispose();
+        cap.pooled.dispose();
+      }
+      out.set(ungroupTokens(state.ids, B, this.geometry), start * H * W);
+    }
+    return tf.tensor3d(out, [n, H, W], 'int32');
+  }
+
+  dispose(): void {
+    this.network.dispose();
+  }
+}
