@@ -315,6 +315,30 @@ describe('synthesizeCaptions', () => {
     expect(summary).toMatchObject({ written: 20, resumedFrom: 5 });
   });
 
+  it('should stop promptly when aborted while requests hang, keeping what was written', async () => {
+    const inner = uniqueCaptions();
+    server = await startChatCompletionsServer((req, i) => (i < 6 ? inner(req, i) : { kind: 'hang' }));
+    const out = path.join(dir, 'abort-hang.jsonl');
+    const controller = new AbortController();
+    const t0 = Date.now();
+    const error = await synthesizeCaptions({
+      source: createOpenAICaptionSource({ baseURL: server.baseURL, maxConcurrency: 3, timeout: 60_000 }),
+      concepts: ['dog'],
+      count: 50,
+      out,
+      abortSignal: controller.signal,
+      // requests answer in any order; records are written in request order, so a hanging request holds back
+      // those after it — abort once a few are written and the rest hang
+      onProgress: (e) => e.written >= 3 && setTimeout(() => controller.abort(), 100),
+    }).catch((e: unknown) => e);
+    expect(AbortedError.isInstance(error)).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const kept = await readRecords(`${out}.partial`);
+    expect(kept.length).toBeGreaterThanOrEqual(3);
+    expect(kept.length).toBeLessThanOrEqual(6);
+    expect(kept.map((r) => r.provider!.requestIndex)).toEqual(kept.map((_, i) => i));
+  });
+
   it('should refuse to continue a file written with different settings', async () => {
     const out = path.join(dir, 'settings.jsonl');
     const source = createConceptGrammarSource({ inventory: SHAPES_INVENTORY });
