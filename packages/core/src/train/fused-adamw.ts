@@ -23,10 +23,10 @@ export interface FusedAdamWAttrs {
 }
 
 function update(
-  p: ArrayLike<number>,
-  g: ArrayLike<number>,
-  m: ArrayLike<number>,
-  v: ArrayLike<number>,
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
   pOut: Float32Array,
   mOut: Float32Array,
   vOut: Float32Array,
@@ -56,10 +56,10 @@ function wasmKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap;
   const outs = [param, m, v].map((t) => b.makeOutput(t.shape, 'float32'));
   const [pOut, mOut, vOut] = outs.map((t) => b.typedArrayFromHeap(t) as Float32Array);
   update(
-    b.typedArrayFromHeap(param),
-    b.typedArrayFromHeap(grad),
-    b.typedArrayFromHeap(m),
-    b.typedArrayFromHeap(v),
+    b.typedArrayFromHeap(param) as Float32Array,
+    b.typedArrayFromHeap(grad) as Float32Array,
+    b.typedArrayFromHeap(m) as Float32Array,
+    b.typedArrayFromHeap(v) as Float32Array,
     pOut,
     mOut,
     vOut,
@@ -75,7 +75,10 @@ function cpuKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; 
   const pOut = new Float32Array(size);
   const mOut = new Float32Array(size);
   const vOut = new Float32Array(size);
-  const values = (t: tf.TensorInfo) => b.data.get(t.dataId).values;
+  const values = (t: tf.TensorInfo): Float32Array => {
+    const x = b.data.get(t.dataId).values;
+    return x instanceof Float32Array ? x : Float32Array.from(x);
+  };
   update(values(param), values(grad), values(m), values(v), pOut, mOut, vOut, attrs as unknown as FusedAdamWAttrs);
   return [b.makeTensorInfo(param.shape, 'float32', pOut), b.makeTensorInfo(m.shape, 'float32', mOut), b.makeTensorInfo(v.shape, 'float32', vOut)];
 }
