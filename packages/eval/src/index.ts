@@ -20,3 +20,5 @@ export { captionDiversity } from './diversity/caption-diversity';
 export type { CaptionDiversity, CaptionDiversityOptions, DiversityConcept } from './diversity/caption-diversity';
 export { readJsonFile, splitCaptionPairs } from './io/coco-files';
 export type { CaptionPair } from './io/coco-files';
+export { runCli } from './cli/run-cli';
+export type { CliIo } from './cli/run-cli';
