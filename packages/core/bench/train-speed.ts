@@ -95,7 +95,11 @@ async function child(mode: Mode): Promise<unknown> {
       ...r,
       tokensPerSec: r.stepsPerSec * cfg.batch * cfg.seq,
       effectiveGflops: (r.stepsPerSec * flops) / 1e9,
+      peakTensorMB: peakTensorBytes / 2 ** 20,
+      wasmHeapMB: backend.wasm.HEAPU8.length / 2 ** 20,
+      rssMB: process.memoryUsage().rss / 2 ** 20,
     };
+    peakTensorBytes = 0;
     lm.dispose();
   }
   // Reference VQ-VAE
@@ -121,11 +125,14 @@ async function child(mode: Mode): Promise<unknown> {
       entry.trainError = e instanceof Error ? e.message : String(e);
       entry.trainImgPerSec = 0;
     }
+    Object.assign(entry, {
+      peakTensorMB: peakTensorBytes / 2 ** 20,
+      wasmHeapMB: backend.wasm.HEAPU8.length / 2 ** 20, // the wasm heap never shrinks: LM + VQ-VAE high-water mark
+    });
     result.vq = entry;
     x.dispose();
     vq.dispose();
   }
-  result.peakTensorMB = peakTensorBytes / 2 ** 20;
   result.wasmHeapMB = backend.wasm.HEAPU8.length / 2 ** 20;
   result.peakRssMB = process.resourceUsage().maxRSS / 1024;
   result.loadavgEnd = loadavg();
@@ -160,9 +167,15 @@ function parent(): void {
       lmEffectiveGflops: r.lm.effectiveGflops,
       lmCpuSecondsPerStep: r.lm.cpuSecondsPerStep,
       vqCpuSecondsPerStep: r.vq.cpuSecondsPerStep ?? null,
+      // load-independent estimates: steps per CPU-second (a lower bound for multi-threaded native BLAS)
+      lmStepsPerCpuSec: 1 / r.lm.cpuSecondsPerStep,
+      vqTrainImgPerCpuSec: r.vq.cpuSecondsPerStep ? r.vq.config.batch / r.vq.cpuSecondsPerStep : 0,
       loadavgDuring: [r.loadavgStart[0], r.loadavgEnd[0]],
       vqTrainImgPerSec: r.vq.trainImgPerSec,
       vqEncodeImgPerSec: r.vq.encodeImgPerSec,
+      lmPeakTensorMB: r.lm.peakTensorMB,
+      lmWasmHeapMB: r.lm.wasmHeapMB,
+      vqPeakTensorMB: r.vq.peakTensorMB,
       peakRssMB: r.peakRssMB,
       lmSpeedupVsBaseline: base ? ratio(r.lm.stepsPerSec, base.lm.stepsPerSec) : null,
       vqTrainSpeedupVsBaseline: base ? ratio(r.vq.trainImgPerSec, base.vq.trainImgPerSec) : null,
