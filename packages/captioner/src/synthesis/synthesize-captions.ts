@@ -256,7 +256,7 @@ export async function synthesizeCaptions(options: SynthesizeCaptionsOptions): Pr
       if (!parsed.success || typeof meta?.requestIndex !== 'number' || typeof meta?.choicesKept !== 'number') {
         throw new InvalidInputError('not a caption record of this synthesis run; delete the file to start over', { file: partial, line });
       }
-      return { record: parsed.data, request: meta.requestIndex, kept: meta.choicesKept, end: read.lines[line - 1]?.end };
+      return { record: parsed.data, request: meta.requestIndex, kept: meta.choicesKept };
     });
     // Drop the last request's records when its write was cut short.
     let keep = records.length;
@@ -267,7 +267,7 @@ export async function synthesizeCaptions(options: SynthesizeCaptionsOptions): Pr
       while (first > 0 && records[first - 1].request === last.request) first--;
       if (records.length - first !== last.kept) {
         keep = first;
-        truncateTo = first === 0 ? 0 : (read.lines[first - 1].end as number);
+        truncateTo = first === 0 ? 0 : read.lines[first - 1].end;
       }
     }
     if (truncateTo !== (await fs.stat(partial)).size) await fs.truncate(partial, truncateTo);
