@@ -31,6 +31,8 @@ export const PipelineConfigSchema = z
         wordCount: z.number().int().positive().default(10),
         conceptsPerCaption: z.number().int().positive().default(1),
         sampler: z.enum(['uniform', 'balanced', 'weighted']).default('balanced'),
+        /** A concept list file (txt, TSV/CSV, JSON). Default for the shapes world: every colour–shape pair of its inventory. */
+        concepts: z.string().optional(),
         baseURL: z.string().optional(),
         model: z.string().optional(),
         concurrency: z.number().int().positive().default(8),

@@ -90,7 +90,7 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
       expect(await page.locator('#metrics tbody tr').count()).toBe(2);
       expect(await page.locator('#metrics').isVisible()).toBe(true);
       expect(await page.locator('#bar-chart rect.bar').count()).toBe(4);
-      const loaded = await page.$$eval('img', (imgs) => imgs.map((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth));
+      const loaded = await page.$$eval('img', (imgs) => imgs.map((i) => (i as any).complete && (i as any).naturalWidth));
       expect(loaded).toEqual([8, 8]);
     } finally {
       await browser.close();

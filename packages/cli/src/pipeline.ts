@@ -1,0 +1,707 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CaptionRecordSchema,
+  ConfigurationError,
+  ImageCaptionPairSchema,
+  Rng,
+  ShardedTensorReader,
+  Vocabulary,
+  ShardedTensorWriter,
+  loadPlugins,
+  getRegistries,
+  readJson,
+  readJsonlAll,
+  writeJsonAtomic,
+  writeJsonl,
+  type CaptionSourceV1,
+  type Concept,
+  type ImageCaptionPair,
+} from '@synth2/core';
+import { describeBackend, initBackend, tf, type BackendInfo } from '@synth2/core/tf';
+import { makeSplits, mentionedPairs, type ShapesSplitManifest } from '@synth2/datasets';
+import { createConceptGrammarSource, createOpenAICaptionSource, defaultCaptionSource, loadConcepts, synthesizeCaptions } from '@synth2/captioner';
+import {
+  CaptionTokenGenerator,
+  GeneratorConfigSchema,
+  TokenizerConfigSchema,
+  VQTokenizer,
+  demoGeneratorConfig,
+  demoGeneratorTraining,
+  demoSampling,
+  demoTokenizerConfig,
+  demoTokenizerTraining,
+  generateEmbeddings,
+  generateImages,
+  trainTokenizer,
+} from '@synth2/generator';
+import { CaptioningVLM, VlmArchitectureSchema, demoVlmConfig, trainVLM } from '@synth2/vlm';
+import { captionDiversity, evaluateCaptions } from '@synth2/eval';
+import { loadImages, loadTokens, saveImages, saveTokens, sliceImages, toUnitFloat, type ImageSet, type TokenSet } from './artifacts';
+import type { PipelineConfig } from './config';
+import { encodePngBase64 } from './png';
+import { renderReport, type ModelReport, type ReportInput } from './report';
+import type { Reporter } from './reporter';
+import { RunDirectory, type StageEvent } from './run-directory';
+
+/** The stages of `synth2 run`, in order. */
+export const STAGES = [
+  'data',
+  'tokenizer',
+  'generator',
+  'captions',
+  'generate',
+  'vlm-baseline',
+  'vlm-synth2',
+  'vlm-full',
+  'evaluate',
+  'report',
+] as const;
+export type StageName = (typeof STAGES)[number];
+
+export interface PipelineOptions {
+  out: string;
+  reporter: Reporter;
+  /** Run up to and including this stage (default: all). */
+  until?: StageName;
+  abortSignal?: AbortSignal;
+}
+
+interface SplitItem extends ImageCaptionPair {
+  meta?: { heldOut?: boolean; objects?: { color: string; shape: string }[] };
+}
+
+const SplitItemSchema = ImageCaptionPairSchema;
+
+function stageSettings(config: PipelineConfig): Record<StageName, unknown> {
+  return {
+    data: { seed: config.seed, data: config.data },
+    tokenizer: { seed: config.seed, tokenizer: config.tokenizer },
+    generator: { seed: config.seed, generator: config.generator },
+    captions: { seed: config.seed, captions: config.captions, plugins: config.plugins },
+    generate: { seed: config.seed, generate: config.generate },
+    'vlm-baseline': { seed: config.seed, vlm: config.vlm },
+    'vlm-synth2': { seed: config.seed, vlm: config.vlm },
+    'vlm-full': { seed: config.seed, vlm: config.vlm },
+    evaluate: { eval: config.eval },
+    report: { version: 1 },
+  };
+}
+
+const DEPENDS: Record<StageName, StageName[]> = {
+  data: [],
+  tokenizer: ['data'],
+  generator: ['tokenizer'],
+  captions: ['data'],
+  generate: ['generator', 'captions'],
+  'vlm-baseline': ['tokenizer'],
+  'vlm-synth2': ['tokenizer', 'generate'],
+  'vlm-full': ['tokenizer'],
+  evaluate: ['vlm-baseline', 'vlm-synth2', 'captions'],
+  report: ['evaluate'],
+};
+
+/** Runs the whole Synth² experiment (or a prefix of it) in a run directory; finished stages are skipped. */
+export async function runPipeline(config: PipelineConfig, options: PipelineOptions): Promise<{ run: RunDirectory; backend: BackendInfo }> {
+  const { reporter } = options;
+  const backend = await initBackend({ log: () => {} });
+  reporter.log(`backend: ${describeBackend(backend)}`);
+  if (config.plugins.length) {
+    await loadPlugins(config.plugins, { importer: projectImporter() });
+    reporter.log(`plugins: ${config.plugins.join(', ')}`);
+  }
+  const run = await RunDirectory.open(options.out, { config: config as unknown as Record<string, unknown>, seed: config.seed, backend: backend.name });
+  const settings = stageSettings(config);
+  const onEvent = (e: StageEvent) => reporter.event(e);
+  const wantFull = config.data.humanFraction < 1;
+  const stages = STAGES.filter((s) => s !== 'vlm-full' || wantFull);
+  const deps = (s: StageName) => DEPENDS[s].filter((d) => stages.includes(d)).concat(s === 'evaluate' && wantFull ? ['vlm-full'] : []);
+  const ctx: StageRunContext = { config, run, reporter, abortSignal: options.abortSignal };
+  for (const stage of stages) {
+    await run.run(stage, { settings: settings[stage], dependsOn: deps(stage), onEvent }, (sc) => STAGE_BODIES[stage](ctx, sc.dir));
+    if (options.until === stage) break;
+  }
+  return { run, backend };
+}
+
+interface StageRunContext {
+  config: PipelineConfig;
+  run: RunDirectory;
+  reporter: Reporter;
+  abortSignal?: AbortSignal;
+}
+
+type StageBody = (ctx: StageRunContext, dir: string) => Promise<{ outputs?: string[]; summary?: Record<string, unknown> }>;
+
+function progress(ctx: StageRunContext, stage: string, unit = 'steps') {
+  return (e: { step: number; steps: number; loss?: number }) =>
+    ctx.reporter.progress({ stage, done: e.step, total: e.steps, unit, info: e.loss !== undefined ? { loss: e.loss } : undefined });
+}
+
+const p = (ctx: StageRunContext, ...parts: string[]) => join(ctx.run.root, ...parts);
+
+/**
+ * Splits a stage's flat settings (`tokenizer: { steps, codebookSize, … }`) into model settings (keys of the model's
+ * config schema) and training settings (the rest), over the library's validated demo defaults.
+ */
+function splitSettings(
+  schema: { shape: Record<string, unknown> },
+  modelDefaults: object,
+  trainingDefaults: object,
+  overrides: Record<string, unknown>,
+): { model: Record<string, unknown>; training: Record<string, unknown> } {
+  const model: Record<string, unknown> = { ...modelDefaults };
+  const training: Record<string, unknown> = { ...trainingDefaults };
+  for (const [k, v] of Object.entries(overrides)) (k in schema.shape ? model : training)[k] = v;
+  return { model, training };
+}
+
+// ---------------------------------------------------------------- data
+const dataStage: StageBody = async (ctx, dir) => {
+  const { data, seed } = ctx.config;
+  if (data.source !== 'shapes') {
+    const { loadRealFolder } = await import('./real-data');
+    return loadRealFolder(ctx.config, dir, ctx.reporter);
+  }
+  const splits = makeSplits({
+    train: data.train,
+    val: data.val,
+    test: data.test,
+    holdOutFraction: data.holdOutFraction,
+    seed,
+    world: { seed, imageSize: data.imageSize as 32 | 64 },
+  });
+  const heldOut = new Set(splits.manifest.heldOutPairs.map((pp) => `${pp.color} ${pp.shape}`));
+  const used = Math.max(1, Math.round(splits.train.items.length * data.humanFraction));
+  for (const name of ['train', 'val', 'test'] as const) {
+    const items = name === 'train' ? splits.train.items.slice(0, used) : splits[name].items;
+    const S = data.imageSize;
+    const pixels = new Uint8Array(items.length * S * S * 3);
+    items.forEach((it, i) => pixels.set(it.pixels, i * S * S * 3));
+    await saveImages(join(dir, `${name}.images.safetensors`), { data: pixels, shape: [items.length, S, S, 3] });
+    const records: SplitItem[] = items.map((it) => ({
+      imageId: it.imageId,
+      captions: it.captions,
+      width: S,
+      height: S,
+      concepts: it.concepts,
+      meta: {
+        heldOut: it.scene.objects.some((o) => heldOut.has(`${o.color} ${o.shape}`)),
+        objects: it.scene.objects.map((o) => ({ color: o.color, shape: o.shape })),
+      },
+    }));
+    await writeJsonl(join(dir, `${name}.jsonl`), records);
+  }
+  await writeJsonAtomic(join(dir, 'splits.json'), splits.manifest);
+  await writeJsonAtomic(join(dir, 'inventory.json'), splits.world.inventory);
+  return {
+    outputs: ['data/splits.json', 'data/train.jsonl', 'data/val.jsonl', 'data/test.jsonl'],
+    summary: {
+      train: used,
+      val: splits.val.items.length,
+      test: splits.test.items.length,
+      heldOutPairs: splits.manifest.heldOutPairs.length,
+      testHeldOutImages: splits.manifest.splits.test.heldOutImages,
+    },
+  };
+};
+
+async function readSplit(ctx: StageRunContext, name: 'train' | 'val' | 'test'): Promise<{ items: SplitItem[]; images: ImageSet }> {
+  const items = (await readJsonlAll(p(ctx, 'data', `${name}.jsonl`), SplitItemSchema)) as SplitItem[];
+  const images = await loadImages(p(ctx, 'data', `${name}.images.safetensors`));
+  return { items, images };
+}
+
+// ---------------------------------------------------------------- tokenizer
+const tokenizerStage: StageBody = async (ctx, dir) => {
+  const train = await readSplit(ctx, 'train');
+  const { model, training } = splitSettings(TokenizerConfigSchema, demoTokenizerConfig, demoTokenizerTraining, ctx.config.tokenizer);
+  const tokenizer = VQTokenizer.create({ ...model, imageSize: ctx.config.data.imageSize, seed: ctx.config.seed } as never);
+  const result = await trainTokenizer(tokenizer, toUnitFloat(train.images), {
+    ...(training as { steps: number }),
+    seed: ctx.config.seed,
+    checkpointDir: join(dir, 'trainer'),
+    checkpointEvery: 250,
+    metricsFile: join(dir, 'metrics.jsonl'),
+    onProgress: progress(ctx, 'tokenizer'),
+    abortSignal: ctx.abortSignal,
+    log: () => {},
+  });
+  await tokenizer.save(join(dir, 'model'));
+  const summary: Record<string, unknown> = { steps: result.steps, finalLoss: result.finalLoss, trainSeconds: result.seconds };
+  for (const name of ['train', 'val', 'test'] as const) {
+    const split = name === 'train' ? train : await readSplit(ctx, name);
+    const tokens = encodeAll(tokenizer, split.images);
+    await saveTokens(join(dir, `${name}.tokens.safetensors`), tokens);
+    if (name === 'test') {
+      const ev = await tokenizer.evaluate(toUnitFloat(split.images));
+      Object.assign(summary, { testPsnr: ev.psnr, perplexity: ev.perplexity, usedCodes: ev.usedCodes, deadCodes: ev.deadCodes });
+    }
+  }
+  tokenizer.dispose();
+  return { outputs: ['tokenizer/model', 'tokenizer/train.tokens.safetensors', 'tokenizer/test.tokens.safetensors'], summary };
+};
+
+function encodeAll(tokenizer: VQTokenizer, images: ImageSet, batch = 256): TokenSet {
+  const n = images.shape[0];
+  const g = tokenizer.gridSize;
+  const out = new Int32Array(n * g * g);
+  for (let i = 0; i < n; i += batch) {
+    const idx = Array.from({ length: Math.min(batch, n - i) }, (_, k) => i + k);
+    const ids = tokenizer.encode(toUnitFloat(sliceImages(images, idx)));
+    out.set(ids.dataSync() as Int32Array, i * g * g);
+    ids.dispose();
+  }
+  return { data: out, shape: [n, g, g] };
+}
+
+async function loadTokenizer(ctx: StageRunContext): Promise<VQTokenizer> {
+  return VQTokenizer.load(p(ctx, 'tokenizer', 'model'));
+}
+
+/** Codebook embeddings `[N, h·w, d]` of a split's cached tokens. */
+async function splitEmbeddings(ctx: StageRunContext, tokenizer: VQTokenizer, name: 'train' | 'val' | 'test') {
+  const tokens = await loadTokens(p(ctx, 'tokenizer', `${name}.tokens.safetensors`));
+  const emb = tf.tidy(() => tokenizer.embed(tf.tensor3d(tokens.data, tokens.shape, 'int32')));
+  const data = emb.dataSync() as Float32Array;
+  const shape = emb.shape as [number, number, number];
+  emb.dispose();
+  return { data: new Float32Array(data), shape };
+}
+
+// ---------------------------------------------------------------- generator
+const generatorStage: StageBody = async (ctx, dir) => {
+  const train = await readSplit(ctx, 'train');
+  const tokens = await loadTokens(p(ctx, 'tokenizer', 'train.tokens.safetensors'));
+  const per = tokens.shape[1] * tokens.shape[2];
+  const examples = train.items.flatMap((it, i) =>
+    it.captions.map((caption) => ({ caption, tokens: tokens.data.subarray(i * per, (i + 1) * per) })),
+  );
+  const tokenizer = await loadTokenizer(ctx);
+  const { model, training } = splitSettings(GeneratorConfigSchema, demoGeneratorConfig, demoGeneratorTraining, ctx.config.generator);
+  const generator = CaptionTokenGenerator.create({
+    ...model,
+    gridHeight: tokenizer.gridSize,
+    gridWidth: tokenizer.gridSize,
+    codebookSize: tokenizer.config.codebookSize,
+    seed: ctx.config.seed,
+    captions: examples.map((e) => e.caption),
+  } as never);
+  tokenizer.dispose();
+  const result = await generator.train(examples, {
+    ...(training as { steps: number }),
+    seed: ctx.config.seed,
+    checkpointDir: join(dir, 'trainer'),
+    checkpointEvery: 500,
+    metricsFile: join(dir, 'metrics.jsonl'),
+    onProgress: progress(ctx, 'generator'),
+    abortSignal: ctx.abortSignal,
+    log: () => {},
+  });
+  await generator.save(join(dir, 'model'));
+  generator.dispose();
+  return { outputs: ['generator/model'], summary: { steps: result.steps, finalLoss: result.finalLoss, trainSeconds: result.seconds } };
+};
+
+// ---------------------------------------------------------------- captions
+/** The caption source the config asks for, and why it was chosen. */
+export async function resolveCaptionSource(
+  config: PipelineConfig,
+  inventory: unknown,
+): Promise<{ source: CaptionSourceV1; reason: string }> {
+  const c = config.captions;
+  const openai = { baseURL: c.baseURL, model: c.model, maxConcurrency: c.concurrency, ...(c.options as object) };
+  if (c.source === 'auto') {
+    const d = defaultCaptionSource({ openai, inventory: inventory as never, seed: config.seed });
+    return { source: d.source, reason: d.reason };
+  }
+  if (c.source === 'grammar') {
+    return {
+      source: createConceptGrammarSource({ inventory: inventory as never, seed: config.seed, ...(c.options as object) }),
+      reason: 'captions.source is "grammar": writing captions with the offline concept grammar',
+    };
+  }
+  if (c.source === 'openai') {
+    const source = createOpenAICaptionSource(openai);
+    return { source, reason: `captions.source is "openai": writing captions with the OpenAI-compatible LLM (model ${source.modelId})` };
+  }
+  const source = await getRegistries().captionSources.create(c.source, { ...c.options, inventory });
+  return { source, reason: `captions.source is "${c.source}" (plugin): ${source.provider} / ${source.modelId}` };
+}
+
+/** Concept items for synthetic captions: every colour–shape pair of the world (held-out ones included). */
+function pairConcepts(inventory: { objects: Concept[]; attributes: Concept[] }): Concept[][] {
+  const colors = inventory.attributes.filter((a) => a.kind === 'color');
+  return colors.flatMap((color) => inventory.objects.map((shape) => [color, shape]));
+}
+
+const captionsStage: StageBody = async (ctx, dir) => {
+  const inventoryFile = p(ctx, 'data', 'inventory.json');
+  const inventory = existsSync(inventoryFile) ? ((await readJson(inventoryFile)) as { objects: Concept[]; attributes: Concept[] }) : undefined;
+  const { source, reason } = await resolveCaptionSource(ctx.config, inventory);
+  ctx.reporter.log(`captions: ${reason}`);
+  const c = ctx.config.captions;
+  const concepts: Concept[][] = c.concepts
+    ? (await loadConcepts(c.concepts)).map((x) => [x])
+    : inventory
+      ? pairConcepts(inventory)
+      : [];
+  if (!concepts.length) {
+    throw new ConfigurationError('No concepts to write captions about: set captions.concepts to a concept list file (one concept per line).', {
+      setting: 'captions.concepts',
+    });
+  }
+  try {
+    const summary = await synthesizeCaptions({
+      source,
+      concepts,
+      count: c.count,
+      out: join(dir, 'captions.jsonl'),
+      conceptsPerCaption: c.conceptsPerCaption,
+      sampler: c.sampler,
+      seed: ctx.config.seed,
+      wordCount: c.wordCount,
+      concurrency: c.concurrency,
+      onProgress: (e) => ctx.reporter.progress({ stage: 'captions', done: e.written, total: e.count, unit: 'captions' }),
+      abortSignal: ctx.abortSignal,
+    });
+    return {
+      outputs: ['captions/captions.jsonl'],
+      summary: { written: summary.written, requests: summary.requests, rejected: summary.rejected, provider: summary.provider, model: summary.model, reason },
+    };
+  } finally {
+    await source.close?.();
+  }
+};
+
+// ---------------------------------------------------------------- generate
+const generateStage: StageBody = async (ctx, dir) => {
+  const all = await readJsonlAll(p(ctx, 'captions', 'captions.jsonl'), CaptionRecordSchema);
+  const tokenizer = await loadTokenizer(ctx);
+  const generator = await CaptionTokenGenerator.load(p(ctx, 'generator', 'model'));
+  // The generator can only condition on words it was trained with: captions with other words are left out (counted).
+  const vocab = generator.captions.vocabulary;
+  const records = all.filter((r) => vocab.tokenize(r.text).every((w) => vocab.has(w)));
+  const unreadable = all.length - records.length;
+  if (unreadable) ctx.reporter.log(`generate: ${unreadable} of ${all.length} synthetic captions use words the generator never saw; they are left out`);
+  if (!records.length) throw new ConfigurationError('No synthetic caption uses only words the generator knows; check the caption source and the human captions.');
+  const n = tokenizer.gridSize * tokenizer.gridSize;
+  const d = tokenizer.config.codeDim;
+  const writer = await ShardedTensorWriter.open(join(dir, 'embeddings'), {
+    kind: 'image-embeddings',
+    tensors: { embeddings: { dtype: 'F32', shape: [n, d] } },
+    shardSize: 1024,
+    meta: { captions: 'captions/captions.jsonl' },
+  });
+  const batch = ctx.config.generate.batchSize;
+  const sampling = {
+    steps: ctx.config.generate.steps ?? demoSampling.steps,
+    temperature: ctx.config.generate.temperature ?? demoSampling.temperature,
+    guidanceScale: ctx.config.generate.guidanceScale ?? demoSampling.guidanceScale,
+  };
+  const started = Date.now();
+  for (let i = 0; i < records.length; i += batch) {
+    const chunk = records.slice(i, i + batch).filter((r) => !writer.has(r.id));
+    if (chunk.length) {
+      const emb = await generateEmbeddings({
+        generator,
+        tokenizer,
+        captions: chunk.map((r) => r.text),
+        ...sampling,
+        seed: ctx.config.seed * 7919 + i,
+        abortSignal: ctx.abortSignal,
+      } as never);
+      const data = (await emb.data()) as Float32Array;
+      emb.dispose();
+      await writer.append(
+        chunk.map((r) => r.id),
+        { embeddings: data },
+      );
+    }
+    ctx.reporter.progress({ stage: 'generate', done: Math.min(records.length, i + batch), total: records.length, unit: 'captions' });
+  }
+  await writer.close();
+  // A few decoded generations for the report (pixels are only made here, never for training).
+  const samples = records.slice(0, 12);
+  const images = await generateImages({ generator, tokenizer, captions: samples.map((r) => r.text), seed: ctx.config.seed } as never);
+  const px = (await images.data()) as Float32Array;
+  const S = images.shape[1];
+  images.dispose();
+  const gallery = await Promise.all(
+    samples.map(async (r, k) => ({ caption: r.text, png: await encodePngBase64(px.subarray(k * S * S * 3, (k + 1) * S * S * 3), S, S) })),
+  );
+  await writeJsonAtomic(join(dir, 'gallery.json'), gallery);
+  generator.dispose();
+  tokenizer.dispose();
+  const seconds = (Date.now() - started) / 1000;
+  return { outputs: ['generate/embeddings'], summary: { captions: records.length, leftOut: unreadable, captionsPerSecond: records.length / seconds } };
+};
+
+// ---------------------------------------------------------------- vlm
+async function realPairs(ctx: StageRunContext, tokenizer: VQTokenizer, name: 'train' | 'val' | 'test') {
+  const { items } = { items: (await readJsonlAll(p(ctx, 'data', `${name}.jsonl`), SplitItemSchema)) as SplitItem[] };
+  const embeddings = await splitEmbeddings(ctx, tokenizer, name);
+  return { items, embeddings };
+}
+
+function vlmSettings(ctx: StageRunContext) {
+  const { model, training } = splitSettings(VlmArchitectureSchema, demoVlmConfig.architecture, demoVlmConfig.training, ctx.config.vlm);
+  return { architecture: model, training };
+}
+
+function makeVlmStage(kind: 'baseline' | 'synth2' | 'full'): StageBody {
+  return async (ctx, dir) => {
+    const tokenizer = await loadTokenizer(ctx);
+    const train = await realPairs(ctx, tokenizer, 'train');
+    const val = await realPairs(ctx, tokenizer, 'val');
+    let synthetic: { embeddings: { data: Float32Array; shape: [number, number, number] }; captions: string[] } | undefined;
+    if (kind === 'synth2') {
+      const records = await readJsonlAll(p(ctx, 'captions', 'captions.jsonl'), CaptionRecordSchema);
+      const reader = await ShardedTensorReader.open(p(ctx, 'generate', 'embeddings'));
+      const all = await reader.loadAll();
+      const byId = new Map(records.map((r) => [r.id, r.text]));
+      const t = all.tensors.embeddings;
+      synthetic = {
+        embeddings: { data: t.data as Float32Array, shape: [all.ids.length, t.shape[1], t.shape[2]] as [number, number, number] },
+        captions: all.ids.map((id) => byId.get(id) ?? ''),
+      };
+    }
+    const settings = vlmSettings(ctx);
+    const humanCaptions = train.items.map((it) => it.captions);
+    const model = CaptioningVLM.create({
+      ...settings.architecture,
+      embeddingDim: train.embeddings.shape[2],
+      grid: [tokenizer.gridSize, tokenizer.gridSize],
+      seed: ctx.config.seed,
+      vocabulary: Vocabulary.build([...humanCaptions.flat(), ...(synthetic?.captions ?? [])]),
+    } as never);
+    tokenizer.dispose();
+    const { mix, ...trainOpts } = settings.training as { mix?: { real: number; synthetic: number } };
+    const result = await trainVLM({
+      ...trainOpts,
+      model,
+      real: { embeddings: train.embeddings, captions: humanCaptions },
+      synthetic: synthetic ? { embeddings: synthetic.embeddings, captions: synthetic.captions } : undefined,
+      mix: synthetic ? (mix ?? { real: 0.5, synthetic: 0.5 }) : { real: 1, synthetic: 0 },
+      seed: ctx.config.seed,
+      validation: val.items.length ? { embeddings: val.embeddings, references: val.items.map((it) => it.captions) } : undefined,
+      checkpointDir: join(dir, 'checkpoints'),
+      metricsFile: join(dir, 'metrics.jsonl'),
+      onProgress: progress(ctx, `vlm-${kind}`),
+      abortSignal: ctx.abortSignal,
+      log: () => {},
+    } as never);
+    await model.save(join(dir, 'model'));
+    model.dispose();
+    return {
+      outputs: [`vlm-${kind}/model`],
+      summary: {
+        steps: result.steps,
+        finalLoss: result.finalLoss,
+        trainSeconds: result.seconds,
+        stepsPerSecond: result.steps / Math.max(1e-9, result.seconds),
+        bestValCIDEr: result.best?.metrics.CIDEr,
+        synthetic: synthetic?.captions.length ?? 0,
+      },
+    };
+  };
+}
+
+// ---------------------------------------------------------------- evaluate
+interface ModelScores {
+  all: Record<string, number>;
+  heldOut?: Record<string, number>;
+  heldOutPairRecall?: number;
+  predictions: Record<string, string>;
+}
+
+async function scoreModel(ctx: StageRunContext, modelDir: string, test: Awaited<ReturnType<typeof realPairs>>, heldOut: Set<string>): Promise<ModelScores> {
+  const model = await CaptioningVLM.load(modelDir);
+  const beam = ctx.config.eval.beamSize;
+  const captions = await model.caption(test.embeddings, beam > 1 ? { strategy: 'beam', beamSize: beam } : { strategy: 'greedy' });
+  model.dispose();
+  const predictions: Record<string, string> = {};
+  const references: Record<string, string[]> = {};
+  test.items.forEach((it, i) => {
+    predictions[it.imageId] = captions[i];
+    references[it.imageId] = it.captions;
+  });
+  const metrics = ctx.config.eval.metrics as never;
+  const all = (await evaluateCaptions({ references, predictions, metrics })).metrics as Record<string, number>;
+  const hoItems = test.items.filter((it) => it.meta?.heldOut);
+  let ho: Record<string, number> | undefined;
+  let recall: number | undefined;
+  if (hoItems.length) {
+    const sub = (m: Record<string, unknown>) => Object.fromEntries(hoItems.map((it) => [it.imageId, m[it.imageId]]));
+    ho = (await evaluateCaptions({ references: sub(references) as never, predictions: sub(predictions) as never, metrics })).metrics as Record<
+      string,
+      number
+    >;
+    let total = 0;
+    let hit = 0;
+    for (const it of hoItems) {
+      const named = new Set(mentionedPairs(predictions[it.imageId]));
+      for (const o of it.meta?.objects ?? []) {
+        const key = `${o.color} ${o.shape}`;
+        if (!heldOut.has(key)) continue;
+        total++;
+        if (named.has(key)) hit++;
+      }
+    }
+    recall = total ? hit / total : undefined;
+  }
+  return { all, heldOut: ho, heldOutPairRecall: recall, predictions };
+}
+
+const evaluateStage: StageBody = async (ctx, dir) => {
+  const tokenizer = await loadTokenizer(ctx);
+  const test = await realPairs(ctx, tokenizer, 'test');
+  tokenizer.dispose();
+  const manifest = existsSync(p(ctx, 'data', 'splits.json')) ? ((await readJson(p(ctx, 'data', 'splits.json'))) as ShapesSplitManifest) : undefined;
+  const heldOut = new Set((manifest?.heldOutPairs ?? []).map((pp) => `${pp.color} ${pp.shape}`));
+  const models: Record<string, ModelScores> = {};
+  const kinds = ['baseline', 'synth2', ...(ctx.config.data.humanFraction < 1 ? ['full'] : [])];
+  for (const kind of kinds) {
+    models[kind] = await scoreModel(ctx, p(ctx, `vlm-${kind}`, 'model'), test, heldOut);
+    ctx.reporter.log(`evaluate: ${kind} CIDEr ${models[kind].all.CIDEr?.toFixed(3)} (held-out ${models[kind].heldOut?.CIDEr?.toFixed(3) ?? '–'})`);
+  }
+  const human = ((await readJsonlAll(p(ctx, 'data', 'train.jsonl'), SplitItemSchema)) as SplitItem[]).flatMap((it) => it.captions);
+  const synthetic = (await readJsonlAll(p(ctx, 'captions', 'captions.jsonl'), CaptionRecordSchema)).map((r) => r.text);
+  const rng = new Rng(ctx.config.seed);
+  const sample = (xs: string[], k: number) => (xs.length <= k ? xs : rng.sample(xs, k));
+  const diversity = {
+    human: captionDiversity(sample(human, 6000), { k: 20, seed: ctx.config.seed }),
+    synthetic: captionDiversity(sample(synthetic, 6000), { k: 20, seed: ctx.config.seed }),
+  };
+  const b = models.baseline;
+  const s = models.synth2;
+  const ratio = (x?: number, y?: number) => (x != null && y != null && y > 0 ? x / y : undefined);
+  const summary: Record<string, unknown> = {
+    ciderAll: { baseline: b.all.CIDEr, synth2: s.all.CIDEr, ratio: ratio(s.all.CIDEr, b.all.CIDEr) },
+    ciderHeldOut: { baseline: b.heldOut?.CIDEr, synth2: s.heldOut?.CIDEr, ratio: ratio(s.heldOut?.CIDEr, b.heldOut?.CIDEr) },
+    heldOutPairRecall: { baseline: b.heldOutPairRecall, synth2: s.heldOutPairRecall },
+  };
+  if (models.full) {
+    const gap = (models.full.all.CIDEr ?? 0) - (b.all.CIDEr ?? 0);
+    summary.gapClosed = gap > 0 ? ((s.all.CIDEr ?? 0) - (b.all.CIDEr ?? 0)) / gap : undefined;
+  }
+  await writeJsonAtomic(join(dir, 'scores.json'), { models, diversity, summary, testImages: test.items.length, heldOutTestImages: test.items.filter((it) => it.meta?.heldOut).length });
+  return { outputs: ['evaluate/scores.json'], summary };
+};
+
+// ---------------------------------------------------------------- report
+const reportStage: StageBody = async (ctx) => {
+  const scores = (await readJson(p(ctx, 'evaluate', 'scores.json'))) as {
+    models: Record<string, ModelScores>;
+    diversity: Record<string, Record<string, unknown>>;
+    summary: Record<string, unknown>;
+    testImages: number;
+    heldOutTestImages: number;
+  };
+  const labels: Record<string, string> = {
+    baseline: ctx.config.data.humanFraction < 1 ? `baseline (${ctx.config.data.humanFraction * 100}% human)` : 'baseline (human only)',
+    synth2: 'Synth² (human + synthetic)',
+    full: 'baseline (100% human)',
+  };
+  const curve = async (kind: string) => {
+    const file = p(ctx, `vlm-${kind}`, 'metrics.jsonl');
+    if (!existsSync(file)) return undefined;
+    const rows = (await readJsonlAll(file)) as { step: number; loss: number }[];
+    const every = Math.max(1, Math.floor(rows.length / 200));
+    return rows.filter((_, i) => i % every === 0).map((r) => ({ step: r.step, loss: r.loss }));
+  };
+  const models: ModelReport[] = [];
+  for (const [kind, m] of Object.entries(scores.models)) {
+    models.push({ label: labels[kind] ?? kind, all: m.all, heldOut: m.heldOut, heldOutPairRecall: m.heldOutPairRecall, curve: await curve(kind) });
+  }
+  const test = await readSplit(ctx, 'test');
+  const S = test.images.shape[1];
+  const ho = test.items.map((it, i) => [it, i] as const).filter(([it]) => it.meta?.heldOut).slice(0, 8);
+  const seen = test.items.map((it, i) => [it, i] as const).filter(([it]) => !it.meta?.heldOut).slice(0, 4);
+  const samples = await Promise.all(
+    [...ho, ...seen].map(async ([it, i]) => ({
+      imageId: it.imageId,
+      heldOut: !!it.meta?.heldOut,
+      references: it.captions,
+      png: await encodePngBase64(sliceImages(test.images, [i]).data, S, S),
+      captions: Object.fromEntries(Object.entries(scores.models).map(([k, m]) => [labels[k] ?? k, m.predictions[it.imageId]])),
+    })),
+  );
+  const gallery = existsSync(p(ctx, 'generate', 'gallery.json'))
+    ? ((await readJson(p(ctx, 'generate', 'gallery.json'))) as { caption: string; png: string }[])
+    : [];
+  const timings = Object.fromEntries(
+    Object.entries(ctx.run.data.stages)
+      .filter(([, r]) => typeof r.summary?.seconds === 'number')
+      .map(([k, r]) => [k, r.summary.seconds as number]),
+  );
+  const sum = scores.summary as { ciderAll?: { ratio?: number }; ciderHeldOut?: { ratio?: number }; gapClosed?: number };
+  const fmtRatio = (r?: number) => (r == null ? '–' : `${r.toFixed(3)}×`);
+  const div = (d: Record<string, unknown>) => {
+    const c = d.clusters as { top5Share?: number; entropy?: number } | undefined;
+    return {
+      captions: d.captions as number,
+      vocabulary: d.vocabularySize as number,
+      'distinct-1': d.distinct1 as number,
+      'distinct-2': d.distinct2 as number,
+      'mean length': (d.length as { mean: number }).mean,
+      'top-5 cluster share': c?.top5Share as number,
+      'cluster entropy': c?.entropy as number,
+    };
+  };
+  const input: ReportInput = {
+    title: 'Synth² on the shapes world',
+    subtitle: `seed ${ctx.config.seed} · ${ctx.config.data.train} human train images (${ctx.config.data.humanFraction * 100}% used) · ${scores.testImages} test images (${scores.heldOutTestImages} with a held-out composition) · backend ${ctx.run.data.backend}`,
+    models,
+    highlights: [
+      { label: 'CIDEr, Synth² / baseline (all test images)', value: fmtRatio(sum.ciderAll?.ratio) },
+      { label: 'CIDEr, Synth² / baseline (held-out compositions)', value: fmtRatio(sum.ciderHeldOut?.ratio) },
+      ...(sum.gapClosed != null ? [{ label: 'share of the gap to the full-human baseline closed', value: sum.gapClosed.toFixed(2) }] : []),
+    ],
+    diversity: Object.entries(scores.diversity).map(([label, d]) => ({ label, values: div(d) })),
+    timings,
+    samples,
+    generations: gallery,
+  };
+  const results = {
+    config: ctx.config,
+    backend: ctx.run.data.backend,
+    models: Object.fromEntries(Object.entries(scores.models).map(([k, m]) => [k, { all: m.all, heldOut: m.heldOut, heldOutPairRecall: m.heldOutPairRecall }])),
+    summary: scores.summary,
+    diversity: scores.diversity,
+    timings,
+    stages: Object.fromEntries(Object.entries(ctx.run.data.stages).map(([k, r]) => [k, r.summary])),
+  };
+  await ctx.run.writeJson('results.json', results);
+  await ctx.run.writeText('report.html', renderReport(input));
+  return { outputs: ['results.json', 'report.html'] };
+};
+
+const STAGE_BODIES: Record<StageName, StageBody> = {
+  data: dataStage,
+  tokenizer: tokenizerStage,
+  generator: generatorStage,
+  captions: captionsStage,
+  generate: generateStage,
+  'vlm-baseline': makeVlmStage('baseline'),
+  'vlm-synth2': makeVlmStage('synth2'),
+  'vlm-full': makeVlmStage('full'),
+  evaluate: evaluateStage,
+  report: reportStage,
+};
+
+/** Imports plugin packages from the directory the command runs in (not from the CLI's own install). */
+function projectImporter(): (specifier: string) => Promise<unknown> {
+  return async (specifier: string) => {
+    const { createRequire } = await import('node:module');
+    const { pathToFileURL } = await import('node:url');
+    const require = createRequire(join(process.cwd(), 'package.json'));
+    let resolved: string;
+    try {
+      resolved = require.resolve(specifier);
+    } catch {
+      return import(specifier);
+    }
+    return import(pathToFileURL(resolved).href);
+  };
+}
