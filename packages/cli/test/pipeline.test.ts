@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = join(here, '..', 'dist', 'bin.js');
+
+/** A miniature pipeline: every stage runs for real, at sizes that take seconds. */
+const TINY = [
+  '--data.train', '48', '--data.val', '8', '--data.test', '24',
+  '--tokenizer.steps', '15', '--generator.steps', '15',
+  '--captions.count', '40', '--vlm.steps', '12', '--vlm.evalEvery', '12', '--vlm.batchSize', '16',
+];
+
+interface Run {
+  code: number;
+  events: Record<string, any>[];
+  stderr: string;
+}
+
+function synth2(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => {
+      const events = (out + err)
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
+      resolve({ code: code ?? -1, events, stderr: err });
+    });
+  });
+}
+
+const started = (r: Run) => r.events.filter((e) => e.type === 'stage-start').map((e) => e.stage);
+
+describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)', () => {
+  let out: string;
+  let first: Run;
+  beforeAll(async () => {
+    out = join(await mkdtemp(join(tmpdir(), 'synth2-cli-')), 'run');
+    first = await synth2(['run', '--out', out, '--seed', '3', '--json', ...TINY]);
+  }, 300_000);
+
+  it('should run every stage and write results.json and report.html', async () => {
+    expect(first.code, first.stderr).toBe(0);
+    expect(started(first)).toEqual(['data', 'tokenizer', 'generator', 'captions', 'generate', 'vlm-baseline', 'vlm-synth2', 'evaluate', 'report']);
+    expect(first.events.find((e) => e.type === 'log' && /^backend: /.test(e.message))).toBeTruthy();
+    expect(first.events.some((e) => e.type === 'log' && /offline concept grammar/.test(e.message))).toBe(true);
+    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
+    for (const model of ['baseline', 'synth2']) {
+      expect(results.models[model].all.CIDEr).toBeGreaterThanOrEqual(0);
+      expect(results.models[model].heldOut.CIDEr).toBeGreaterThanOrEqual(0);
+      expect(results.models[model].heldOutPairRecall).toBeGreaterThanOrEqual(0);
+    }
+    expect(results.diversity.human.vocabularySize).toBeGreaterThan(10);
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    expect(Object.values(manifest.stages).every((s: any) => s.status === 'done')).toBe(true);
+  });
+
+  it('should skip every finished stage when re-run with the same settings', async () => {
+    const again = await synth2(['run', '--out', out, '--seed', '3', '--json', ...TINY]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(started(again)).toEqual([]);
+    expect(again.events.filter((e) => e.type === 'stage-skip')).toHaveLength(9);
+  });
+
+  it('should rerun a changed stage and the stages after it only', async () => {
+    const changed = await synth2(['run', '--out', out, '--seed', '3', '--json', ...TINY, '--vlm.steps', '8']);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(started(changed)).toEqual(['vlm-baseline', 'vlm-synth2', 'evaluate', 'report']);
+  });
+
+  it('should render report.html in headless Chromium with the table and images', async () => {
+    const CHROMIUM = process.env.SYNTH2_CHROMIUM ?? '/usr/bin/chromium';
+    if (!existsSync(CHROMIUM)) {
+      console.warn(`[skip] report rendering: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+      return;
+    }
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      await page.goto(pathToFileURL(join(out, 'report.html')).href);
+      expect(errors).toEqual([]);
+      expect(await page.locator('#metrics tbody tr').count()).toBe(2);
+      expect(await page.locator('#bar-chart rect.bar').count()).toBe(4);
+      expect(await page.locator('#training-curves polyline').count()).toBe(2);
+      const widths = await page.$$eval('img', (imgs) => imgs.map((i) => (i as any).naturalWidth as number));
+      expect(widths.length).toBeGreaterThan(4);
+      expect(widths.every((w) => w === 32)).toBe(true);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('should explain a bad config value and exit non-zero', async () => {
+    const bad = await synth2(['run', '--out', out, '--data.holdOutFraction', '3']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/data\.holdOutFraction/);
+  });
+});
+
+if (!existsSync(bin)) console.warn(`[skip] CLI end-to-end tests: build the package first (${bin} missing)`);
