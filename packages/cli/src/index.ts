@@ -1,1 +1,11 @@
-export {};
+export { runPipeline, resolveCaptionSource, STAGES } from './pipeline';
+export type { PipelineOptions, StageName } from './pipeline';
+export { PipelineConfigSchema, resolveConfig, readConfigFile, extractOverrides } from './config';
+export type { PipelineConfig, PipelineConfigInput } from './config';
+export { RunDirectory, stableHash } from './run-directory';
+export type { StageEvent, StageContext, StageOutcome } from './run-directory';
+export { Reporter } from './reporter';
+export type { OutputMode, ProgressUpdate } from './reporter';
+export { renderReport } from './report';
+export type { ReportInput, ModelReport } from './report';
+export { main } from './main';
