@@ -40,14 +40,34 @@ export interface NativeKernels {
 
 const ADDON_RELATIVE = join('native', 'build', 'Release', 'synth2_native.node');
 
-function here(): string {
-  // works in both the ESM and the CJS build (and from src/ under vitest)
-  return typeof __dirname !== 'undefined' ? __dirname : dirname(fileURLToPath(import.meta.url));
+/**
+ * Directories to search upwards for the package root. No `import.meta` here: this file is also built as CommonJS,
+ * where that syntax does not parse. ESM finds its own path from a stack trace instead.
+ */
+function startDirs(): string[] {
+  const dirs: string[] = [];
+  if (typeof __dirname !== 'undefined') dirs.push(__dirname);
+  const m = new Error().stack?.match(/(?:file:\/\/)?(\/[^\s():]+?)\/[^/\s():]+\.(?:[mc]?js|ts)/);
+  if (m?.[1]) dirs.push(m[0].startsWith('file://') ? dirname(fileURLToPath(m[0])) : m[1]);
+  try {
+    dirs.push(dirname(createRequire(join(process.cwd(), 'noop.js')).resolve('@synth2/core/package.json')));
+  } catch {
+    // not resolvable from the working directory
+  }
+  return dirs;
 }
 
 /** The directory of the @synth2/core package (holding package.json), searched upwards from this file. */
 function packageRoot(): string | null {
-  let dir = here();
+  for (const start of startDirs()) {
+    const found = searchUp(start);
+    if (found) return found;
+  }
+  return null;
+}
+
+function searchUp(start: string): string | null {
+  let dir = start;
   for (let i = 0; i < 8; i++) {
     const pj = join(dir, 'package.json');
     if (existsSync(pj)) {
@@ -87,7 +107,7 @@ export function loadNativeKernels(): { addon: NativeKernels | null; reason: stri
   }
   if (!cached) {
     try {
-      const req = createRequire(join(here(), 'noop.js'));
+      const req = createRequire(join(dirname(path), 'noop.js'));
       cached = { addon: req(path) as NativeKernels };
     } catch (error) {
       cached = { addon: null, error };
