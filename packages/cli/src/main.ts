@@ -49,7 +49,7 @@ function addCommonOptions(cmd: Command): Command {
     .addHelpText('after', pipelineHelp);
 }
 
-async function runStages(file: string | undefined, o: CommonOptions, overrides: Record<string, unknown>, until?: StageName): Promise<number> {
+async function runStages(file: string | undefined, o: CommonOptions, overrides: Record<string, unknown>, until?: StageName | StageName[]): Promise<number> {
   const config = await loadPipelineConfig(file, o, overrides);
   const reporter = new Reporter(outputMode(o));
   const out = resolve(o.out ?? defaultOut(config));
@@ -66,7 +66,7 @@ async function runStages(file: string | undefined, o: CommonOptions, overrides: 
     process.off('SIGINT', onSignal);
     reporter.stopBar();
   }
-  if (!until || until === 'report') {
+  if (!until) {
     if (reporter.mode === 'json') process.stdout.write(`${JSON.stringify({ type: 'done', out, results: join(out, 'results.json'), report: join(out, 'report.html') })}\n`);
     else if (reporter.mode === 'pretty') process.stderr.write(`\nresults: ${join(out, 'results.json')}\nreport:  ${join(out, 'report.html')}\n`);
   }
@@ -115,7 +115,7 @@ export function buildProgram(
   ).action(act((file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, 'generate')));
   const vlm = program.command('vlm').description('the captioning VLM');
   addCommonOptions(vlm.command('train').description('train the baseline and the Synth² VLM (and the stages before them)').argument('[config]', 'config file')).action(act(
-    (file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, 'vlm-synth2'),
+    (file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, ['vlm-baseline', 'vlm-synth2']),
   ));
 
   program

@@ -62,8 +62,8 @@ export type StageName = (typeof STAGES)[number];
 export interface PipelineOptions {
   out: string;
   reporter: Reporter;
-  /** Run up to and including this stage (default: all). */
-  until?: StageName;
+  /** Run only these stages and the stages they need (default: all). */
+  until?: StageName | StageName[];
   abortSignal?: AbortSignal;
 }
 
@@ -117,9 +117,17 @@ export async function runPipeline(config: PipelineConfig, options: PipelineOptio
   const stages = STAGES.filter((s) => s !== 'vlm-full' || wantFull);
   const deps = (s: StageName) => DEPENDS[s].filter((d) => stages.includes(d)).concat(s === 'evaluate' && wantFull ? ['vlm-full'] : []);
   const ctx: StageRunContext = { config, run, reporter, abortSignal: options.abortSignal };
+  // With `until`, run that stage and only the stages it needs.
+  const needed = new Set<StageName>();
+  const need = (s: StageName) => {
+    if (needed.has(s)) return;
+    needed.add(s);
+    deps(s).forEach(need);
+  };
+  if (options.until) [options.until].flat().forEach(need);
   for (const stage of stages) {
+    if (options.until && !needed.has(stage)) continue;
     await run.run(stage, { settings: settings[stage], dependsOn: deps(stage), onEvent }, (sc) => STAGE_BODIES[stage](ctx, sc.dir));
-    if (options.until === stage) break;
   }
   return { run, backend };
 }
