@@ -69,7 +69,7 @@ export class CaptionTokenGenerator {
    * A new, untrained generator. `config.vocabulary` is a caption vocabulary (see {@link CaptionEncoder.fromCaptions})
    * or, for convenience, pass `captions` to build one from the training captions.
    */
-  static create(config: GeneratorConfigInput & { captions?: readonly string[] }): CaptionTokenGenerator {
+  static create(config: Omit<GeneratorConfigInput, 'vocabulary'> & { vocabulary?: unknown; captions?: readonly string[] }): CaptionTokenGenerator {
     const { captions, ...rest } = config;
     let vocab = rest.vocabulary;
     if (vocab === undefined) {
