@@ -216,7 +216,8 @@ function phaseInputGrad(s: Scratch, be: WasmBackend, dy: TensorInfo, filter: Ten
   const cols = phasePlan(info.inWidth, info.outWidth, kw, sw, info.padInfo.left);
   if (!rows || !cols) return null;
   const [ci, co, b] = [info.inChannels, info.outChannels, info.batchSize];
-  const w = be.typedArrayFromHeap(filter) as Float32Array; // [KH, KW, Ci, Co]
+  // a copy: allocations below may grow the wasm heap, which detaches views taken before them
+  const w = (be.typedArrayFromHeap(filter) as Float32Array).slice(); // [KH, KW, Ci, Co]
   const rowOuts: TensorInfo[] = [];
   for (const pr of rows.phases) {
     const colOuts: TensorInfo[] = [];

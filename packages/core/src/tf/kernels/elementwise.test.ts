@@ -17,6 +17,13 @@ describe('Pow on wasm', () => {
       for (let i = 0; i < 2; i++) expect(relErr(wasm.data[i]!, cpu.data[i]!)).toBeLessThan(1e-5);
     });
   }
+
+  it('should broadcast a scalar exponent of higher rank', () => {
+    const f = () => [tf.pow(tf.tensor1d([1, 2, 3]), tf.tensor2d([3], [1, 1]))];
+    const wasm = onBackend('wasm', f);
+    expect(wasm.shapes[0]).toEqual([1, 3]);
+    expect(Array.from(wasm.data[0]!)).toEqual([1, 8, 27]);
+  });
 });
 
 describe('Sum on wasm', () => {

@@ -1,4 +1,4 @@
-import { Exp, Identity, Pow, Sum, Tanh, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util, Exp, Identity, Pow, Sum, Tanh, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeMatMulActive } from './batch-mat-mul';
 import { callKernel, type WasmBackend } from './backend-access';
 import { getNative } from './native-state';
@@ -20,7 +20,7 @@ const wasmPow: KernelFunc = ({ inputs, backend, attrs }) => {
   if (a.dtype === 'float32' && b.dtype === 'float32' && util.sizeFromShape(b.shape) === 1) {
     const e = be.typedArrayFromHeap(b)[0];
     if (e === 2 || e === 3) {
-      const outShape = a.shape.length >= b.shape.length ? a.shape : b.shape;
+      const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape); // same size as a
       const out = be.makeOutput(outShape, 'float32');
       const x = be.typedArrayFromHeap(a) as Float32Array;
       const y = be.typedArrayFromHeap(out) as Float32Array;
