@@ -36,6 +36,11 @@ export const VlmArchitectureSchema = z
       .object({
         /** Decoder blocks (causal self-attention, gated cross-attention to the latents, MLP). */
         layers: posInt.default(2),
+        /**
+         * Initial value of each cross-attention gate (the branch is scaled by `tanh(gate)`). Flamingo starts at 0 to
+         * keep a pretrained LM intact; trained from scratch, an open gate lets the image in from the first step.
+         */
+        gateInit: z.number().min(-5).max(5).default(0),
       })
       .strict()
       .prefault({}),
@@ -95,7 +100,7 @@ export const demoVlmConfig = {
     heads: 4,
     mlpRatio: 4,
     resampler: { latents: 16, layers: 1 },
-    decoder: { layers: 2 },
+    decoder: { layers: 2, gateInit: 1 },
     maxCaptionLength: 16,
     dropout: 0,
     seed: 0,

@@ -42,7 +42,12 @@ describe('CaptioningVLM', () => {
     expect(names).toContain('vlm.resampler.blocks.1.crossAttn.q.weight');
     expect(names).toContain('vlm.decoder.blocks.1.gate');
     expect(model.network.parameters().get('vlm.input.weight')!.shape).toEqual([16, 16]); // 2×2 groups of width 4
+    // Flamingo gates start closed unless asked otherwise
+    expect(model.network.parameters().get('vlm.decoder.blocks.0.gate')!.dataSync()[0]).toBe(0);
+    const open = CaptioningVLM.create({ ...config, decoder: { layers: 2, gateInit: 1 } });
+    expect(open.network.parameters().get('vlm.decoder.blocks.1.gate')!.dataSync()[0]).toBe(1);
     model.dispose();
+    open.dispose();
   });
 
   it('should decode with greedy and beam search in batches, beam 1 equal to greedy, without leaking tensors', async () => {

@@ -91,6 +91,9 @@ export class CaptionDecoder extends Module {
     );
     this.norm = this.child('norm', new LayerNorm('norm', { dim: c.dim }));
     this.head = this.child('head', new Linear('head', { inDim: c.dim, outDim: vocabSize, rng }));
+    if (c.decoder.gateInit !== 0) {
+      for (const block of this.blocks) block.gate?.assign(tf.fill([1], c.decoder.gateInit));
+    }
   }
 
   /** `ids: int32 [B, T]`, `latents: [B, L, dim]` → logits `[B, T, V]`. */
