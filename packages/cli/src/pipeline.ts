@@ -387,12 +387,24 @@ const generateStage: StageBody = async (ctx, dir) => {
   const all = await readJsonlAll(p(ctx, 'captions', 'captions.jsonl'), CaptionRecordSchema);
   const tokenizer = await loadTokenizer(ctx);
   const generator = await CaptionTokenGenerator.load(p(ctx, 'generator', 'model'));
-  // The generator can only condition on words it was trained with: captions with other words are left out (counted).
+  // The generator can only condition on words it was trained with: it reads each caption without the words it never
+  // saw (the VLM still trains on the full caption); captions with fewer than half their words known are left out.
   const vocab = generator.captions.vocabulary;
-  const records = all.filter((r) => vocab.tokenize(r.text).every((w) => vocab.has(w)));
+  const conditioning = new Map<string, string>();
+  for (const r of all) {
+    const words = vocab.tokenize(r.text);
+    const known = words.filter((w) => vocab.has(w));
+    if (known.length && known.length * 2 >= words.length) conditioning.set(r.id, known.join(' '));
+  }
+  const records = all.filter((r) => conditioning.has(r.id));
   const unreadable = all.length - records.length;
-  if (unreadable) ctx.reporter.log(`generate: ${unreadable} of ${all.length} synthetic captions use words the generator never saw; they are left out`);
-  if (!records.length) throw new ConfigurationError('No synthetic caption uses only words the generator knows; check the caption source and the human captions.');
+  const partial = records.filter((r) => conditioning.get(r.id) !== vocab.tokenize(r.text).join(' ')).length;
+  if (unreadable || partial) {
+    ctx.reporter.log(
+      `generate: ${partial} of ${all.length} synthetic captions have words the generator never saw (read without them); ${unreadable} with mostly unknown words are left out`,
+    );
+  }
+  if (!records.length) throw new ConfigurationError('No synthetic caption uses words the generator knows; check the caption source and the human captions.');
   const n = tokenizer.gridSize * tokenizer.gridSize;
   const d = tokenizer.config.codeDim;
   const writer = await ShardedTensorWriter.open(join(dir, 'embeddings'), {
@@ -414,7 +426,7 @@ const generateStage: StageBody = async (ctx, dir) => {
       const emb = await generateEmbeddings({
         generator,
         tokenizer,
-        captions: chunk.map((r) => r.text),
+        captions: chunk.map((r) => conditioning.get(r.id)!),
         ...sampling,
         seed: ctx.config.seed * 7919 + i,
         abortSignal: ctx.abortSignal,
@@ -431,7 +443,7 @@ const generateStage: StageBody = async (ctx, dir) => {
   await writer.close();
   // A few decoded generations for the report (pixels are only made here, never for training).
   const samples = records.slice(0, 12);
-  const images = await generateImages({ generator, tokenizer, captions: samples.map((r) => r.text), seed: ctx.config.seed } as never);
+  const images = await generateImages({ generator, tokenizer, captions: samples.map((r) => conditioning.get(r.id)!), seed: ctx.config.seed } as never);
   const px = (await images.data()) as Float32Array;
   const S = images.shape[1];
   images.dispose();
@@ -442,7 +454,7 @@ const generateStage: StageBody = async (ctx, dir) => {
   generator.dispose();
   tokenizer.dispose();
   const seconds = (Date.now() - started) / 1000;
-  return { outputs: ['generate/embeddings'], summary: { captions: records.length, leftOut: unreadable, captionsPerSecond: records.length / seconds } };
+  return { outputs: ['generate/embeddings'], summary: { captions: records.length, leftOut: unreadable, readWithoutUnknownWords: partial, captionsPerSecond: records.length / seconds } };
 };
 
 // ---------------------------------------------------------------- vlm
