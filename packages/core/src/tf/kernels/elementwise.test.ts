@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { liveCounts, onBackend, randomArray, relErr, setupBackends } from './test-helpers';
+import { liveCounts, maxAbsDiff, onBackend, randomArray, relErr, setupBackends } from './test-helpers';
 
 beforeAll(setupBackends);
 
@@ -23,6 +23,24 @@ describe('Pow on wasm', () => {
     const wasm = onBackend('wasm', f);
     expect(wasm.shapes[0]).toEqual([1, 3]);
     expect(Array.from(wasm.data[0]!)).toEqual([1, 8, 27]);
+  });
+});
+
+describe('Tanh on wasm', () => {
+  it('should match cpu to 1e-6 over the whole range, with its gradient', () => {
+    const xs = Float32Array.from([...randomArray(2000, 44)].map((v, i) => v * (i % 4 === 0 ? 20 : 4)).concat([0, -0, 9.5, -9.5, 1e-8, 30, -30]));
+    const f = () => {
+      const x = tf.tensor1d(xs);
+      return [tf.tanh(x), tf.grad((a: tf.Tensor) => tf.sum(tf.tanh(a)))(x)];
+    };
+    const cpu = onBackend('cpu', f);
+    const wasm = onBackend('wasm', f);
+    for (let i = 0; i < 2; i++) expect(maxAbsDiff(wasm.data[i]!, cpu.data[i]!)).toBeLessThan(1e-6);
+  });
+
+  it('should keep NaN and saturate at ±Infinity', () => {
+    const wasm = onBackend('wasm', () => [tf.tanh(tf.tensor1d([NaN, Infinity, -Infinity]))]);
+    expect(Array.from(wasm.data[0]!)).toEqual([NaN, 1, -1]);
   });
 });
 

@@ -7,7 +7,7 @@ import { getNative } from './native-state';
  * Elementwise and reduction kernels where tfjs-backend-wasm is slow on training-sized tensors:
  * - `Pow` with a scalar exponent 2 or 3 (GELU's x³): repeated multiplication instead of std::pow (≈16 ns/element);
  * - `Sum` over leading axes (every bias gradient): a running row sum instead of transpose + reduce;
- * - `Tanh` and `Exp` through the native addon's vectorised versions when it is loaded;
+ * - `Tanh` as a rational function (portable) or the native addon's vectorised tanh; `Exp` native when loaded;
  * - `Identity` (every pass-through gradient) shares the input's buffer, as tfjs's cpu backend does and as
  *   wasm's own `Reshape` does, instead of copying it.
  * Anything else falls through to tfjs's own kernel.
@@ -53,13 +53,48 @@ const wasmSum: KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
-/** A unary float32 kernel computed by the native addon's `fn` when loaded, else by tfjs's own kernel. */
-function nativeUnary(kernelName: string, fn: 'tanh' | 'exp'): KernelFunc {
+/**
+ * tanh(x) = x·P(x²)/Q(x²): the 13th convergent of Lambert's continued fraction x/(1 + x²/(3 + x²/(5 + …))),
+ * expanded once into two degree-6 polynomials in x² (coefficients normalised so Q(0) = 1). Max error 8e-8 on
+ * |x| < 9.5 (below float32's half-ulp at 1); clamped beyond. ≈4× faster than tfjs-wasm's std::tanh (≈15 ns/element).
+ */
+function lambertTanhCoefficients(levels = 13): { p: number[]; q: number[] } {
+  // convergents A_k = x·P_k(z), B_k = Q_k(z) with z = x²: A_k = (2k−1)·A_{k−1} + z·A_{k−2}, same for B
+  const add = (a: number[], b: number[]) => Array.from({ length: Math.max(a.length, b.length) }, (_, i) => (a[i] ?? 0) + (b[i] ?? 0));
+  const times = (c: number, a: number[]) => a.map((v) => c * v);
+  const timesZ = (a: number[]) => [0, ...a];
+  let [pPrev, p, qPrev, q] = [[0], [1], [1], [1]];
+  for (let k = 2; k <= levels; k++) {
+    [pPrev, p] = [p, add(times(2 * k - 1, p), timesZ(pPrev))];
+    [qPrev, q] = [q, add(times(2 * k - 1, q), timesZ(qPrev))];
+  }
+  const q0 = q[0]!;
+  return { p: p.map((v) => v / q0), q: q.map((v) => v / q0) };
+}
+const TANH = lambertTanhCoefficients();
+
+export function tanhInto(x: Float32Array, y: Float32Array): void {
+  const [p0, p1, p2, p3, p4, p5, p6] = TANH.p as [number, number, number, number, number, number, number];
+  const [q0, q1, q2, q3, q4, q5, q6] = TANH.q as [number, number, number, number, number, number, number];
+  for (let i = 0; i < x.length; i++) {
+    // clamped, not branched (random signs mispredict): at ±9.5 the quotient rounds to ±1 in float32; NaN stays NaN
+    let v = x[i]!;
+    v = v > 9.5 ? 9.5 : v;
+    v = v < -9.5 ? -9.5 : v;
+    const z = v * v;
+    const num = p0 + z * (p1 + z * (p2 + z * (p3 + z * (p4 + z * (p5 + z * p6)))));
+    const den = q0 + z * (q1 + z * (q2 + z * (q3 + z * (q4 + z * (q5 + z * q6)))));
+    y[i] = (v * num) / den;
+  }
+}
+
+/** A unary float32 kernel computed by the native addon's `fn` when loaded, else by `portable` or tfjs's own. */
+function nativeUnary(kernelName: string, fn: 'tanh' | 'exp', portable?: (x: Float32Array, y: Float32Array) => void): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const be = backend as WasmBackend;
     const x = inputs.x as TensorInfo;
-    const f = getNative()?.[fn];
-    if (!f || !nativeMatMulActive() || x.dtype !== 'float32') return callKernel(kernelName, 'wasm', be, { x }, attrs);
+    const f = (nativeMatMulActive() ? getNative()?.[fn] : undefined) ?? portable;
+    if (!f || x.dtype !== 'float32') return callKernel(kernelName, 'wasm', be, { x }, attrs);
     const out = be.makeOutput(x.shape, 'float32');
     f(be.typedArrayFromHeap(x) as Float32Array, be.typedArrayFromHeap(out) as Float32Array);
     return out;
@@ -77,6 +112,6 @@ export const elementwiseKernels: KernelConfig[] = [
   { kernelName: Identity, backendName: 'wasm', kernelFunc: wasmIdentity },
   { kernelName: Pow, backendName: 'wasm', kernelFunc: wasmPow },
   { kernelName: Sum, backendName: 'wasm', kernelFunc: wasmSum },
-  { kernelName: Tanh, backendName: 'wasm', kernelFunc: nativeUnary(Tanh, 'tanh') },
+  { kernelName: Tanh, backendName: 'wasm', kernelFunc: nativeUnary(Tanh, 'tanh', tanhInto) },
   { kernelName: Exp, backendName: 'wasm', kernelFunc: nativeUnary(Exp, 'exp') },
 ];
