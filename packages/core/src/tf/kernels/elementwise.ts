@@ -77,14 +77,15 @@ export function tanhInto(x: Float32Array, y: Float32Array): void {
   const [p0, p1, p2, p3, p4, p5, p6] = TANH.p as [number, number, number, number, number, number, number];
   const [q0, q1, q2, q3, q4, q5, q6] = TANH.q as [number, number, number, number, number, number, number];
   for (let i = 0; i < x.length; i++) {
-    // clamped, not branched (random signs mispredict): at ±9.5 the quotient rounds to ±1 in float32; NaN stays NaN
+    // clamped with selects, not if/else (random signs mispredict); NaN stays NaN
     let v = x[i]!;
     v = v > 9.5 ? 9.5 : v;
     v = v < -9.5 ? -9.5 : v;
     const z = v * v;
     const num = p0 + z * (p1 + z * (p2 + z * (p3 + z * (p4 + z * (p5 + z * p6)))));
     const den = q0 + z * (q1 + z * (q2 + z * (q3 + z * (q4 + z * (q5 + z * q6)))));
-    y[i] = (v * num) / den;
+    const t = (v * num) / den;
+    y[i] = t > 1 ? 1 : t < -1 ? -1 : t; // the convergent overshoots 1 by 1e-7 near the clamp
   }
 }
 
