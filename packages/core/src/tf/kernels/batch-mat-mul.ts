@@ -62,12 +62,6 @@ function wasmBmm(be: WasmBackend): CwrapBmm {
 
 const shapeBytes = (s: number[]) => new Uint8Array(new Int32Array(s).buffer);
 
-function swapLast2(shape: number[]): number[] {
-  const s = shape.slice();
-  const r = s.length;
-  [s[r - 2], s[r - 1]] = [s[r - 1]!, s[r - 2]!];
-  return s;
-}
 function swapPerm(rank: number): number[] {
   const p = [...Array(rank).keys()];
   [p[rank - 2], p[rank - 1]] = [p[rank - 1]!, p[rank - 2]!];
