@@ -261,17 +261,19 @@ export class CaptionTokenGenerator {
       const rngs = Array.from({ length: B }, (_, b) => new Rng(o.seed).fork(firstIndex + start + b));
       try {
         for (let step = 0; step < plan.length; step++) {
-          const logitsT = tf.tidy(() => {
+          const probsT = tf.tidy(() => {
             const slots = tf.tensor3d(this.network.slotIds(state.ids), [B, P, G], 'int32');
             const ids = guided ? tf.concat([slots, slots], 0) : slots;
-            const logits = this.network.predict(ids as tf.Tensor3D, cap, maskT);
-            if (!guided) return logits;
-            const c = tf.slice(logits, [0, 0, 0, 0], [B, -1, -1, -1]);
-            const u = tf.slice(logits, [B, 0, 0, 0], [B, -1, -1, -1]);
-            return tf.add(u, tf.mul(tf.sub(c, u), o.guidanceScale));
+            let logits: tf.Tensor = this.network.predict(ids as tf.Tensor3D, cap, maskT);
+            if (guided) {
+              const c = tf.slice(logits, [0, 0, 0, 0], [B, -1, -1, -1]);
+              const u = tf.slice(logits, [B, 0, 0, 0], [B, -1, -1, -1]);
+              logits = tf.add(u, tf.mul(tf.sub(c, u), o.guidanceScale));
+            }
+            return tf.softmax(o.temperature > 0 ? tf.div(logits, o.temperature) : logits);
           });
-          const logits = (await logitsT.data()) as Float32Array;
-          logitsT.dispose();
+          const logits = (await probsT.data()) as Float32Array;
+          probsT.dispose();
           const ratio = (step + 1) / plan.length;
           const per = P * G * K;
           for (let b = 0; b < B; b++) {
@@ -286,7 +288,7 @@ export class CaptionTokenGenerator {
             parallelDecodingStep(
               one,
               logits.subarray(b * per, (b + 1) * per),
-              { temperature: o.temperature, choiceTemperature: o.choiceTemperature * (1 - ratio), maskedAfter: plan[step] },
+              { greedy: o.temperature <= 0, choiceTemperature: o.choiceTemperature * (1 - ratio), maskedAfter: plan[step] },
               rngs[b],
             );
           }

@@ -28,21 +28,19 @@ function gumbel(rng: Rng): number {
 }
 
 /**
- * One MaskGIT step in place: for every masked position draw its `G` tokens from `logits` `[B, P, G, K]`
- * (temperature 0 = argmax), score it by the summed log-probability of its draws plus Gumbel noise scaled by
- * `choiceTemperature`, then keep the best and re-mask the `maskedAfter` least confident of the drawn positions.
- * Randomness comes from `rng` in a fixed order, so results are reproducible for a seed.
+ * One MaskGIT step in place. `probs` `[B, P, G, K]` are the (temperature-scaled) token probabilities. For every
+ * masked position its `G` tokens are drawn (`greedy`: the most probable), the position is scored by the summed
+ * log-probability of its draws plus Gumbel noise scaled by `choiceTemperature`, and the `maskedAfter` least
+ * confident drawn positions are masked again. Randomness comes from `rng` in a fixed order (reproducible).
  */
 export function parallelDecodingStep(
   state: DecodingState,
-  logits: Float32Array,
-  opts: { temperature: number; choiceTemperature: number; maskedAfter: number },
+  probs: Float32Array,
+  opts: { greedy: boolean; choiceTemperature: number; maskedAfter: number },
   rng: Rng,
 ): void {
   const { batch: B, positions: P, perPosition: G, codebookSize: K } = state;
-  if (logits.length !== B * P * G * K) throw new RangeError(`logits have ${logits.length} values, expected ${B * P * G * K}`);
-  const t = opts.temperature;
-  const probs = new Float64Array(K);
+  if (probs.length !== B * P * G * K) throw new RangeError(`probs have ${probs.length} values, expected ${B * P * G * K}`);
   const drawn = new Int32Array(P * G);
   const conf = new Float64Array(P);
   for (let b = 0; b < B; b++) {
@@ -53,42 +51,32 @@ export function parallelDecodingStep(
       let score = 0;
       for (let s = 0; s < G; s++) {
         const off = ((b * P + p) * G + s) * K;
-        let max = -Infinity;
-        let arg = 0;
-        for (let k = 0; k < K; k++) {
-          const v = logits[off + k];
-          if (v > max) {
-            max = v;
-            arg = k;
+        let pick = 0;
+        if (opts.greedy) {
+          let max = -Infinity;
+          for (let k = 0; k < K; k++) {
+            if (probs[off + k] > max) {
+              max = probs[off + k];
+              pick = k;
+            }
           }
-        }
-        let pick: number;
-        let logp: number;
-        if (t <= 0) {
-          let z = 0;
-          for (let k = 0; k < K; k++) z += Math.exp(logits[off + k] - max);
-          pick = arg;
-          logp = -Math.log(z);
         } else {
-          let z = 0;
+          let total = 0;
+          for (let k = 0; k < K; k++) total += probs[off + k];
+          let r = rng.uniform() * total;
+          pick = -1;
           for (let k = 0; k < K; k++) {
-            const e = Math.exp((logits[off + k] - max) / t);
-            probs[k] = e;
-            z += e;
-          }
-          let r = rng.uniform() * z;
-          pick = K - 1;
-          for (let k = 0; k < K; k++) {
-            r -= probs[k];
+            r -= probs[off + k];
             if (r < 0) {
               pick = k;
               break;
             }
           }
-          logp = Math.log(probs[pick] / z);
+          if (pick < 0) for (let k = K - 1; k >= 0; k--) if (probs[off + k] > 0) { pick = k; break; }
+          if (pick < 0) pick = 0;
         }
         drawn[p * G + s] = pick;
-        score += logp;
+        score += Math.log(Math.max(probs[off + pick], 1e-30));
       }
       conf[p] = score + (opts.choiceTemperature > 0 ? opts.choiceTemperature * gumbel(rng) : 0);
     }
