@@ -58,17 +58,19 @@ export function describeResult(result: CommandResult, tail = 4000): string {
   return `\`${result.command}\`: ${status}\n--- stdout\n${clip(result.stdout)}\n--- stderr\n${clip(result.stderr)}`;
 }
 
+/** Variables an enclosing `npm run` sets that point a child npm or node back at the monorepo. */
+const MONOREPO_VARIABLES =
+  /^(npm_config_(local_prefix|workspaces?|include_workspace_root|prefix)|npm_package_.*|npm_lifecycle_.*|npm_command|init_cwd|node_path|node_options|vitest.*|test|node_env)$/i;
+
 /**
- * The environment for child processes: this process's, without the `npm_*` variables an enclosing
- * `npm run` sets (workspace, prefix, package.json of the monorepo…) and without `NODE_PATH` / `NODE_OPTIONS`,
- * so nothing leads a child back into the monorepo.
+ * The environment for child processes: this process's, without the variables an enclosing `npm run` or vitest
+ * sets (the monorepo as npm's project, workspace selection, package.json fields, `NODE_PATH`, `NODE_OPTIONS`),
+ * so nothing leads a child back into the monorepo. Registry, proxy and certificate settings are kept.
  */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^npm_/i.test(key) || key === 'NODE_PATH' || key === 'NODE_OPTIONS' || key === 'INIT_CWD') continue;
-    if (key.startsWith('VITEST') || key === 'TEST' || key === 'NODE_ENV') continue;
-    env[key] = value;
+    if (!MONOREPO_VARIABLES.test(key)) env[key] = value;
   }
   return { ...env, ...extra };
 }
@@ -83,13 +85,14 @@ export function npmCacheDir(): string {
 }
 
 /** Whether the npm registry answers (`npm ping` with a short timeout), and why not. */
-export async function registryReachable(timeoutMs = 15_000): Promise<{ ok: boolean; reason: string }> {
+export async function registryReachable(
+  options: { timeoutMs?: number; registry?: string } = {},
+): Promise<{ ok: boolean; reason: string }> {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const args = ['ping', '--fetch-timeout', String(Math.max(1000, timeoutMs - 2000)), '--fetch-retries', '0'];
+  if (options.registry) args.push('--registry', options.registry);
   try {
-    const result = await runCommand(
-      'npm',
-      ['ping', '--fetch-timeout', String(timeoutMs - 2000), '--fetch-retries', '0'],
-      { cwd: os.tmpdir(), timeoutMs },
-    );
+    const result = await runCommand('npm', args, { cwd: os.tmpdir(), timeoutMs });
     if (result.code === 0) return { ok: true, reason: 'npm ping answered' };
     return {
       ok: false,
