@@ -6,20 +6,20 @@ export const demoTokenizerConfig: TokenizerConfigInput = {
   channels: 3,
   hidden: [32, 32],
   resBlocks: 1,
-  codebookSize: 128,
+  codebookSize: 512,
   codeDim: 32,
   commitment: 0.25,
 };
 
 /** Tokenizer training at the demo's budget. */
-export const demoTokenizerTraining = { steps: 600, batchSize: 32, lr: 3e-3, restartEvery: 50 } as const;
+export const demoTokenizerTraining = { steps: 800, batchSize: 32, lr: 3e-3, restartEvery: 50 } as const;
 
 /** Generator settings validated on the shapes-world demo (without `vocabulary`: built from the training captions). */
 export const demoGeneratorConfig: Omit<GeneratorConfigInput, 'vocabulary'> = {
   maxCaptionLength: 16,
   gridHeight: 8,
   gridWidth: 8,
-  codebookSize: 128,
+  codebookSize: 512,
   group: 2,
   dim: 64,
   heads: 4,
@@ -31,7 +31,7 @@ export const demoGeneratorConfig: Omit<GeneratorConfigInput, 'vocabulary'> = {
 };
 
 /** Generator training at the demo's budget. */
-export const demoGeneratorTraining = { steps: 1500, batchSize: 64, lr: 2e-3 } as const;
+export const demoGeneratorTraining = { steps: 1500, batchSize: 64, lr: 3e-3 } as const;
 
 /** Sampling settings for the demo. */
 export const demoSampling: SamplingOptionsInput = { steps: 8, temperature: 1, guidanceScale: 2, batchSize: 256 };
