@@ -1,9 +1,11 @@
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, InvalidInputError } from '@synth2/core';
 import { createGgufCaptionSource } from './gguf-caption-source';
+import { synthesizeCaptions } from '../synthesis/synthesize-captions';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const dataDir = process.env.SYNTH2_DATA_DIR ?? path.join(repoRoot, '..', 'shared', 'data');
@@ -27,6 +29,32 @@ describe('createGgufCaptionSource', () => {
       expect(b.captions).toEqual(a.captions);
     } finally {
       await source.close?.();
+    }
+  });
+
+  it.skipIf(Boolean(skipReason))('should also run through a chat session when asked (mode: chat)', async () => {
+    const source = createGgufCaptionSource({ modelPath, threads: 1, maxTokens: 16, mode: 'chat' });
+    try {
+      const result = await source.doGenerate({ concepts: [{ id: 'cat', name: 'cat', kind: 'object', synonyms: [] }], n: 1, seed: 1 });
+      expect(result.metadata).toMatchObject({ provider: 'gguf', mode: 'chat' });
+      expect(result.captions.length + (result.rejected?.length ?? 0)).toBe(1);
+    } finally {
+      await source.close?.();
+    }
+  });
+
+  it.skipIf(Boolean(skipReason))('should feed a synthesis run end to end', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'synth2-gguf-'));
+    const source = createGgufCaptionSource({ modelPath, threads: 1, maxTokens: 16 });
+    try {
+      const summary = await synthesizeCaptions({ source, concepts: ['dog', 'ball'], count: 3, out: path.join(dir, 'c.jsonl'), filters: false, dedupe: false });
+      expect(summary).toMatchObject({ written: 3, provider: 'gguf' });
+      const lines = (await fs.readFile(path.join(dir, 'c.jsonl'), 'utf8')).trim().split('\n');
+      expect(lines).toHaveLength(3);
+      expect(JSON.parse(lines[0]).provider.provider).toBe('gguf');
+    } finally {
+      await source.close?.();
+      await fs.rm(dir, { recursive: true, force: true });
     }
   });
 
