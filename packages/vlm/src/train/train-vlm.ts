@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { InvalidInputError, readJson, writeJsonAtomic } from '@synth2/core';
-import { initBackend, tf } from '@synth2/core/tf';
+import { initBackend, tf, type BackendOptions } from '@synth2/core/tf';
 import { crossEntropy, loadCheckpoint, saveCheckpoint } from '@synth2/core/nn';
 import { train, type TrainProgressEvent } from '@synth2/core/train';
 import { evaluateCaptions } from '@synth2/eval';
@@ -66,6 +66,8 @@ export interface TrainVLMOptions {
   onEvaluation?: (evaluation: VlmEvaluation) => void;
   abortSignal?: AbortSignal;
   log?: (message: string) => void;
+  /** Backend request for `initBackend` (backend, threads, native); default: the active one or the automatic choice. */
+  backend?: Omit<BackendOptions, 'log'>;
 }
 
 export interface VlmEvaluation {
@@ -200,7 +202,7 @@ export async function trainVLM(options: TrainVLMOptions): Promise<TrainVLMResult
   }
 
   const log = options.log ?? (() => undefined);
-  await initBackend({ log });
+  await initBackend({ ...options.backend, log });
   const vocab = model.vocabulary;
   const data = captionBatches({
     real,
@@ -277,6 +279,7 @@ export async function trainVLM(options: TrainVLMOptions): Promise<TrainVLMResult
     onEval: validation ? evaluate : undefined,
     onProgress: options.onProgress,
     abortSignal: options.abortSignal,
+    backend: options.backend,
     log,
   });
 
