@@ -15,6 +15,7 @@ import { fusedMatMulKernels } from './fused-matmul';
 import { loadNativeKernels, type NativeKernels } from './native-addon';
 import { setNative } from './native-state';
 import { segmentSumKernels } from './segment-sum';
+import { sliceKernels } from './slice';
 
 export interface FastKernelOptions {
   /**
@@ -50,6 +51,7 @@ function install(config: KernelConfig, done: string[]): void {
  * - wasm + cpu: `UnsortedSegmentSum` as an O(N·d) scatter-add (the gradient of `gather`);
  * - wasm: `Conv2DBackpropFilter` / `Conv2DBackpropInput` as forward convolutions (XNNPACK);
  * - wasm: `BatchMatMul` / `_FusedMatMul` that avoid the slow transposed and batched paths;
+ * - wasm: `Slice` / `SplitV` as run copies for any rank, `Pow`, leading-axis `Sum`, `Identity`, `Tanh`, `Exp`;
  * - wasm + cpu: the `BatchMatMul` gradient with explicit transposes, folded batches and broadcasting;
  * - the optional native addon (OpenBLAS sgemm on the wasm heap) when built.
  * Idempotent; returns the names registered.
@@ -58,7 +60,7 @@ export async function registerFastKernels(backend: string, options: FastKernelOp
   const done: string[] = [];
   const log = options.log ?? (() => {});
   const wanted = (c: KernelConfig) => c.backendName === backend;
-  for (const c of [...segmentSumKernels, ...convGradKernels, ...fusedMatMulKernels, ...elementwiseKernels].filter(wanted)) {
+  for (const c of [...segmentSumKernels, ...convGradKernels, ...fusedMatMulKernels, ...elementwiseKernels, ...sliceKernels].filter(wanted)) {
     if (c.backendName === 'wasm' && !getKernel('Conv2D', 'wasm')) continue; // wasm backend not loaded
     install(c, done);
   }

@@ -1,0 +1,54 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { liveCounts, onBackend, randomArray, setupBackends } from './test-helpers';
+
+beforeAll(setupBackends);
+
+describe('Slice and SplitV on wasm', () => {
+  const cases: { shape: number[]; begin: number[]; size: number[] }[] = [
+    { shape: [7], begin: [2], size: [3] },
+    { shape: [4, 5], begin: [1, 0], size: [2, 5] },
+    { shape: [4, 5], begin: [1, 2], size: [3, -1] },
+    { shape: [3, 4, 5], begin: [0, 1, 1], size: [3, 2, 3] },
+    { shape: [2, 3, 3, 4, 5], begin: [1, 0, 2, 1, 0], size: [1, 3, 1, 2, 5] },
+    { shape: [2, 3, 2, 3, 2, 4], begin: [0, 1, 0, 2, 1, 1], size: [2, 2, 2, 1, 1, 3] },
+    { shape: [2, 3, 4], begin: [0, 0, 0], size: [2, 3, 4] },
+  ];
+  for (const c of cases) {
+    it(`should match cpu for slice of ${c.shape.join('×')} at ${JSON.stringify(c.begin)} size ${JSON.stringify(c.size)}`, () => {
+      const xs = randomArray(c.shape.reduce((a, b) => a * b, 1), 91);
+      const f = () => [tf.slice(tf.tensor(xs, c.shape), c.begin, c.size), tf.slice(tf.cast(tf.mul(tf.tensor(xs, c.shape), 100), 'int32'), c.begin, c.size)];
+      const cpu = onBackend('cpu', f);
+      const wasm = onBackend('wasm', f);
+      expect(wasm.shapes).toEqual(cpu.shapes);
+      expect(Array.from(wasm.data[0]!)).toEqual(Array.from(cpu.data[0]!));
+      expect(Array.from(wasm.data[1]!)).toEqual(Array.from(cpu.data[1]!));
+    });
+  }
+
+  it('should split a 5-D q/k/v projection like cpu, with gradients', () => {
+    const xs = randomArray(2 * 4 * 3 * 2 * 8, 92);
+    const f = () => {
+      const x = tf.tensor(xs, [2, 4, 3, 2, 8]);
+      const parts = tf.split(x, 3, 2);
+      const g = tf.grad((a: tf.Tensor) => {
+        const [q, k, v] = tf.split(a, [1, 1, 1], 2);
+        return tf.sum(tf.mul(tf.mul(q!, 2), tf.add(k!, tf.mul(v!, 3))));
+      })(x);
+      return [...parts, g];
+    };
+    const cpu = onBackend('cpu', f);
+    const wasm = onBackend('wasm', f);
+    expect(wasm.shapes).toEqual(cpu.shapes);
+    for (let i = 0; i < cpu.data.length; i++) expect(Array.from(wasm.data[i]!)).toEqual(Array.from(cpu.data[i]!));
+  });
+
+  it('should leak no tensors or buffers', () => {
+    tf.setBackend('wasm');
+    const x = tf.randomNormal([2, 3, 4, 5, 6]);
+    const before = liveCounts();
+    for (let i = 0; i < 3; i++) tf.tidy(() => void tf.split(x, [1, 2, 3], 4).map((t) => t.dataSync()));
+    expect(liveCounts()).toEqual(before);
+    x.dispose();
+  });
+});
