@@ -59,9 +59,10 @@ function install(config: KernelConfig, done: string[]): void {
 export async function registerFastKernels(backend: string, options: FastKernelOptions = {}): Promise<string[]> {
   const done: string[] = [];
   const log = options.log ?? (() => {});
-  const wanted = (c: KernelConfig) => c.backendName === backend;
+  // wasm kernels wrap tfjs's own (reached through `callKernel`): only when @tensorflow/tfjs-backend-wasm is loaded
+  const wasmLoaded = getKernel('BatchMatMul', 'wasm') !== undefined;
+  const wanted = (c: KernelConfig) => c.backendName === backend && (c.backendName !== 'wasm' || wasmLoaded);
   for (const c of [...segmentSumKernels, ...convGradKernels, ...fusedMatMulKernels, ...elementwiseKernels, ...sliceKernels].filter(wanted)) {
-    if (c.backendName === 'wasm' && !getKernel('Conv2D', 'wasm')) continue; // wasm backend not loaded
     install(c, done);
   }
 
@@ -85,7 +86,7 @@ export async function registerFastKernels(backend: string, options: FastKernelOp
   if (native && options.threads && options.threads > 0) native.setThreads(options.threads);
   setNative(native);
 
-  if (backend === 'wasm') for (const c of batchMatMulKernels) install(c, done);
+  for (const c of batchMatMulKernels.filter(wanted)) install(c, done);
   if (backend === 'wasm' || backend === 'cpu') {
     // gradients are global in tfjs: leave them alone for backends this package does not tune (tfjs-node)
     registerGradient(batchMatMulGrad);
