@@ -14,7 +14,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const steps = Number(process.env.BENCH_STEPS ?? 60);
 const warmup = Math.min(10, Math.floor(steps / 3));
 const arch = demoVlmConfig.architecture;
-const batchSize = demoVlmConfig.training.batchSize;
+const batchSize = Number(process.env.BENCH_BATCH ?? demoVlmConfig.training.batchSize);
 const counts = { realImages: 2000, captionsPerImage: 5, synthetic: 6000, test: 300 };
 
 const colours = ['red', 'green', 'blue', 'yellow', 'purple', 'orange', 'white', 'black'];

@@ -90,9 +90,9 @@ export function inputPositions(c: Pick<VlmArchitecture, 'grid'>): number {
 /**
  * Settings for the demo (shapes world, 8×8 × 32 VQ embeddings regrouped 2×2 into 16 tokens, 2,000 images × 5
  * captions + ~6,000 synthetic pairs). Both VLMs of the demo must train in the 15-minute budget on 2 shared cores:
- * the benchmark measured 3.6–7.2 steps/s at these settings on wasm under load (see bench-results/vlm.json), so
- * 1,500 steps take ≈ 3.5–7 min per model. Opening the cross-attention gates (gateInit 1) and lr 4e-3 gave the best
- * CIDEr at equal steps in a 600-step comparison on the shapes world (0.62 → 0.83 → 0.94).
+ * the benchmark measured 7.9–9.8 steps/s at these settings on wasm at load ≈ 7 (bench-results/vlm.json), so 1,500
+ * steps take ≈ 2.5–3.2 min per model. Opening the cross-attention gates (gateInit 1) and lr 4e-3 gave the best
+ * shapes-world CIDEr at equal steps (600 steps: 0.62 → 0.83 → 0.94; 1,500 steps: 0.97 → 1.32).
  */
 export const demoVlmConfig = {
   architecture: {
