@@ -91,6 +91,18 @@ describe.each(['wasm', 'cpu'] as const)('blocks on %s', (backend) => {
       e.dispose();
     });
 
+    it('should train when the ids are made inside the differentiated function', () => {
+      const e = new Embedding('tok', { vocabSize: 3, dim: 2 });
+      set(e.weight, [0, 1, 10, 11, 20, 21]);
+      const grads = tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => tf.sum(e.apply(tf.tensor1d([2, 2, 0], 'int32'))) as tf.Scalar, [e.weight]);
+        return grads[e.weight.name];
+      });
+      expect(arr(grads)).toEqual([1, 1, 0, 0, 2, 2]);
+      grads.dispose();
+      e.dispose();
+    });
+
     it('should reject float ids', () => {
       const e = new Embedding('tok', { vocabSize: 3, dim: 2 });
       expect(() => e.apply(tf.tensor1d([1]))).toThrow(/ids must be an int32 tensor, got float32/);

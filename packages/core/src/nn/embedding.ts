@@ -43,16 +43,16 @@ export class Embedding extends Module {
     }
     const mode = resolveGradient(this.gradient);
     const vocab = this.vocabSize;
-    return tf.tidy(() => {
-      const flat = tf.reshape(ids, [-1]) as tf.Tensor1D;
-      const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-        const value = tf.gather(args[0] as tf.Tensor, flat);
-        const gradFunc = (dy: tf.Tensor): tf.Tensor => embeddingWeightGrad(dy as tf.Tensor2D, flat, vocab, mode);
-        return { value, gradFunc };
-      });
-      const rows = lookup(this.weight) as tf.Tensor;
-      return tf.reshape(rows, [...ids.shape, this.dim]);
+    // No tidy here: the flattened ids are used again by the gradient, so they must live as long as the caller's
+    // scope (the trainer step), not just this call — ids made inside a loss function would otherwise be freed early.
+    const flat = tf.reshape(ids, [-1]) as tf.Tensor1D;
+    const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const value = tf.gather(args[0] as tf.Tensor, flat);
+      const gradFunc = (dy: tf.Tensor): tf.Tensor => embeddingWeightGrad(dy as tf.Tensor2D, flat, vocab, mode);
+      return { value, gradFunc };
     });
+    const rows = lookup(this.weight) as tf.Tensor;
+    return tf.reshape(rows, [...ids.shape, this.dim]);
   }
 }
 
