@@ -42,6 +42,11 @@ export const GeneratorConfigSchema = z
     /** Share of training examples whose caption is dropped (for classifier-free guidance). */
     captionDropout: z.number().min(0).max(1).default(0.1),
     labelSmoothing: z.number().min(0).max(0.5).default(0.1),
+    /**
+     * Loss weight of a target token ∝ (frequency of its code in the training grids)^−α: rare codes (objects) count
+     * more than the codes of large uniform areas (backgrounds). 0 = plain average.
+     */
+    frequencyWeighting: z.number().min(0).max(1).default(0),
     seed: z.number().int().default(0),
   })
   .strict();

@@ -58,6 +58,8 @@ export class CaptionTokenGenerator {
   readonly config: GeneratorConfig;
   readonly captions: CaptionEncoder;
   readonly network: TokenTransformer;
+  /** Per-code loss weights set from the training grids when `frequencyWeighting` > 0. */
+  private codeWeights: Float32Array | undefined;
 
   private constructor(config: GeneratorConfig, captions: CaptionEncoder) {
     this.config = config;
@@ -131,7 +133,7 @@ export class CaptionTokenGenerator {
   batchTensors(batch: GeneratorBatch, rng: Rng, training = true): GeneratorTensors {
     const { positions: P, perPosition: G, captionLength: L } = this.dims();
     const B = batch.size;
-    const m = maskBatch(batch, this.dims(), training ? this.config.captionDropout : 0, rng);
+    const m = maskBatch(batch, this.dims(), training ? this.config.captionDropout : 0, rng, this.codeWeights);
     return {
       size: B,
       words: tf.tensor2d(m.words, [B, L], 'int32'),
@@ -186,6 +188,7 @@ export class CaptionTokenGenerator {
       }
     });
     const grouped = groupTokens(flat, n, this.geometry);
+    this.codeWeights = codeWeightsFor(flat, K, this.config.frequencyWeighting);
     const PG = this.positions * this.perPosition;
     const batchSize = Math.min(opts.batchSize ?? 64, n);
     const info = await initBackend({ log: opts.log });
@@ -307,4 +310,21 @@ export class CaptionTokenGenerator {
   dispose(): void {
     this.network.dispose();
   }
+}
+
+/** (frequency / mean frequency)^−α per code, clipped to [0.05, 20] and normalised to a token-weighted mean of 1. */
+function codeWeightsFor(tokens: Int32Array, K: number, alpha: number): Float32Array | undefined {
+  if (alpha <= 0) return undefined;
+  const counts = new Float64Array(K);
+  for (const t of tokens) counts[t]++;
+  const mean = tokens.length / K;
+  const w = new Float32Array(K);
+  let total = 0;
+  for (let k = 0; k < K; k++) {
+    w[k] = Math.min(20, Math.max(0.05, Math.pow(Math.max(counts[k], 1) / mean, -alpha)));
+    total += w[k] * counts[k];
+  }
+  const norm = tokens.length / total;
+  for (let k = 0; k < K; k++) w[k] *= norm;
+  return w;
 }

@@ -41,4 +41,13 @@ describe('maskBatch', () => {
     expect(dropped).toBeGreaterThan(8);
     expect(dropped).toBeLessThan(35);
   });
+
+  it('should weight each masked target by the weight of its code when code weights are given', () => {
+    const w = new Float32Array(10).map((_, k) => k + 1);
+    const m = maskBatch(batch, dims, 0, new Rng(2), w);
+    for (let i = 0; i < m.weights.length; i++) {
+      if (m.inputs[i] === 10) expect(m.weights[i]).toBe(batch.targets[i] + 1);
+      else expect(m.weights[i]).toBe(0);
+    }
+  });
 });

@@ -23,13 +23,15 @@ export interface MaskedBatch {
 /**
  * MaskGIT training corruption: per example, a cosine-schedule number of positions (all `G` tokens of each) is
  * replaced by the mask id `K` and weighted 1 in the loss; with probability `captionDropout` the caption is replaced
- * by the single "no caption" token `nullWord` (classifier-free guidance).
+ * by the single "no caption" token `nullWord` (classifier-free guidance). `codeWeights[k]` (default 1) weights the
+ * loss of a masked target with code `k`.
  */
 export function maskBatch(
   batch: GeneratorBatch,
   dims: { positions: number; perPosition: number; codebookSize: number; captionLength: number; nullWord: number },
   captionDropout: number,
   rng: Rng,
+  codeWeights?: Float32Array,
 ): MaskedBatch {
   const { positions: P, perPosition: G, codebookSize: K, captionLength: L, nullWord } = dims;
   const B = batch.size;
@@ -43,8 +45,9 @@ export function maskBatch(
     for (let i = 0; i < m; i++) {
       const p = perm[i];
       for (let s = 0; s < G; s++) {
-        inputs[(b * P + p) * G + s] = K;
-        weights[(b * P + p) * G + s] = 1;
+        const j = (b * P + p) * G + s;
+        inputs[j] = K;
+        weights[j] = codeWeights ? codeWeights[batch.targets[j]] : 1;
       }
     }
     if (captionDropout > 0 && rng.uniform() < captionDropout) {
