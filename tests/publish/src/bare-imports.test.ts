@@ -42,7 +42,13 @@ describe('importedPackages', () => {
 
 describe('undeclaredPackages', () => {
   it('should list imports that are neither the package itself nor a dependency or peer', () => {
-    const pkg = { name: '@synth2/vlm', dependencies: { '@synth2/core': '^0.1.0' }, peerDependencies: { sharp: '*' } };
-    expect(undeclaredPackages(['@synth2/vlm', '@synth2/core', 'sharp', '@synth2/datasets'], pkg)).toEqual(['@synth2/datasets']);
+    const pkg = {
+      name: '@synth2/vlm',
+      dependencies: { '@synth2/core': '^0.1.0' },
+      peerDependencies: { sharp: '*' },
+    };
+    expect(undeclaredPackages(['@synth2/vlm', '@synth2/core', 'sharp', '@synth2/datasets'], pkg)).toEqual([
+      '@synth2/datasets',
+    ]);
   });
 });

@@ -15,7 +15,8 @@ const IMPORT_PATTERNS = [
 
 /** The package name of a bare specifier (`@a/b/c` → `@a/b`, `x/y` → `x`), or undefined for relative/absolute/builtin ones. */
 export function packageOfSpecifier(specifier: string): string | undefined {
-  if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('node:')) return undefined;
+  if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('node:'))
+    return undefined;
   if (/^[a-z]+:/i.test(specifier)) return undefined; // data:, file:, …
   const parts = specifier.split('/');
   const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];

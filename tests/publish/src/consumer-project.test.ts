@@ -22,7 +22,15 @@ describe('cleanEnv', () => {
       npm_config_cafile: '/etc/ssl/certs/ca.crt',
     });
     const env = cleanEnv({ EXTRA: '1' });
-    for (const key of ['npm_config_local_prefix', 'npm_config_workspace', 'npm_package_name', 'npm_lifecycle_event', 'INIT_CWD', 'NODE_PATH', 'NODE_OPTIONS']) {
+    for (const key of [
+      'npm_config_local_prefix',
+      'npm_config_workspace',
+      'npm_package_name',
+      'npm_lifecycle_event',
+      'INIT_CWD',
+      'NODE_PATH',
+      'NODE_OPTIONS',
+    ]) {
       expect(env, key).not.toHaveProperty(key);
     }
     expect(env.npm_config_registry).toBe('https://registry.example.test/');

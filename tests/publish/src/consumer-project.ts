@@ -24,7 +24,11 @@ export interface RunOptions {
 }
 
 /** Runs a command to completion (never throws for a failing command: look at `code`). */
-export function runCommand(command: string, args: readonly string[], options: RunOptions): Promise<CommandResult> {
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: RunOptions,
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
@@ -53,7 +57,11 @@ export function runCommand(command: string, args: readonly string[], options: Ru
 
 /** A short account of a finished command for assertion messages. */
 export function describeResult(result: CommandResult, tail = 4000): string {
-  const status = result.timedOut ? 'timed out' : result.signal ? `killed by ${result.signal}` : `exit ${result.code}`;
+  const status = result.timedOut
+    ? 'timed out'
+    : result.signal
+      ? `killed by ${result.signal}`
+      : `exit ${result.code}`;
   const clip = (s: string) => (s.length > tail ? `…${s.slice(-tail)}` : s);
   return `\`${result.command}\`: ${status}\n--- stdout\n${clip(result.stdout)}\n--- stderr\n${clip(result.stderr)}`;
 }
@@ -78,9 +86,7 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 /** The npm cache the test installs through: it persists between runs so that installs are fast. */
 export function npmCacheDir(): string {
   return (
-    process.env.SYNTH2_PUBLISH_NPM_CACHE ??
-    process.env.npm_config_cache ??
-    path.join(os.homedir(), '.npm')
+    process.env.SYNTH2_PUBLISH_NPM_CACHE ?? process.env.npm_config_cache ?? path.join(os.homedir(), '.npm')
   );
 }
 
@@ -160,7 +166,9 @@ export async function createConsumerProject(
   const dir = await mkdtemp(path.join(options.parent ?? os.tmpdir(), 'synth2-consumer-'));
   const relative = path.relative(path.resolve(repoRoot), dir);
   if (!relative.startsWith('..') && !path.isAbsolute(relative)) {
-    throw new Error(`the consumer project ${dir} lies inside the monorepo ${repoRoot}: use a folder outside it`);
+    throw new Error(
+      `the consumer project ${dir} lies inside the monorepo ${repoRoot}: use a folder outside it`,
+    );
   }
   const dependencies: Record<string, string> = {};
   for (const t of tarballs) dependencies[t.name] = `file:${t.tarball}`;

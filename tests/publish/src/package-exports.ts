@@ -22,14 +22,19 @@ export interface PackageJsonLike {
 export function exportEntries(pkg: PackageJsonLike): ExportEntry[] {
   const { exports } = pkg;
   if (exports === undefined || exports === null || typeof exports !== 'object' || Array.isArray(exports)) {
-    throw new Error(`${pkg.name}: package.json has no "exports" map of subpaths: add one ({ ".": { types, import, require } })`);
+    throw new Error(
+      `${pkg.name}: package.json has no "exports" map of subpaths: add one ({ ".": { types, import, require } })`,
+    );
   }
   const entries: ExportEntry[] = [];
   for (const [subpath, value] of Object.entries(exports as Record<string, unknown>)) {
     if (!subpath.startsWith('.')) {
-      throw new Error(`${pkg.name}: "exports" must map subpaths ("." / "./x"), found key ${JSON.stringify(subpath)}`);
+      throw new Error(
+        `${pkg.name}: "exports" must map subpaths ("." / "./x"), found key ${JSON.stringify(subpath)}`,
+      );
     }
-    if (subpath.includes('*')) throw new Error(`${pkg.name}: export pattern ${subpath} is not checked by this test`);
+    if (subpath.includes('*'))
+      throw new Error(`${pkg.name}: export pattern ${subpath} is not checked by this test`);
     const targets: Record<string, string> = {};
     if (typeof value === 'string') targets.default = value;
     else if (value && typeof value === 'object') {

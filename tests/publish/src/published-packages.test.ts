@@ -25,7 +25,13 @@ import {
   runCommand,
   type PackResult,
 } from './consumer-project';
-import { LOAD_EXPORTS_PROGRAM, binEntries, exportEntries, normalizeTarget, type PackageJsonLike } from './package-exports';
+import {
+  LOAD_EXPORTS_PROGRAM,
+  binEntries,
+  exportEntries,
+  normalizeTarget,
+  type PackageJsonLike,
+} from './package-exports';
 import { extractReadmeExample, missingExampleMessage } from './readme-example';
 import { importedPackages, undeclaredPackages, type DeclaringPackageJson } from './bare-imports';
 
@@ -65,7 +71,9 @@ describe.skipIf(!registry.ok)('npm pack of every package', () => {
     const consumer = await createConsumerProject(repoRoot, packed, { parent: work });
     project = consumer.dir;
     if (consumer.install.code !== 0) {
-      throw new Error(`npm install of the tarballs failed in ${project}: ${describeResult(consumer.install)}`);
+      throw new Error(
+        `npm install of the tarballs failed in ${project}: ${describeResult(consumer.install)}`,
+      );
     }
     console.log(
       `[publish] packed ${packed.length} packages in ${((t1 - t0) / 1000).toFixed(1)} s, ` +
@@ -93,44 +101,51 @@ describe.skipIf(!registry.ok)('npm pack of every package', () => {
   });
 
   describe('tarball', () => {
-    it.each(PACKAGES)('should hold dist/, README.md and package.json of @synth2/%s, and no sources or tests', (dir) => {
-      const files = packs.get(dir)!.files.map((f) => f.path);
-      expect(files).toContain('package.json');
-      expect(files).toContain('README.md');
-      expect(files.some((f) => f.startsWith('dist/'))).toBe(true);
-      const unwanted = files.filter(
-        (f) =>
-          f.startsWith('src/') ||
-          f.startsWith('test/') ||
-          f.startsWith('bench/') ||
-          f.startsWith('bench-results/') ||
-          f.includes('__fixtures__/') ||
-          f.includes('node_modules/') ||
-          /\.test\.[cm]?[jt]sx?(\.map)?$/.test(f) ||
-          /(^|\/)(tsconfig|tsup\.config|vitest\.config)[^/]*$/.test(f),
-      );
-      expect(unwanted, `@synth2/${dir}'s tarball holds files users must not get`).toEqual([]);
-    });
+    it.each(PACKAGES)(
+      'should hold dist/, README.md and package.json of @synth2/%s, and no sources or tests',
+      (dir) => {
+        const files = packs.get(dir)!.files.map((f) => f.path);
+        expect(files).toContain('package.json');
+        expect(files).toContain('README.md');
+        expect(files.some((f) => f.startsWith('dist/'))).toBe(true);
+        const unwanted = files.filter(
+          (f) =>
+            f.startsWith('src/') ||
+            f.startsWith('test/') ||
+            f.startsWith('bench/') ||
+            f.startsWith('bench-results/') ||
+            f.includes('__fixtures__/') ||
+            f.includes('node_modules/') ||
+            /\.test\.[cm]?[jt]sx?(\.map)?$/.test(f) ||
+            /(^|\/)(tsconfig|tsup\.config|vitest\.config)[^/]*$/.test(f),
+        );
+        expect(unwanted, `@synth2/${dir}'s tarball holds files users must not get`).toEqual([]);
+      },
+    );
 
-    it.each(PACKAGES)('should hold every file the exports map and bin of @synth2/%s point at', async (dir) => {
-      const pkg = JSON.parse(
-        await readFile(path.join(repoRoot, 'packages', dir, 'package.json'), 'utf8'),
-      ) as PackageJsonLike;
-      const files = new Set(packs.get(dir)!.files.map((f) => f.path));
-      const missing: string[] = [];
-      for (const entry of exportEntries(pkg)) {
-        for (const [condition, target] of Object.entries(entry.targets)) {
-          if (!files.has(normalizeTarget(target))) missing.push(`${entry.subpath} (${condition}): ${target}`);
+    it.each(PACKAGES)(
+      'should hold every file the exports map and bin of @synth2/%s point at',
+      async (dir) => {
+        const pkg = JSON.parse(
+          await readFile(path.join(repoRoot, 'packages', dir, 'package.json'), 'utf8'),
+        ) as PackageJsonLike;
+        const files = new Set(packs.get(dir)!.files.map((f) => f.path));
+        const missing: string[] = [];
+        for (const entry of exportEntries(pkg)) {
+          for (const [condition, target] of Object.entries(entry.targets)) {
+            if (!files.has(normalizeTarget(target)))
+              missing.push(`${entry.subpath} (${condition}): ${target}`);
+          }
+          for (const condition of ['types', 'import', 'require']) {
+            if (!(condition in entry.targets)) missing.push(`${entry.subpath}: no "${condition}" condition`);
+          }
         }
-        for (const condition of ['types', 'import', 'require']) {
-          if (!(condition in entry.targets)) missing.push(`${entry.subpath}: no "${condition}" condition`);
+        for (const [command, target] of Object.entries(binEntries(pkg))) {
+          if (!files.has(normalizeTarget(target))) missing.push(`bin ${command}: ${target}`);
         }
-      }
-      for (const [command, target] of Object.entries(binEntries(pkg))) {
-        if (!files.has(normalizeTarget(target))) missing.push(`bin ${command}: ${target}`);
-      }
-      expect(missing, `@synth2/${dir}: exports/bin targets missing from the tarball`).toEqual([]);
-    });
+        expect(missing, `@synth2/${dir}: exports/bin targets missing from the tarball`).toEqual([]);
+      },
+    );
   });
 
   describe('install', () => {
@@ -139,10 +154,13 @@ describe.skipIf(!registry.ok)('npm pack of every package', () => {
       for (const dir of PACKAGES) {
         const name = packageName(dir);
         const copies = await findInstalledCopies(project, name);
-        if (copies.length !== 1) problems.push(`${name}: ${copies.length} installed copies (${copies.join(', ')})`);
+        if (copies.length !== 1)
+          problems.push(`${name}: ${copies.length} installed copies (${copies.join(', ')})`);
         const entry = await lockEntry(project, `node_modules/${name}`);
         if (!entry?.resolved?.startsWith('file:') || !entry.resolved.endsWith('.tgz') || entry.link) {
-          problems.push(`${name}: resolved from ${entry?.resolved ?? 'nowhere'}${entry?.link ? ' (a link)' : ''}`);
+          problems.push(
+            `${name}: resolved from ${entry?.resolved ?? 'nowhere'}${entry?.link ? ' (a link)' : ''}`,
+          );
         }
         const installed = path.join(project, 'node_modules', name);
         if (!existsSync(installed)) {
@@ -164,40 +182,55 @@ describe.skipIf(!registry.ok)('npm pack of every package', () => {
       const root = path.join(project, 'node_modules', packageName(dir));
       const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as DeclaringPackageJson;
       const problems: string[] = [];
-      const files = (await readdir(path.join(root, 'dist'), { recursive: true })).filter((f) => /\.[cm]?js$/.test(f));
+      const files = (await readdir(path.join(root, 'dist'), { recursive: true })).filter((f) =>
+        /\.[cm]?js$/.test(f),
+      );
       for (const file of files) {
-        const undeclared = undeclaredPackages(importedPackages(await readFile(path.join(root, 'dist', file), 'utf8')), pkg);
+        const undeclared = undeclaredPackages(
+          importedPackages(await readFile(path.join(root, 'dist', file), 'utf8')),
+          pkg,
+        );
         for (const name of undeclared) problems.push(`dist/${file} loads ${name}`);
       }
-      expect(problems, `${pkg.name} loads packages its package.json does not declare (add them to dependencies or peerDependencies)`).toEqual([]);
+      expect(
+        problems,
+        `${pkg.name} loads packages its package.json does not declare (add them to dependencies or peerDependencies)`,
+      ).toEqual([]);
     });
   });
 
   describe('exports', () => {
-    it.each(PACKAGES)('should load every entry of the exports map of @synth2/%s with import and require', async (dir) => {
-      const name = packageName(dir);
-      const pkg = JSON.parse(
-        await readFile(path.join(project, 'node_modules', name, 'package.json'), 'utf8'),
-      ) as PackageJsonLike;
-      const specifiers = exportEntries(pkg).map((e) => e.specifier);
-      const program = path.join(project, 'load-exports.mjs');
-      if (!existsSync(program)) await writeFile(program, LOAD_EXPORTS_PROGRAM);
-      const loaded: Record<string, Record<string, string[]>> = {};
-      for (const mode of ['esm', 'cjs'] as const) {
-        const result = await runCommand(process.execPath, [program, mode, ...specifiers], {
-          cwd: project,
-          timeoutMs: 120_000,
-        });
-        expect(result.code, `${mode === 'esm' ? 'import' : 'require'} of ${specifiers.join(', ')}: ${describeResult(result)}`).toBe(0);
-        loaded[mode] = JSON.parse(result.stdout) as Record<string, string[]>;
-      }
-      for (const specifier of specifiers) {
-        expect(loaded.esm[specifier].length, `${specifier} (import) exports nothing`).toBeGreaterThan(0);
-        expect(loaded.cjs[specifier], `${specifier}: require() and import give different export names`).toEqual(
-          loaded.esm[specifier],
-        );
-      }
-    });
+    it.each(PACKAGES)(
+      'should load every entry of the exports map of @synth2/%s with import and require',
+      async (dir) => {
+        const name = packageName(dir);
+        const pkg = JSON.parse(
+          await readFile(path.join(project, 'node_modules', name, 'package.json'), 'utf8'),
+        ) as PackageJsonLike;
+        const specifiers = exportEntries(pkg).map((e) => e.specifier);
+        const program = path.join(project, 'load-exports.mjs');
+        if (!existsSync(program)) await writeFile(program, LOAD_EXPORTS_PROGRAM);
+        const loaded: Record<string, Record<string, string[]>> = {};
+        for (const mode of ['esm', 'cjs'] as const) {
+          const result = await runCommand(process.execPath, [program, mode, ...specifiers], {
+            cwd: project,
+            timeoutMs: 120_000,
+          });
+          expect(
+            result.code,
+            `${mode === 'esm' ? 'import' : 'require'} of ${specifiers.join(', ')}: ${describeResult(result)}`,
+          ).toBe(0);
+          loaded[mode] = JSON.parse(result.stdout) as Record<string, string[]>;
+        }
+        for (const specifier of specifiers) {
+          expect(loaded.esm[specifier].length, `${specifier} (import) exports nothing`).toBeGreaterThan(0);
+          expect(
+            loaded.cjs[specifier],
+            `${specifier}: require() and import give different export names`,
+          ).toEqual(loaded.esm[specifier]);
+        }
+      },
+    );
   });
 
   describe('bin', () => {
@@ -208,7 +241,9 @@ describe.skipIf(!registry.ok)('npm pack of every package', () => {
       const pkg = JSON.parse(
         await readFile(path.join(project, 'node_modules', packageName(dir), 'package.json'), 'utf8'),
       ) as PackageJsonLike;
-      expect(Object.keys(binEntries(pkg)), `${packageName(dir)} declares no "${command}" bin`).toContain(command);
+      expect(Object.keys(binEntries(pkg)), `${packageName(dir)} declares no "${command}" bin`).toContain(
+        command,
+      );
       const bin = path.join(project, 'node_modules', '.bin', command);
       expect(existsSync(bin), `npm linked no ${bin}`).toBe(true);
       const result = await runCommand(bin, ['--help'], { cwd: project, timeoutMs: 60_000 });
@@ -219,36 +254,47 @@ describe.skipIf(!registry.ok)('npm pack of every package', () => {
   });
 
   describe('README example', () => {
-    it.each(PACKAGES)('should run the README example of @synth2/%s from the installed package', async (dir) => {
-      const name = packageName(dir);
-      const readme = path.join(project, 'node_modules', name, 'README.md');
-      const example = extractReadmeExample(await readFile(readme, 'utf8'), `packages/${dir}/README.md`);
-      if (!example) throw new Error(missingExampleMessage(name, `packages/${dir}/README.md`));
-      const undeclared = undeclaredPackages(
-        importedPackages(example.code),
-        JSON.parse(await readFile(path.join(project, 'node_modules', name, 'package.json'), 'utf8')) as DeclaringPackageJson,
-      );
-      expect(
-        undeclared,
-        `packages/${dir}/README.md:${example.line}: the example imports packages ${name} does not depend on, ` +
-          `so it cannot run where only ${name} is installed: import only ${name} and its dependencies`,
-      ).toEqual([]);
-      const code =
-        example.language === 'ts'
-          ? (await transform(example.code, { loader: 'ts', format: 'esm', target: 'node20' })).code
-          : example.code;
-      const cwd = path.join(project, 'examples', dir);
-      await mkdir(cwd, { recursive: true });
-      const file = path.join(cwd, 'example.mjs');
-      await writeFile(file, code);
-      const started = Date.now();
-      const result = await runCommand(process.execPath, [file], { cwd, timeoutMs: 150_000, env: cleanEnv() });
-      const where = `packages/${dir}/README.md:${example.line} (run as ${file})`;
-      expect(result.code, `${where}: ${describeResult(result)}`).toBe(0);
-      for (const expected of example.expectedOutput) {
-        expect(result.stdout, `${where}: stdout lacks "${expected}" (from a // prints: comment)`).toContain(expected);
-      }
-      console.log(`[publish] ${name} README example: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    });
+    it.each(PACKAGES)(
+      'should run the README example of @synth2/%s from the installed package',
+      async (dir) => {
+        const name = packageName(dir);
+        const readme = path.join(project, 'node_modules', name, 'README.md');
+        const example = extractReadmeExample(await readFile(readme, 'utf8'), `packages/${dir}/README.md`);
+        if (!example) throw new Error(missingExampleMessage(name, `packages/${dir}/README.md`));
+        const undeclared = undeclaredPackages(
+          importedPackages(example.code),
+          JSON.parse(
+            await readFile(path.join(project, 'node_modules', name, 'package.json'), 'utf8'),
+          ) as DeclaringPackageJson,
+        );
+        expect(
+          undeclared,
+          `packages/${dir}/README.md:${example.line}: the example imports packages ${name} does not depend on, ` +
+            `so it cannot run where only ${name} is installed: import only ${name} and its dependencies`,
+        ).toEqual([]);
+        const code =
+          example.language === 'ts'
+            ? (await transform(example.code, { loader: 'ts', format: 'esm', target: 'node20' })).code
+            : example.code;
+        const cwd = path.join(project, 'examples', dir);
+        await mkdir(cwd, { recursive: true });
+        const file = path.join(cwd, 'example.mjs');
+        await writeFile(file, code);
+        const started = Date.now();
+        const result = await runCommand(process.execPath, [file], {
+          cwd,
+          timeoutMs: 150_000,
+          env: cleanEnv(),
+        });
+        const where = `packages/${dir}/README.md:${example.line} (run as ${file})`;
+        expect(result.code, `${where}: ${describeResult(result)}`).toBe(0);
+        for (const expected of example.expectedOutput) {
+          expect(result.stdout, `${where}: stdout lacks "${expected}" (from a // prints: comment)`).toContain(
+            expected,
+          );
+        }
+        console.log(`[publish] ${name} README example: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      },
+    );
   });
 });

@@ -30,7 +30,10 @@ describe('extractReadmeExample', () => {
   });
 
   it('should accept js, longer fences, tildes and extra info words', () => {
-    expect(extractReadmeExample('~~~js title="x" example\nrun();\n~~~\n')).toMatchObject({ language: 'js', code: 'run();' });
+    expect(extractReadmeExample('~~~js title="x" example\nrun();\n~~~\n')).toMatchObject({
+      language: 'js',
+      code: 'run();',
+    });
     expect(extractReadmeExample('````typescript example\n```\ninner\n```\n````')).toMatchObject({
       language: 'ts',
       code: '```\ninner\n```',
@@ -38,7 +41,17 @@ describe('extractReadmeExample', () => {
   });
 
   it('should skip an example tag inside another block and on non-code blocks', () => {
-    const readme = ['```md', '```ts example', '```', '```sh example', 'ls', '```', '```mjs example', 'ok();', '```'].join('\n');
+    const readme = [
+      '```md',
+      '```ts example',
+      '```',
+      '```sh example',
+      'ls',
+      '```',
+      '```mjs example',
+      'ok();',
+      '```',
+    ].join('\n');
     // the ```md block closes at line 3 (a bare fence), so "```ts example" is its content; sh is not runnable
     expect(extractReadmeExample(readme)).toMatchObject({ language: 'js', code: 'ok();', line: 7 });
   });
@@ -49,15 +62,18 @@ describe('extractReadmeExample', () => {
   });
 
   it('should throw, naming the README and line, for an example block that is never closed', () => {
-    expect(() => extractReadmeExample('# x\n\n```ts example\nconst a = 1;\n', 'packages/x/README.md')).toThrow(
-      /packages\/x\/README\.md:3: .*never closed/,
-    );
+    expect(() =>
+      extractReadmeExample('# x\n\n```ts example\nconst a = 1;\n', 'packages/x/README.md'),
+    ).toThrow(/packages\/x\/README\.md:3: .*never closed/);
   });
 });
 
 describe('expectedOutput', () => {
   it('should collect the // prints: comments in order, ignoring empty ones', () => {
-    expect(expectedOutput('console.log(1); // prints: 1\n// prints:\nlog(); //prints:  a b  \n')).toEqual(['1', 'a b']);
+    expect(expectedOutput('console.log(1); // prints: 1\n// prints:\nlog(); //prints:  a b  \n')).toEqual([
+      '1',
+      'a b',
+    ]);
   });
 });
 
