@@ -73,16 +73,20 @@ interface SplitItem extends ImageCaptionPair {
 
 const SplitItemSchema = ImageCaptionPairSchema;
 
+/**
+ * What each stage's settings hash covers: the user's config AND the library defaults it resolves to, so that a
+ * new default in a package (a new validated demo setting) reruns the stages it affects.
+ */
 function stageSettings(config: PipelineConfig): Record<StageName, unknown> {
   return {
     data: { seed: config.seed, data: config.data },
-    tokenizer: { seed: config.seed, tokenizer: config.tokenizer },
-    generator: { seed: config.seed, generator: config.generator },
+    tokenizer: { seed: config.seed, ...splitSettings(TokenizerConfigSchema, demoTokenizerConfig, demoTokenizerTraining, config.tokenizer) },
+    generator: { seed: config.seed, ...splitSettings(GeneratorConfigSchema, demoGeneratorConfig, demoGeneratorTraining, config.generator) },
     captions: { seed: config.seed, captions: config.captions, plugins: config.plugins },
-    generate: { seed: config.seed, generate: config.generate },
-    'vlm-baseline': { seed: config.seed, vlm: config.vlm },
-    'vlm-synth2': { seed: config.seed, vlm: config.vlm },
-    'vlm-full': { seed: config.seed, vlm: config.vlm },
+    generate: { seed: config.seed, generate: config.generate, demoSampling },
+    'vlm-baseline': { seed: config.seed, ...splitSettings(VlmArchitectureSchema, demoVlmConfig.architecture, demoVlmConfig.training, config.vlm), kind: 'baseline' },
+    'vlm-synth2': { seed: config.seed, ...splitSettings(VlmArchitectureSchema, demoVlmConfig.architecture, demoVlmConfig.training, config.vlm), kind: 'synth2' },
+    'vlm-full': { seed: config.seed, ...splitSettings(VlmArchitectureSchema, demoVlmConfig.architecture, demoVlmConfig.training, config.vlm), kind: 'full' },
     evaluate: { eval: config.eval },
     report: { version: 1 },
   };
