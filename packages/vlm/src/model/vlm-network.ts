@@ -109,6 +109,8 @@ export class CaptionDecoder extends Module {
 /** The whole network: input projection + 2-D positions → resampler → caption decoder. */
 export class VlmNetwork extends Module {
   readonly inputProj: Linear;
+  /** Normalises the projected image tokens so they are on the scale of the positions (codebook vectors are small). */
+  readonly inputNorm: LayerNorm;
   readonly resampler: PerceiverResampler;
   readonly decoder: CaptionDecoder;
   /** Fixed 2-D sinusoidal positions of the (regrouped) image tokens, `[N', dim]`. */
@@ -124,6 +126,7 @@ export class VlmNetwork extends Module {
     this.tokenCount = gh * gw;
     this.tokenWidth = c.group * c.group * c.embeddingDim;
     this.inputProj = this.child('input', new Linear('input', { inDim: this.tokenWidth, outDim: c.dim, rng }));
+    this.inputNorm = this.child('inputNorm', new LayerNorm('inputNorm', { dim: c.dim }));
     this.resampler = this.child('resampler', new PerceiverResampler('resampler', c, rng));
     this.decoder = this.child('decoder', new CaptionDecoder('decoder', c, vocabSize, rng));
     this.positions = tf.keep(sinusoidalPositions2d(gh, gw, c.dim));
@@ -131,7 +134,7 @@ export class VlmNetwork extends Module {
 
   /** Regrouped embeddings `[B, N', g²d]` → latents `[B, L, dim]`. */
   encode(tokens: tf.Tensor3D, opts: ForwardOptions = {}): tf.Tensor3D {
-    const x = tf.add(this.inputProj.apply(tokens), this.positions) as tf.Tensor3D;
+    const x = tf.add(this.inputNorm.apply(this.inputProj.apply(tokens)), this.positions) as tf.Tensor3D;
     return this.resampler.apply(x, opts);
   }
 
