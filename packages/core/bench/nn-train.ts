@@ -1,24 +1,24 @@
 // Benchmark of the nn blocks and the trainer on the issue's reference LM (4 layers, d 256, 4 heads, seq 32,
 // vocab 2000, batch 32), built from @synth2/core/nn modules and trained through train(). Writes
-// bench-results/nn-train.json. Run: node src/train/bench/run-bench.mjs nn-train [--steps N]
+// bench-results/nn-train.json. Run: node bench/run.mjs nn-train [--steps N]
 import * as tf from '@tensorflow/tfjs-core';
 import { loadavg, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeJsonAtomic } from '../../io/atomic-write';
-import { Rng } from '../../rng';
-import { Embedding, embeddingWeightGrad } from '../../nn/embedding';
-import { LayerNorm } from '../../nn/layer-norm';
-import { Linear } from '../../nn/linear';
-import { crossEntropy } from '../../nn/losses';
-import { Module } from '../../nn/module';
-import { LearnedPositionEmbedding } from '../../nn/positions';
-import { TransformerBlock } from '../../nn/transformer-block';
-import { initBackend } from '../../tf/backend';
-import { AdamW } from '../adamw';
-import { clipByGlobalNorm, globalNormScale } from '../clip';
-import { mixedBatches } from '../mixed-batches';
-import { train } from '../trainer';
+import { writeJsonAtomic } from '../src/io/atomic-write';
+import { Rng } from '../src/rng';
+import { Embedding, embeddingWeightGrad } from '../src/nn/embedding';
+import { LayerNorm } from '../src/nn/layer-norm';
+import { Linear } from '../src/nn/linear';
+import { crossEntropy } from '../src/nn/losses';
+import { Module } from '../src/nn/module';
+import { LearnedPositionEmbedding } from '../src/nn/positions';
+import { TransformerBlock } from '../src/nn/transformer-block';
+import { initBackend } from '../src/tf/backend';
+import { AdamW } from '../src/train/adamw';
+import { clipByGlobalNorm, globalNormScale } from '../src/train/clip';
+import { mixedBatches } from '../src/train/mixed-batches';
+import { train } from '../src/train/trainer';
 
 const REF = { layers: 4, dim: 256, heads: 4, seq: 32, vocab: 2000, batch: 32 };
 const argSteps = process.argv.indexOf('--steps');
@@ -201,6 +201,6 @@ const result = {
 };
 const here = dirname(fileURLToPath(import.meta.url));
 // bundled into node_modules/.cache/synth2-nn-bench: the package root is three levels up
-const out = join(here, '..', '..', '..', 'bench-results', 'nn-train.json');
+const out = join(here, '..', 'bench-results', 'nn-train.json');
 await writeJsonAtomic(out, result);
 console.log(`wrote ${out}`);
