@@ -28,10 +28,11 @@ export const demoGeneratorConfig: Omit<GeneratorConfigInput, 'vocabulary'> = {
   mlpRatio: 4,
   captionDropout: 0.1,
   labelSmoothing: 0.1,
+  frequencyWeighting: 1,
 };
 
 /** Generator training at the demo's budget. */
-export const demoGeneratorTraining = { steps: 1500, batchSize: 64, lr: 3e-3 } as const;
+export const demoGeneratorTraining = { steps: 1000, batchSize: 64, lr: 3e-3 } as const;
 
 /** Sampling settings for the demo. */
 export const demoSampling: SamplingOptionsInput = { steps: 8, temperature: 1, guidanceScale: 2, batchSize: 256 };
