@@ -593,10 +593,13 @@ const evaluateStage: StageBody = async (ctx, dir) => {
   const synthetic = (await readJsonlAll(p(ctx, 'captions', 'captions.jsonl'), CaptionRecordSchema)).map((r) => r.text);
   const rng = new Rng(ctx.config.seed);
   const sample = (xs: string[], k: number) => (xs.length <= k ? xs : rng.sample(xs, k));
-  const diversity = {
-    human: captionDiversity(sample(human, 6000), { k: 20, seed: ctx.config.seed }),
-    synthetic: captionDiversity(sample(synthetic, 6000), { k: 20, seed: ctx.config.seed }),
+  // Per-caption cluster assignments are dropped: the report needs the summary only.
+  const summarize = (texts: string[]) => {
+    const d = captionDiversity(sample(texts, 6000), { k: 20, seed: ctx.config.seed });
+    const { assignments: _assignments, ...clusters } = (d.clusters ?? {}) as Record<string, unknown>;
+    return { ...d, clusters };
   };
+  const diversity = { human: summarize(human), synthetic: summarize(synthetic) };
   const b = models.baseline;
   const s = models.synth2;
   const ratio = (x?: number, y?: number) => (x != null && y != null && y > 0 ? x / y : undefined);
