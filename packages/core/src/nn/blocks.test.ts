@@ -29,7 +29,7 @@ function referenceAttention(
   x: number[][][], ctx: number[][][], w: { q: number[]; k: number[]; v: number[]; o: number[]; qb: number[]; kb: number[]; vb: number[]; ob: number[] },
   dim: number, kvDim: number, heads: number, causal: boolean, keyMask?: number[][],
 ): number[][][] {
-  const proj = (rows: number[][], W: number[], bias: number[], inD: number): number[][] =>
+  const proj = (rows: number[][], W: number[], bias: number[], _inD: number): number[][] =>
     rows.map((r) => Array.from({ length: dim }, (_, j) => bias[j] + r.reduce((s, xv, i) => s + xv * W[i * dim + j], 0)));
   const hd = dim / heads;
   return x.map((xb, b) => {
