@@ -119,6 +119,25 @@ export function buildProgram(
   ));
 
   program
+    .command('_stage', { hidden: true })
+    .description('internal: run one stage of a run directory in this process (used for parallel stages)')
+    .argument('<stage>')
+    .requiredOption('--out <dir>')
+    .requiredOption('--config <json>')
+    .action(
+      act(async (stage: string, o: { out: string; config: string }) => {
+        const { runStageBody } = await import('./pipeline');
+        const config = resolveConfig(JSON.parse(o.config));
+        const abort = new AbortController();
+        process.once('SIGINT', () => abort.abort());
+        const reporter = new Reporter('json', process.stdout);
+        const outcome = await runStageBody(config, o.out, stage as StageName, reporter, abort.signal);
+        process.stdout.write(`${JSON.stringify({ type: 'stage-outcome', outcome: outcome ?? {} })}\n`);
+        return 0;
+      }),
+    );
+
+  program
     .command('caption')
     .description('caption image files with a trained VLM and tokenizer')
     .requiredOption('--run <dir>', 'a run directory with a trained tokenizer and VLM')

@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CaptionRecordSchema,
   ConfigurationError,
@@ -64,6 +67,8 @@ export interface PipelineOptions {
   reporter: Reporter;
   /** Run only these stages and the stages they need (default: all). */
   until?: StageName | StageName[];
+  /** Stages run at once (default: 2 on a machine with 2+ cores; the baseline VLM then trains in a child process). */
+  parallel?: number;
   abortSignal?: AbortSignal;
 }
 
@@ -129,11 +134,95 @@ export async function runPipeline(config: PipelineConfig, options: PipelineOptio
     deps(s).forEach(need);
   };
   if (options.until) [options.until].flat().forEach(need);
-  for (const stage of stages) {
-    if (options.until && !needed.has(stage)) continue;
-    await run.run(stage, { settings: settings[stage], dependsOn: deps(stage), onEvent }, (sc) => STAGE_BODIES[stage](ctx, sc.dir));
+  const order = stages.filter((s) => !options.until || needed.has(s));
+  const parallel = Math.max(1, options.parallel ?? Math.min(2, availableParallelism()));
+  const runStage = (stage: StageName) =>
+    run.run(stage, { settings: settings[stage], dependsOn: deps(stage), onEvent }, (sc) =>
+      parallel > 1 && CHILD_STAGES.has(stage) ? runStageInChild(ctx, stage, sc.resuming) : STAGE_BODIES[stage](ctx, sc.dir),
+    );
+  // A small scheduler over the stage graph: a stage starts when the stages it needs are done, at most `parallel` at
+  // a time (the baseline VLM trains in a child process while the generator trains here).
+  const done = new Set<StageName>();
+  const running = new Map<StageName, Promise<StageName>>();
+  let failure: unknown;
+  while (done.size < order.length && failure === undefined) {
+    for (const stage of order) {
+      if (running.size >= parallel) break;
+      if (done.has(stage) || running.has(stage) || !deps(stage).every((d) => done.has(d))) continue;
+      running.set(
+        stage,
+        runStage(stage).then(
+          () => stage,
+          (error: unknown) => {
+            failure ??= error;
+            return stage;
+          },
+        ),
+      );
+    }
+    if (!running.size) break;
+    const finished = await Promise.race(running.values());
+    running.delete(finished);
+    if (failure === undefined) done.add(finished);
+  }
+  if (failure !== undefined) {
+    await Promise.allSettled(running.values());
+    throw failure;
   }
   return { run, backend };
+}
+
+/** Stages that run in a child process when stages run in parallel (each training needs a core of its own). */
+const CHILD_STAGES = new Set<StageName>(['vlm-baseline', 'vlm-full']);
+
+function availableParallelism(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/** Runs one stage's body in a child process (`synth2 _stage`), forwarding its progress and logs. */
+async function runStageInChild(ctx: StageRunContext, stage: StageName, resuming: boolean): Promise<{ summary?: Record<string, unknown>; outputs?: string[] }> {
+  const bin = join(cliDistDir(), 'bin.js');
+  const child = spawn(process.execPath, [bin, '_stage', stage, '--out', ctx.run.root, '--config', JSON.stringify(ctx.config)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SYNTH2_RESUMING: resuming ? '1' : '0' },
+  });
+  const onAbort = () => child.kill('SIGINT');
+  ctx.abortSignal?.addEventListener('abort', onAbort, { once: true });
+  let result: { summary?: Record<string, unknown>; outputs?: string[] } | undefined;
+  let stderr = '';
+  let buffer = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    const lines = buffer.split('\n');
+    buffer = lines.pop()!;
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      const e = JSON.parse(line) as { type: string; message?: string; outcome?: typeof result } & Record<string, unknown>;
+      if (e.type === 'progress') ctx.reporter.progress(e as never);
+      else if (e.type === 'log') ctx.reporter.log(e.message!);
+      else if (e.type === 'stage-outcome') result = e.outcome;
+    }
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  ctx.abortSignal?.removeEventListener('abort', onAbort);
+  if (code !== 0 || !result) {
+    throw new Error(`stage ${stage} failed in its worker process (exit ${code}): ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+  }
+  return result;
+}
+
+/** The child side of {@link runStageInChild}: runs one stage body against a read-only view of the run. */
+export async function runStageBody(config: PipelineConfig, root: string, stage: StageName, reporter: Reporter, abortSignal?: AbortSignal) {
+  await initBackend({ log: () => {} });
+  const run = await RunDirectory.view(root);
+  const body = STAGE_BODIES[stage];
+  if (!body) throw new ConfigurationError(`unknown stage "${stage}"; stages: ${STAGES.join(', ')}`);
+  return body({ config, run, reporter, abortSignal }, join(root, stage));
+}
+
+function cliDistDir(): string {
+  return typeof __dirname !== 'undefined' ? __dirname : dirname(fileURLToPath(import.meta.url));
 }
 
 interface StageRunContext {

@@ -18,9 +18,9 @@ export interface ProgressUpdate {
  * (`quiet`), or one JSON object per line (`json`, for scripts).
  */
 export class Reporter {
-  private bar?: cliProgress.SingleBar;
-  private barStage?: string;
-  private lastJson = 0;
+  private multi?: cliProgress.MultiBar;
+  private readonly bars = new Map<string, { bar: cliProgress.SingleBar; startedAt: number }>();
+  private lastJson = new Map<string, number>();
 
   constructor(
     readonly mode: OutputMode,
@@ -28,10 +28,8 @@ export class Reporter {
   ) {}
 
   log(message: string): void {
-    if (this.mode === 'pretty') {
-      this.stopBar();
-      this.out.write(`${message}\n`);
-    } else if (this.mode === 'json') this.json({ type: 'log', message });
+    if (this.mode === 'pretty') this.write(`${message}\n`);
+    else if (this.mode === 'json') this.json({ type: 'log', message });
   }
 
   event(e: StageEvent): void {
@@ -40,19 +38,20 @@ export class Reporter {
       if (e.type === 'stage-failed') this.out.write(`✗ ${e.stage}: ${e.error}\n`);
       return;
     }
-    this.stopBar();
-    if (e.type === 'stage-skip') this.out.write(`• ${e.stage}: skipped (${e.reason})\n`);
-    else if (e.type === 'stage-start') this.out.write(`▶ ${e.stage}${e.resuming ? ' (resuming)' : ''} — ${e.reason}\n`);
-    else if (e.type === 'stage-done') this.out.write(`✓ ${e.stage} in ${formatSeconds(e.seconds)}\n`);
-    else this.out.write(`✗ ${e.stage}: ${e.error}\n`);
+    if (e.type !== 'stage-start') this.removeBar(e.stage);
+    if (e.type === 'stage-skip') this.write(`• ${e.stage}: skipped (${e.reason})\n`);
+    else if (e.type === 'stage-start') this.write(`▶ ${e.stage}${e.resuming ? ' (resuming)' : ''} — ${e.reason}\n`);
+    else if (e.type === 'stage-done') this.write(`✓ ${e.stage} in ${formatSeconds(e.seconds)}\n`);
+    else this.write(`✗ ${e.stage}: ${e.error}\n`);
   }
 
+  /** Progress of a stage; several stages may report at once (one bar each). */
   progress(p: ProgressUpdate): void {
     if (this.mode === 'quiet') return;
     if (this.mode === 'json') {
       const now = Date.now();
-      if (now - this.lastJson < 1000 && p.done < p.total) return;
-      this.lastJson = now;
+      if (now - (this.lastJson.get(p.stage) ?? 0) < 1000 && p.done < p.total) return;
+      this.lastJson.set(p.stage, now);
       return this.json({ type: 'progress', ...p });
     }
     const info = p.info
@@ -60,11 +59,12 @@ export class Reporter {
           .map(([k, v]) => `${k} ${typeof v === 'number' ? formatNumber(v) : v}`)
           .join(' ')
       : '';
-    if (!this.bar || this.barStage !== p.stage) {
-      this.stopBar();
-      this.bar = new cliProgress.SingleBar(
+    if (!(this.out as NodeJS.WriteStream).isTTY) return this.plainProgress(p, info);
+    let entry = this.bars.get(p.stage);
+    if (!entry) {
+      this.multi ??= new cliProgress.MultiBar(
         {
-          format: `  ${p.stage} [{bar}] {value}/{total} ${p.unit} | {rate} ${p.unit}/s | ETA {eta_formatted} | {info}`,
+          format: `  {stage} [{bar}] {value}/{total} {unit} | {rate} {unit}/s | ETA {eta_formatted} | {info}`,
           stream: this.out,
           hideCursor: false,
           clearOnComplete: false,
@@ -75,23 +75,50 @@ export class Reporter {
         },
         cliProgress.Presets.shades_classic,
       );
-      this.barStage = p.stage;
-      this.bar.start(p.total, p.done, { info, rate: '0' });
-      (this.bar as unknown as { startedAt: number }).startedAt = Date.now();
+      entry = { bar: this.multi.create(p.total, p.done, { stage: p.stage, unit: p.unit, info, rate: '0' }), startedAt: Date.now() };
+      this.bars.set(p.stage, entry);
     }
-    const started = (this.bar as unknown as { startedAt: number }).startedAt;
-    const rate = p.done / Math.max(1e-3, (Date.now() - started) / 1000);
-    this.bar.setTotal(p.total);
-    this.bar.update(p.done, { info, rate: formatNumber(rate) });
-    if (p.done >= p.total) this.stopBar();
+    const rate = p.done / Math.max(1e-3, (Date.now() - entry.startedAt) / 1000);
+    entry.bar.setTotal(p.total);
+    entry.bar.update(p.done, { stage: p.stage, unit: p.unit, info, rate: formatNumber(rate) });
   }
 
+  private readonly plainStarted = new Map<string, number>();
+
+  /** Without a terminal: one line per stage every 10 s (and at the end) instead of redrawn bars. */
+  private plainProgress(p: ProgressUpdate, info: string): void {
+    const now = Date.now();
+    if (!this.plainStarted.has(p.stage)) this.plainStarted.set(p.stage, now);
+    const last = this.lastJson.get(p.stage);
+    if (last !== undefined && now - last < 10_000 && p.done < p.total) return;
+    this.lastJson.set(p.stage, now);
+    const seconds = Math.max(1e-3, (now - this.plainStarted.get(p.stage)!) / 1000);
+    const rate = p.done / seconds;
+    const eta = rate > 0 ? formatSeconds((p.total - p.done) / rate) : '?';
+    this.out.write(`  ${p.stage} ${p.done}/${p.total} ${p.unit} | ${formatNumber(rate)} ${p.unit}/s | ETA ${eta}${info ? ` | ${info}` : ''}\n`);
+  }
+
+  /** Stops every bar (call before printing a final summary). */
   stopBar(): void {
-    if (this.bar) {
-      this.bar.stop();
-      this.bar = undefined;
-      this.barStage = undefined;
+    if (this.multi) {
+      this.multi.stop();
+      this.multi = undefined;
+      this.bars.clear();
     }
+  }
+
+  private removeBar(stage: string): void {
+    const entry = this.bars.get(stage);
+    if (!entry || !this.multi) return;
+    entry.bar.stop();
+    this.multi.remove(entry.bar);
+    this.bars.delete(stage);
+    if (this.bars.size === 0) this.stopBar();
+  }
+
+  private write(text: string): void {
+    if (this.multi && (this.out as NodeJS.WriteStream).isTTY) this.multi.log(text);
+    else this.out.write(text);
   }
 
   private json(value: unknown): void {

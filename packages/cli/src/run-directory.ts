@@ -110,6 +110,18 @@ export class RunDirectory {
     return run;
   }
 
+  /** A read-only view of an existing run (for a stage running in a child process; never writes the manifest). */
+  static async view(root: string): Promise<RunDirectory> {
+    const file = join(root, 'manifest.json');
+    const parsed = RunManifestSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+    if (!parsed.success) throw new InvalidInputError('this is not a Synth² run manifest.', { file });
+    const view = new RunDirectory(root, parsed.data);
+    view.readOnly = true;
+    return view;
+  }
+
+  private readOnly = false;
+
   get data(): RunManifest {
     return this.manifest;
   }
@@ -191,6 +203,7 @@ export class RunDirectory {
   }
 
   async save(): Promise<void> {
+    if (this.readOnly) throw new Error('internal: a read-only run view cannot save the manifest');
     this.manifest.updatedAt = new Date().toISOString();
     await writeAtomic(join(this.root, 'manifest.json'), `${JSON.stringify(this.manifest, null, 2)}\n`);
   }
