@@ -1,3 +1,3 @@
 import { packageBuildConfig } from '../../tsup.shared';
 
-export default packageBuildConfig(['src/index.ts', 'src/bin.ts']);
+export default packageBuildConfig(['src/index.ts', 'src/bin.ts'], { shims: true });

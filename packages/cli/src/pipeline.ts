@@ -222,7 +222,8 @@ export async function runStageBody(config: PipelineConfig, root: string, stage: 
 }
 
 function cliDistDir(): string {
-  return typeof __dirname !== 'undefined' ? __dirname : dirname(fileURLToPath(import.meta.url));
+  // the build shims import.meta.url in CommonJS (tsup `shims`)
+  return dirname(fileURLToPath(import.meta.url));
 }
 
 interface StageRunContext {
