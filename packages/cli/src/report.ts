@@ -24,7 +24,8 @@ export interface ReportInput {
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const fmt = (v: number | undefined, digits = 3) => (v == null || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+const fmt = (v: number | undefined, digits = 3) =>
+  v == null || !Number.isFinite(v) ? '–' : Number.isInteger(v) && Math.abs(v) >= 10 ? v.toLocaleString('en-US') : v.toFixed(digits);
 const COLORS = ['#6b7280', '#2563eb', '#16a34a', '#dc2626', '#9333ea'];
 
 function barChart(models: ModelReport[], metric: string): string {
@@ -145,10 +146,10 @@ body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}th[scope=row]{text-align:left}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:12px}
 figure{margin:0;border:1px solid #eee;padding:8px;font-size:12px}figure img{image-rendering:pixelated;display:block;margin-bottom:4px}
-.tag{background:#fde68a;padding:0 4px;border-radius:3px;font-size:11px}.ref{color:#555}
+.scroll{overflow-x:auto}.tag{background:#fde68a;padding:0 4px;border-radius:3px;font-size:11px}.ref{color:#555}
 </style></head><body>
 <h1>${esc(input.title)}</h1>${input.subtitle ? `<p>${esc(input.subtitle)}</p>` : ''}
-<h2>Metrics</h2>${table}${highlights}
+<h2>Metrics</h2><div class="scroll">${table}</div>${highlights}
 <h2>${esc(headline)} by model</h2>${barChart(input.models, headline)}
 <h2>Training curves</h2>${curves(input.models)}
 ${diversity}${timings}${samples}${generations}
