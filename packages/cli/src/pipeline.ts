@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import {
   CaptionRecordSchema,
   ConfigurationError,
+  throwIfAborted,
   ImageCaptionPairSchema,
   Rng,
   ShardedTensorReader,
@@ -137,9 +138,12 @@ export async function runPipeline(config: PipelineConfig, options: PipelineOptio
   const order = stages.filter((s) => !options.until || needed.has(s));
   const parallel = Math.max(1, options.parallel ?? Math.min(2, availableParallelism()));
   const runStage = (stage: StageName) =>
-    run.run(stage, { settings: settings[stage], dependsOn: deps(stage), onEvent }, (sc) =>
-      parallel > 1 && CHILD_STAGES.has(stage) ? runStageInChild(ctx, stage, sc.resuming) : STAGE_BODIES[stage](ctx, sc.dir),
-    );
+    run.run(stage, { settings: settings[stage], dependsOn: deps(stage), onEvent }, async (sc) => {
+      const outcome = await (parallel > 1 && CHILD_STAGES.has(stage) ? runStageInChild(ctx, stage, sc.resuming) : STAGE_BODIES[stage](ctx, sc.dir));
+      // Trainers stop cleanly on abort (checkpoint written) and return: such a stage is unfinished, never done.
+      throwIfAborted(options.abortSignal);
+      return outcome;
+    });
   // A small scheduler over the stage graph: a stage starts when the stages it needs are done, at most `parallel` at
   // a time (the baseline VLM trains in a child process while the generator trains here).
   const done = new Set<StageName>();
@@ -218,7 +222,9 @@ export async function runStageBody(config: PipelineConfig, root: string, stage: 
   const run = await RunDirectory.view(root);
   const body = STAGE_BODIES[stage];
   if (!body) throw new ConfigurationError(`unknown stage "${stage}"; stages: ${STAGES.join(', ')}`);
-  return body({ config, run, reporter, abortSignal }, join(root, stage));
+  const outcome = await body({ config, run, reporter, abortSignal }, join(root, stage));
+  throwIfAborted(abortSignal);
+  return outcome;
 }
 
 function cliDistDir(): string {
