@@ -1,4 +1,4 @@
-import { readSafetensors, writeSafetensors, InvalidInputError } from '@synth2/core';
+import { InvalidInputError, readSafetensors, writeSafetensors, type TensorDType } from '@synth2/core';
 
 /** Pixels of a split: `[N, S, S, 3]` uint8, stored as safetensors. */
 export interface ImageSet {
@@ -6,17 +6,37 @@ export interface ImageSet {
   shape: [number, number, number, number];
 }
 
+/** A grid of token ids per image: `[N, h, w]` int32. */
+export interface TokenSet {
+  data: Int32Array;
+  shape: [number, number, number];
+}
+
+/** One named tensor per file: what the data stage (images) and the tokenizer stage (token grids) cache. */
+async function loadOne(file: string, name: string, dtype: TensorDType, rank: number, stage: string) {
+  const t = (await readSafetensors(file)).tensors[name];
+  if (!t || t.dtype !== dtype || t.shape.length !== rank) {
+    throw new InvalidInputError(`expected a ${dtype} tensor "${name}" of rank ${rank}; rerun the ${stage} stage.`, { file });
+  }
+  return t;
+}
+
 export async function saveImages(file: string, images: ImageSet): Promise<void> {
   await writeSafetensors(file, { images: { dtype: 'U8', shape: images.shape, data: images.data } });
 }
 
 export async function loadImages(file: string): Promise<ImageSet> {
-  const st = await readSafetensors(file);
-  const t = st.tensors.images;
-  if (!t || t.dtype !== 'U8' || t.shape.length !== 4) {
-    throw new InvalidInputError('expected a U8 tensor "images" of shape [N, S, S, 3]; rerun the data stage.', { file });
-  }
-  return { data: t.data as Uint8Array, shape: t.shape as [number, number, number, number] };
+  const t = await loadOne(file, 'images', 'U8', 4, 'data');
+  return { data: t.data as Uint8Array, shape: t.shape as ImageSet['shape'] };
+}
+
+export async function saveTokens(file: string, tokens: TokenSet): Promise<void> {
+  await writeSafetensors(file, { tokens: { dtype: 'I32', shape: tokens.shape, data: tokens.data } });
+}
+
+export async function loadTokens(file: string): Promise<TokenSet> {
+  const t = await loadOne(file, 'tokens', 'I32', 3, 'tokenizer');
+  return { data: t.data as Int32Array, shape: t.shape as TokenSet['shape'] };
 }
 
 /** Uint8 HWC → float32 in [0, 1]. */
@@ -31,23 +51,4 @@ export function sliceImages(images: ImageSet, indices: readonly number[]): Image
   const data = new Uint8Array(indices.length * per);
   indices.forEach((idx, k) => data.set(images.data.subarray(idx * per, (idx + 1) * per), k * per));
   return { data, shape: [indices.length, images.shape[1], images.shape[2], images.shape[3]] };
-}
-
-/** A grid of token ids per image: `[N, h, w]` int32. */
-export interface TokenSet {
-  data: Int32Array;
-  shape: [number, number, number];
-}
-
-export async function saveTokens(file: string, tokens: TokenSet): Promise<void> {
-  await writeSafetensors(file, { tokens: { dtype: 'I32', shape: tokens.shape, data: tokens.data } });
-}
-
-export async function loadTokens(file: string): Promise<TokenSet> {
-  const st = await readSafetensors(file);
-  const t = st.tensors.tokens;
-  if (!t || t.dtype !== 'I32' || t.shape.length !== 3) {
-    throw new InvalidInputError('expected an I32 tensor "tokens" of shape [N, h, w]; rerun the tokenizer stage.', { file });
-  }
-  return { data: t.data as Int32Array, shape: t.shape as [number, number, number] };
 }

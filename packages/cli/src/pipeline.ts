@@ -84,15 +84,16 @@ const SplitItemSchema = ImageCaptionPairSchema;
  * new default in a package (a new validated demo setting) reruns the stages it affects.
  */
 function stageSettings(config: PipelineConfig): Record<StageName, unknown> {
+  const vlm = splitSettings(VlmArchitectureSchema, demoVlmConfig.architecture, demoVlmConfig.training, config.vlm);
   return {
     data: { seed: config.seed, data: config.data },
     tokenizer: { seed: config.seed, ...splitSettings(TokenizerConfigSchema, demoTokenizerConfig, demoTokenizerTraining, config.tokenizer) },
     generator: { seed: config.seed, ...splitSettings(GeneratorConfigSchema, demoGeneratorConfig, demoGeneratorTraining, config.generator) },
     captions: { seed: config.seed, captions: config.captions, plugins: config.plugins },
     generate: { seed: config.seed, generate: config.generate, demoSampling },
-    'vlm-baseline': { seed: config.seed, ...splitSettings(VlmArchitectureSchema, demoVlmConfig.architecture, demoVlmConfig.training, config.vlm), kind: 'baseline' },
-    'vlm-synth2': { seed: config.seed, ...splitSettings(VlmArchitectureSchema, demoVlmConfig.architecture, demoVlmConfig.training, config.vlm), kind: 'synth2' },
-    'vlm-full': { seed: config.seed, ...splitSettings(VlmArchitectureSchema, demoVlmConfig.architecture, demoVlmConfig.training, config.vlm), kind: 'full' },
+    'vlm-baseline': { seed: config.seed, ...vlm, kind: 'baseline' },
+    'vlm-synth2': { seed: config.seed, ...vlm, kind: 'synth2' },
+    'vlm-full': { seed: config.seed, ...vlm, kind: 'full' },
     evaluate: { eval: config.eval },
     report: { version: 1 },
   };
@@ -314,10 +315,13 @@ const dataStage: StageBody = async (ctx, dir) => {
   };
 };
 
+/** A split's image–caption records as the data stage wrote them. */
+async function readItems(ctx: StageRunContext, name: 'train' | 'val' | 'test'): Promise<SplitItem[]> {
+  return (await readJsonlAll(p(ctx, 'data', `${name}.jsonl`), SplitItemSchema)) as SplitItem[];
+}
+
 async function readSplit(ctx: StageRunContext, name: 'train' | 'val' | 'test'): Promise<{ items: SplitItem[]; images: ImageSet }> {
-  const items = (await readJsonlAll(p(ctx, 'data', `${name}.jsonl`), SplitItemSchema)) as SplitItem[];
-  const images = await loadImages(p(ctx, 'data', `${name}.images.safetensors`));
-  return { items, images };
+  return { items: await readItems(ctx, name), images: await loadImages(p(ctx, 'data', `${name}.images.safetensors`)) };
 }
 
 // ---------------------------------------------------------------- tokenizer
@@ -491,14 +495,16 @@ const generateStage: StageBody = async (ctx, dir) => {
   // saw (the VLM still trains on the full caption); captions with fewer than half their words known are left out.
   const vocab = generator.captions.vocabulary;
   const conditioning = new Map<string, string>();
+  let partial = 0;
   for (const r of all) {
     const words = vocab.tokenize(r.text);
     const known = words.filter((w) => vocab.has(w));
-    if (known.length && known.length * 2 >= words.length) conditioning.set(r.id, known.join(' '));
+    if (!known.length || known.length * 2 < words.length) continue;
+    conditioning.set(r.id, known.join(' '));
+    if (known.length < words.length) partial++;
   }
   const records = all.filter((r) => conditioning.has(r.id));
   const unreadable = all.length - records.length;
-  const partial = records.filter((r) => conditioning.get(r.id) !== vocab.tokenize(r.text).join(' ')).length;
   if (unreadable || partial) {
     ctx.reporter.log(
       `generate: ${partial} of ${all.length} synthetic captions have words the generator never saw (read without them); ${unreadable} with mostly unknown words are left out`,
@@ -559,9 +565,7 @@ const generateStage: StageBody = async (ctx, dir) => {
 
 // ---------------------------------------------------------------- vlm
 async function realPairs(ctx: StageRunContext, tokenizer: VQTokenizer, name: 'train' | 'val' | 'test') {
-  const { items } = { items: (await readJsonlAll(p(ctx, 'data', `${name}.jsonl`), SplitItemSchema)) as SplitItem[] };
-  const embeddings = await splitEmbeddings(ctx, tokenizer, name);
-  return { items, embeddings };
+  return { items: await readItems(ctx, name), embeddings: await splitEmbeddings(ctx, tokenizer, name) };
 }
 
 function vlmSettings(ctx: StageRunContext) {
@@ -685,7 +689,7 @@ const evaluateStage: StageBody = async (ctx, dir) => {
     models[kind] = await scoreModel(ctx, p(ctx, `vlm-${kind}`, 'model'), test, heldOut);
     ctx.reporter.log(`evaluate: ${kind} CIDEr ${models[kind].all.CIDEr?.toFixed(3)} (held-out ${models[kind].heldOut?.CIDEr?.toFixed(3) ?? '–'})`);
   }
-  const human = ((await readJsonlAll(p(ctx, 'data', 'train.jsonl'), SplitItemSchema)) as SplitItem[]).flatMap((it) => it.captions);
+  const human = (await readItems(ctx, 'train')).flatMap((it) => it.captions);
   const synthetic = (await readJsonlAll(p(ctx, 'captions', 'captions.jsonl'), CaptionRecordSchema)).map((r) => r.text);
   const rng = new Rng(ctx.config.seed);
   const sample = (xs: string[], k: number) => (xs.length <= k ? xs : rng.sample(xs, k));

@@ -20,6 +20,11 @@ export interface ForwardOptions {
  * Perceiver resampler: L learned latents attend to the image tokens through a few cross-attention blocks
  * (latent self-attention, cross-attention to the image, MLP), then a final layer norm.
  */
+/** A transformer block that cross-attends to `dim`-wide context (the resampler's and the decoder's layers). */
+function crossBlockOptions(c: VlmArchitecture, rng: Rng, gatedCross: boolean) {
+  return { dim: c.dim, heads: c.heads, mlpRatio: c.mlpRatio, crossAttention: true, crossDim: c.dim, gatedCross, dropout: c.dropout, rng };
+}
+
 export class PerceiverResampler extends Module {
   readonly latents: tf.Variable;
   private readonly blocks: TransformerBlock[];
@@ -33,15 +38,7 @@ export class PerceiverResampler extends Module {
     this.blocks = Array.from({ length: c.resampler.layers }, (_, i) =>
       this.child(
         `blocks.${i}`,
-        new TransformerBlock(`blocks.${i}`, {
-          dim: c.dim,
-          heads: c.heads,
-          mlpRatio: c.mlpRatio,
-          crossAttention: true,
-          crossDim: c.dim,
-          dropout: c.dropout,
-          rng,
-        }),
+        new TransformerBlock(`blocks.${i}`, crossBlockOptions(c, rng, false)),
       ),
     );
     this.norm = this.child('norm', new LayerNorm('norm', { dim: c.dim }));
@@ -77,16 +74,7 @@ export class CaptionDecoder extends Module {
     this.blocks = Array.from({ length: c.decoder.layers }, (_, i) =>
       this.child(
         `blocks.${i}`,
-        new TransformerBlock(`blocks.${i}`, {
-          dim: c.dim,
-          heads: c.heads,
-          mlpRatio: c.mlpRatio,
-          crossAttention: true,
-          crossDim: c.dim,
-          gatedCross: true,
-          dropout: c.dropout,
-          rng,
-        }),
+        new TransformerBlock(`blocks.${i}`, crossBlockOptions(c, rng, true)),
       ),
     );
     this.norm = this.child('norm', new LayerNorm('norm', { dim: c.dim }));
