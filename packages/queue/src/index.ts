@@ -18,6 +18,21 @@ export {
   getQueueStatus,
   waitForQueue,
   obliterateQueue,
+  enqueueEmbeddingJobs,
+  waitForJobs,
+  captionJobId,
+  embeddingJobId,
 } from './queue';
-export type { EnqueueOptions, RunWorkerOptions, QueueStatus, QueuedCaptionJob } from './queue';
+export type { EnqueueOptions, RunWorkerOptions, QueueStatus, QueuedCaptionJob, QueuedEmbeddingJob, JobKind } from './queue';
+export {
+  EmbeddingJobSchema,
+  EmbeddingSamplingSchema,
+  planEmbeddingJobs,
+  processEmbeddingJob,
+  runEmbeddingJobsLocally,
+  mergeEmbeddingShards,
+  finishedEmbeddingShards,
+  embeddingShardFile,
+} from './embedding-jobs';
+export type { EmbeddingJob, EmbeddingSampling, PlanEmbeddingJobsOptions, MergeEmbeddingShardsOptions } from './embedding-jobs';
 export { runCaptionJobsLocally } from './local-runner';

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { Queue, QueueEvents, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { ConfigurationError, type CaptionSourceV1 } from '@synth2/core';
-import { CaptionJobSchema, processCaptionJob, type CaptionJob } from './caption-jobs';
+import { AbortedError, ConfigurationError, Synth2Error, type CaptionSourceV1 } from '@synth2/core';
+import { CaptionJobSchema, processCaptionJob, shardFile, type CaptionJob } from './caption-jobs';
+import { EmbeddingJobSchema, EmbeddingModelCache, embeddingShardFile, processEmbeddingJob, type EmbeddingJob } from './embedding-jobs';
 import { CaptionSourceSpecSchema, createSourceFromSpec, type CaptionSourceSpec } from './source-spec';
 
 export const DEFAULT_QUEUE_NAME = 'synth2';
@@ -40,24 +42,47 @@ export interface EnqueueOptions {
   attempts?: number;
 }
 
+/** Data of a queued embedding job (the worker loads the checkpoints named in it). */
+export interface QueuedEmbeddingJob {
+  job: EmbeddingJob;
+}
+
+interface JobEntry {
+  name: 'captions' | 'embeddings';
+  id: string;
+  data: QueuedCaptionJob | QueuedEmbeddingJob;
+  /** The shard the job writes: a completed job whose shard is gone is run again. */
+  shard: string;
+}
+
 /**
- * Enqueues a run's caption jobs. Job ids are `<runId>-captions-<batch>`: enqueueing the same run twice adds nothing,
- * and batches whose shard already exists can be skipped by the caller.
+ * Adds jobs under deterministic ids. A job already queued or running is left alone (enqueueing a run twice adds
+ * nothing); one that failed for good is retried; one that completed is kept if its shard is on disk and run again
+ * if not.
  */
-export async function enqueueCaptionJobs(
-  jobs: readonly CaptionJob[],
-  source: CaptionSourceSpec,
-  options: EnqueueOptions,
-): Promise<{ enqueued: number }> {
-  const spec = CaptionSourceSpecSchema.parse(source);
-  const queue = new Queue<QueuedCaptionJob>(options.queueName ?? DEFAULT_QUEUE_NAME, { connection: options.connection });
+async function addJobs(entries: JobEntry[], options: EnqueueOptions): Promise<{ enqueued: number }> {
+  const queue = new Queue(options.queueName ?? DEFAULT_QUEUE_NAME, { connection: options.connection });
   try {
+    const fresh: JobEntry[] = [];
+    let retried = 0;
+    for (const e of entries) {
+      const old = await queue.getJob(e.id);
+      const state = old ? await old.getState() : 'unknown';
+      if (!old || state === 'unknown') fresh.push(e);
+      else if (state === 'failed') {
+        await old.retry('failed');
+        retried++;
+      } else if (state === 'completed' && !existsSync(e.shard)) {
+        await old.remove();
+        fresh.push(e);
+      }
+    }
     await queue.addBulk(
-      jobs.map((job) => ({
-        name: 'captions',
-        data: { job, source: spec },
+      fresh.map((e) => ({
+        name: e.name,
+        data: e.data,
         opts: {
-          jobId: `${job.runId}-captions-${job.batch}`,
+          jobId: e.id,
           attempts: options.attempts ?? 5,
           backoff: { type: 'exponential', delay: 500 },
           removeOnComplete: false,
@@ -65,10 +90,49 @@ export async function enqueueCaptionJobs(
         },
       })),
     );
-    return { enqueued: jobs.length };
+    return { enqueued: fresh.length + retried };
   } finally {
     await queue.close();
   }
+}
+
+/** The queue id of a caption job: `<runId>-captions-<batch>`. */
+export const captionJobId = (job: CaptionJob) => `${job.runId}-captions-${job.batch}`;
+/** The queue id of an embedding job: `<runId>-embeddings-<shard>`. */
+export const embeddingJobId = (job: EmbeddingJob) => `${job.runId}-embeddings-${job.shard}`;
+
+/**
+ * Enqueues a run's caption jobs. Job ids are `<runId>-captions-<batch>`: enqueueing the same run twice adds nothing
+ * (a job that failed for good is retried, a completed one whose shard is gone runs again).
+ */
+export async function enqueueCaptionJobs(
+  jobs: readonly CaptionJob[],
+  source: CaptionSourceSpec,
+  options: EnqueueOptions,
+): Promise<{ enqueued: number }> {
+  const spec = CaptionSourceSpecSchema.parse(source);
+  const { enqueued } = await addJobs(
+    jobs.map((job) => ({ name: 'captions', id: captionJobId(job), data: { job, source: spec }, shard: shardFile(job.shardDir, job.batch) })),
+    options,
+  );
+  return { enqueued };
+}
+
+/**
+ * Enqueues a run's embedding jobs (ids `<runId>-embeddings-<shard>`; same re-enqueue rules as caption jobs). Workers
+ * need `@synth2/generator` and read the checkpoints from the paths in the jobs.
+ */
+export async function enqueueEmbeddingJobs(jobs: readonly EmbeddingJob[], options: EnqueueOptions): Promise<{ enqueued: number }> {
+  const { enqueued } = await addJobs(
+    jobs.map((job) => ({
+      name: 'embeddings',
+      id: embeddingJobId(job),
+      data: { job: EmbeddingJobSchema.parse(job) },
+      shard: embeddingShardFile(job.shardDir, job.shard),
+    })),
+    options,
+  );
+  return { enqueued };
 }
 
 export interface RunWorkerOptions {
@@ -82,20 +146,34 @@ export interface RunWorkerOptions {
   lockDuration?: number;
   /** Overrides the source built from the job's spec (tests, custom wiring). */
   sourceFactory?: (spec: CaptionSourceSpec) => Promise<CaptionSourceV1>;
-  onJob?: (event: { id: string; batch: number; status: 'done' | 'failed'; written?: number; error?: string }) => void;
+  /** `batch` is the caption batch or the embedding shard. */
+  onJob?: (event: { id: string; kind: JobKind; batch: number; status: 'done' | 'failed'; written?: number; error?: string }) => void;
 }
 
-/** Starts a worker that processes caption jobs until `close()` is called. */
+export type JobKind = 'captions' | 'embeddings';
+
+/**
+ * Starts a worker that processes caption and embedding jobs until `close()` is called. Embedding jobs need
+ * `@synth2/generator` (an optional peer dependency); the worker keeps the last run's models loaded.
+ */
 export function runWorker(options: RunWorkerOptions): { worker: Worker; close: () => Promise<void> } {
   const sources = new Map<string, Promise<CaptionSourceV1>>();
+  const models = new EmbeddingModelCache();
   const factory = options.sourceFactory ?? createSourceFromSpec;
   const lockDuration = options.lockDuration ?? 5000;
-  const worker = new Worker<QueuedCaptionJob>(
+  const worker = new Worker<QueuedCaptionJob | QueuedEmbeddingJob>(
     options.queueName ?? DEFAULT_QUEUE_NAME,
-    async (job: Job<QueuedCaptionJob>) => {
+    async (job: Job<QueuedCaptionJob | QueuedEmbeddingJob>) => {
+      if (job.name === 'embeddings') {
+        return processEmbeddingJob(EmbeddingJobSchema.parse(job.data.job), {
+          models,
+          onBatch: (done, total) => void job.updateProgress(Math.round((100 * done) / total)).catch(() => {}),
+        });
+      }
       const data = CaptionJobSchema.parse(job.data.job);
-      const key = JSON.stringify(job.data.source);
-      if (!sources.has(key)) sources.set(key, factory(CaptionSourceSpecSchema.parse(job.data.source)));
+      const spec = (job.data as QueuedCaptionJob).source;
+      const key = JSON.stringify(spec);
+      if (!sources.has(key)) sources.set(key, factory(CaptionSourceSpecSchema.parse(spec)));
       const source = await sources.get(key)!;
       return processCaptionJob(data, source);
     },
@@ -109,17 +187,22 @@ export function runWorker(options: RunWorkerOptions): { worker: Worker; close: (
       autorun: true,
     },
   );
+  const jobNumber = (job?: Job<QueuedCaptionJob | QueuedEmbeddingJob>) => {
+    const j = job?.data.job as { batch?: number; shard?: number } | undefined;
+    return j?.batch ?? j?.shard ?? -1;
+  };
   worker.on('completed', (job, result: { written: number }) =>
-    options.onJob?.({ id: job.id!, batch: job.data.job.batch, status: 'done', written: result?.written }),
+    options.onJob?.({ id: job.id!, kind: job.name as JobKind, batch: jobNumber(job), status: 'done', written: result?.written }),
   );
   worker.on('failed', (job, error) =>
-    options.onJob?.({ id: job?.id ?? '?', batch: job?.data.job.batch ?? -1, status: 'failed', error: error.message }),
+    options.onJob?.({ id: job?.id ?? '?', kind: (job?.name ?? 'captions') as JobKind, batch: jobNumber(job), status: 'failed', error: error.message }),
   );
   return {
     worker,
     close: async () => {
       await worker.close();
       for (const s of sources.values()) await (await s).close?.();
+      await models.dispose();
     },
   };
 }
@@ -169,6 +252,48 @@ export async function waitForQueue(
     if (status.counts.waiting + status.counts.active + status.counts.delayed === 0) return status;
     if (options.abortSignal?.aborted) throw new Error('aborted');
     await new Promise((r) => setTimeout(r, options.pollMs ?? 200));
+  }
+}
+
+/**
+ * Waits for these jobs (by queue id) and reports `done`/`total` as they complete. Rejects with the reason if one
+ * failed for good or disappeared from the queue, and with `AbortedError` on abort (the jobs stay queued: enqueue
+ * them again to pick up where they are).
+ */
+export async function waitForJobs(
+  connection: ConnectionOptions,
+  ids: readonly string[],
+  options: { queueName?: string; pollMs?: number; abortSignal?: AbortSignal; onProgress?: (e: { done: number; total: number }) => void } = {},
+): Promise<{ done: number; total: number }> {
+  const queue = new Queue(options.queueName ?? DEFAULT_QUEUE_NAME, { connection });
+  const pending = new Set(ids);
+  let last = -1;
+  try {
+    for (;;) {
+      for (const id of [...pending]) {
+        const state = await queue.getJobState(id);
+        if (state === 'completed') pending.delete(id);
+        else if (state === 'failed') {
+          const job = await queue.getJob(id);
+          throw new Synth2Error(
+            `queued job ${id} failed after ${job?.attemptsMade ?? '?'} attempts: ${job?.failedReason ?? 'unknown reason'}. Fix the cause (see the worker's log) and run the command again to retry it.`,
+            { code: 'queue_job_failed' },
+          );
+        } else if (state === 'unknown') {
+          throw new Synth2Error(`queued job ${id} is no longer in the queue (removed or obliterated). Run the command again to re-enqueue it.`, {
+            code: 'queue_job_missing',
+          });
+        }
+      }
+      const done = ids.length - pending.size;
+      if (done !== last) options.onProgress?.({ done, total: ids.length });
+      last = done;
+      if (!pending.size) return { done, total: ids.length };
+      if (options.abortSignal?.aborted) throw new AbortedError('stopped waiting for the queued jobs; they stay queued. Run the command again to resume.');
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 250));
+    }
+  } finally {
+    await queue.close();
   }
 }
 
