@@ -52,6 +52,26 @@ export const PipelineConfigSchema = z
       .strict()
       .prefault({}),
     vlm: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * Run caption synthesis and embedding generation as jobs on a BullMQ (Redis) queue drained by `synth2 worker`
+     * processes (needs the optional `@synth2/queue`). Unset: both stages run in-process (the default).
+     */
+    queue: z
+      .object({
+        url: z
+          .string()
+          .regex(/^rediss?:\/\/\S+$/, 'must be a Redis URL such as redis://127.0.0.1:6379 (rediss:// for TLS)'),
+        /** Queue name (workers must use the same, `synth2 worker --name`). */
+        name: z.string().min(1).default('synth2'),
+        /** Which stages go to the queue. */
+        stages: z.array(z.enum(['captions', 'generate'])).default(['captions', 'generate']),
+        /** Concept requests per caption job. */
+        captionsPerJob: z.number().int().positive().default(16),
+        /** Caption records per embedding job (rounded up to a multiple of generate.batchSize). */
+        recordsPerJob: z.number().int().positive().default(1024),
+      })
+      .strict()
+      .optional(),
     eval: z
       .object({
         metrics: z.array(z.string()).default(['BLEU', 'ROUGE_L', 'CIDEr']),

@@ -12,6 +12,7 @@ interface CommonOptions {
   out?: string;
   seed?: string;
   humanFraction?: string;
+  queue?: string;
   quiet?: boolean;
   json?: boolean;
 }
@@ -25,6 +26,7 @@ async function loadPipelineConfig(file: string | undefined, o: CommonOptions, ov
   const all = { ...overrides };
   if (o.seed !== undefined) all.seed = Number(o.seed);
   if (o.humanFraction !== undefined) all['data.humanFraction'] = Number(o.humanFraction);
+  if (o.queue !== undefined) all['queue.url'] = o.queue;
   return resolveConfig(raw, all, file ?? 'defaults');
 }
 
@@ -38,6 +40,14 @@ Every config value can be overridden with a dotted flag, e.g.
   --data.train 500 --vlm.train.steps 1000 --captions.source grammar --generator.steps 2000
 Finished stages are skipped when re-run with the same settings; an interrupted run resumes; changing a
 stage's settings reruns that stage and the ones after it.`;
+
+/** `--queue <url>`: caption synthesis and embedding generation as jobs for `synth2 worker` processes. */
+function addQueueOption(cmd: Command): Command {
+  return cmd.option(
+    '--queue <url>',
+    'run caption synthesis and embedding generation on this Redis queue, drained by `synth2 worker` processes (needs @synth2/queue; config key queue: { url, name, stages })',
+  );
+}
 
 function addCommonOptions(cmd: Command): Command {
   return cmd
@@ -91,16 +101,16 @@ export function buildProgram(
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
 
-  addCommonOptions(
+  addQueueOption(addCommonOptions(
     program
       .command('run')
       .description('run the whole Synth² experiment (data → tokenizer → generator → captions → embeddings → two VLMs → eval → report)')
       .argument('[config]', 'JSON or YAML config file (all values have defaults)'),
-  ).action(act((file: string | undefined, o: CommonOptions) => runStages(file, o, overrides)));
+  )).action(act((file: string | undefined, o: CommonOptions) => runStages(file, o, overrides)));
 
-  addCommonOptions(
+  addQueueOption(addCommonOptions(
     program.command('captions').description('synthesize captions from concepts (and the stages before it)').argument('[config]', 'config file'),
-  ).action(act((file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, 'captions')));
+  )).action(act((file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, 'captions')));
 
   const tokenizer = program.command('tokenizer').description('the VQ image tokenizer');
   addCommonOptions(tokenizer.command('train').description('train the VQ tokenizer on the human train split').argument('[config]', 'config file')).action(act(
@@ -110,9 +120,9 @@ export function buildProgram(
   addCommonOptions(generator.command('train').description('train the generator on human pairs (and the tokenizer first)').argument('[config]', 'config file')).action(act(
     (file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, 'generator'),
   ));
-  addCommonOptions(
+  addQueueOption(addCommonOptions(
     program.command('generate').description('generate image embeddings for the synthetic captions (and the stages before it)').argument('[config]', 'config file'),
-  ).action(act((file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, 'generate')));
+  )).action(act((file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, 'generate')));
   const vlm = program.command('vlm').description('the captioning VLM');
   addCommonOptions(vlm.command('train').description('train the baseline and the Synth² VLM (and the stages before them)').argument('[config]', 'config file')).action(act(
     (file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, ['vlm-baseline', 'vlm-synth2']),
@@ -178,20 +188,22 @@ export function buildProgram(
 
   program
     .command('worker')
-    .description('process queued caption jobs (distributed synthesis; needs @synth2/queue and Redis)')
+    .description('process queued caption and embedding jobs (distributed runs; needs @synth2/queue, @synth2/generator for embeddings, and Redis)')
     .requiredOption('--queue <url>', 'Redis URL, e.g. redis://127.0.0.1:6379')
     .option('--name <queue>', 'queue name', 'synth2')
     .option('--concurrency <n>', 'jobs at once in this worker', '1')
     .option('--rate-max <n>', 'global rate limit: jobs per --rate-ms across all workers')
     .option('--rate-ms <ms>', 'rate-limit window', '1000')
-    .action(act(async (o: { queue: string; name: string; concurrency: string; rateMax?: string; rateMs: string }) => {
+    .option('--lock-ms <ms>', 'job lock time: a killed worker\'s job is retried after it', '5000')
+    .action(act(async (o: { queue: string; name: string; concurrency: string; rateMax?: string; rateMs: string; lockMs: string }) => {
       const q = await importQueue();
       const { close } = q.runWorker({
         connection: q.parseRedisUrl(o.queue),
         queueName: o.name,
         concurrency: Number(o.concurrency),
         limiter: o.rateMax ? { max: Number(o.rateMax), duration: Number(o.rateMs) } : undefined,
-        onJob: (e) => io.err(`${e.status === 'done' ? '✓' : '✗'} job ${e.id}${e.error ? `: ${e.error}` : ''}\n`),
+        lockDuration: Number(o.lockMs),
+        onJob: (e) => io.err(`${e.status === 'done' ? '✓' : '✗'} ${e.kind} job ${e.id}${e.error ? `: ${e.error}` : ''}\n`),
       });
       io.err(`worker ready on ${o.queue} (queue ${o.name}); Ctrl-C to stop\n`);
       await new Promise<void>((resolveStop) => {

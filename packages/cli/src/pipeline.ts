@@ -47,6 +47,7 @@ import { encodePngBase64 } from './png';
 import { renderReport, type ModelReport, type ReportInput } from './report';
 import type { Reporter } from './reporter';
 import { RunDirectory, type StageEvent } from './run-directory';
+import { queued, runQueuedCaptions, runQueuedEmbeddings, type QueuedStageContext } from './queued-stages';
 
 /** The stages of `synth2 run`, in order. */
 export const STAGES = [
@@ -450,8 +451,6 @@ function pairConcepts(inventory: { objects: Concept[]; attributes: Concept[] }):
 const captionsStage: StageBody = async (ctx, dir) => {
   const inventoryFile = p(ctx, 'data', 'inventory.json');
   const inventory = existsSync(inventoryFile) ? ((await readJson(inventoryFile)) as { objects: Concept[]; attributes: Concept[] }) : undefined;
-  const { source, reason } = await resolveCaptionSource(ctx.config, inventory);
-  ctx.reporter.log(`captions: ${reason}`);
   const c = ctx.config.captions;
   const concepts: Concept[][] = c.concepts
     ? (await loadConcepts(c.concepts)).map((x) => [x])
@@ -463,6 +462,10 @@ const captionsStage: StageBody = async (ctx, dir) => {
       setting: 'captions.concepts',
     });
   }
+  // --queue: the jobs go to `synth2 worker` processes; the stage is done once their shards are merged.
+  if (queued(ctx.config, 'captions')) return runQueuedCaptions(queueContext(ctx, 'captions'), dir, { concepts, inventory });
+  const { source, reason } = await resolveCaptionSource(ctx.config, inventory);
+  ctx.reporter.log(`captions: ${reason}`);
   try {
     const summary = await synthesizeCaptions({
       source,
@@ -513,12 +516,6 @@ const generateStage: StageBody = async (ctx, dir) => {
   if (!records.length) throw new ConfigurationError('No synthetic caption uses words the generator knows; check the caption source and the human captions.');
   const n = tokenizer.gridSize * tokenizer.gridSize;
   const d = tokenizer.config.codeDim;
-  const writer = await ShardedTensorWriter.open(join(dir, 'embeddings'), {
-    kind: 'image-embeddings',
-    tensors: { embeddings: { dtype: 'F32', shape: [n, d] } },
-    shardSize: 1024,
-    meta: { captions: 'captions/captions.jsonl' },
-  });
   const batch = ctx.config.generate.batchSize;
   const sampling = {
     steps: ctx.config.generate.steps ?? demoSampling.steps,
@@ -526,27 +523,43 @@ const generateStage: StageBody = async (ctx, dir) => {
     guidanceScale: ctx.config.generate.guidanceScale ?? demoSampling.guidanceScale,
   };
   const started = Date.now();
-  for (let i = 0; i < records.length; i += batch) {
-    const chunk = records.slice(i, i + batch).filter((r) => !writer.has(r.id));
-    if (chunk.length) {
-      const emb = await generateEmbeddings({
-        generator,
-        tokenizer,
-        captions: chunk.map((r) => conditioning.get(r.id)!),
-        ...sampling,
-        seed: ctx.config.seed * 7919 + i,
-        abortSignal: ctx.abortSignal,
-      } as never);
-      const data = (await emb.data()) as Float32Array;
-      emb.dispose();
-      await writer.append(
-        chunk.map((r) => r.id),
-        { embeddings: data },
-      );
+  if (queued(ctx.config, 'generate')) {
+    // --queue: contiguous caption ranges as jobs with the seeds of the loop below, merged into the same store.
+    await runQueuedEmbeddings(queueContext(ctx, 'generate'), dir, {
+      records: records.map((r) => ({ id: r.id, text: conditioning.get(r.id)! })),
+      sampling,
+      seed: ctx.config.seed * 7919,
+      batchSize: batch,
+    });
+  } else {
+    const writer = await ShardedTensorWriter.open(join(dir, 'embeddings'), {
+      kind: 'image-embeddings',
+      tensors: { embeddings: { dtype: 'F32', shape: [n, d] } },
+      shardSize: 1024,
+      meta: { captions: 'captions/captions.jsonl' },
+    });
+    for (let i = 0; i < records.length; i += batch) {
+      const chunk = records.slice(i, i + batch).filter((r) => !writer.has(r.id));
+      if (chunk.length) {
+        const emb = await generateEmbeddings({
+          generator,
+          tokenizer,
+          captions: chunk.map((r) => conditioning.get(r.id)!),
+          ...sampling,
+          seed: ctx.config.seed * 7919 + i,
+          abortSignal: ctx.abortSignal,
+        } as never);
+        const data = (await emb.data()) as Float32Array;
+        emb.dispose();
+        await writer.append(
+          chunk.map((r) => r.id),
+          { embeddings: data },
+        );
+      }
+      ctx.reporter.progress({ stage: 'generate', done: Math.min(records.length, i + batch), total: records.length, unit: 'captions' });
     }
-    ctx.reporter.progress({ stage: 'generate', done: Math.min(records.length, i + batch), total: records.length, unit: 'captions' });
+    await writer.close();
   }
-  await writer.close();
   // A few decoded generations for the report (pixels are only made here, never for training).
   const samples = records.slice(0, 12);
   const images = await generateImages({ generator, tokenizer, captions: samples.map((r) => conditioning.get(r.id)!), seed: ctx.config.seed } as never);
@@ -562,6 +575,12 @@ const generateStage: StageBody = async (ctx, dir) => {
   const seconds = (Date.now() - started) / 1000;
   return { outputs: ['generate/embeddings'], summary: { captions: records.length, leftOut: unreadable, readWithoutUnknownWords: partial, captionsPerSecond: records.length / seconds } };
 };
+
+/** What a queued stage needs: the run, and the settings hashes of its inputs (new inputs → new job ids). */
+function queueContext(ctx: StageRunContext, stage: 'captions' | 'generate'): QueuedStageContext {
+  const inputs = DEPENDS[stage].map((d) => [d, ctx.run.stage(d)?.configHash]);
+  return { config: ctx.config, root: ctx.run.root, reporter: ctx.reporter, abortSignal: ctx.abortSignal, inputs };
+}
 
 // ---------------------------------------------------------------- vlm
 async function realPairs(ctx: StageRunContext, tokenizer: VQTokenizer, name: 'train' | 'val' | 'test') {
