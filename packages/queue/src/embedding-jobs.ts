@@ -129,44 +129,69 @@ export async function importGenerator(): Promise<GeneratorModule> {
 }
 
 /**
- * Loads a run's tokenizer and generator once per pair of checkpoint folders (a worker keeps the last pair; a job of
- * another run loads its own).
+ * Loads a run's tokenizer and generator once per pair of checkpoint folders and keeps them for the next job. Models
+ * of another run are freed when no job uses them any more (a worker with concurrency > 1 may serve two runs).
  */
 export class EmbeddingModelCache {
-  private key?: string;
-  private models?: Promise<LoadedModels>;
+  private entries = new Map<string, { models: Promise<LoadedModels>; users: number }>();
 
-  async get(job: Pick<EmbeddingJob, 'tokenizerDir' | 'generatorDir' | 'runId'>): Promise<LoadedModels> {
-    const key = JSON.stringify([job.runId, job.tokenizerDir, job.generatorDir]);
-    if (key !== this.key || !this.models) {
-      await this.dispose();
-      this.key = key;
-      this.models = (async () => {
+  private static key(job: Pick<EmbeddingJob, 'tokenizerDir' | 'generatorDir' | 'runId'>): string {
+    return JSON.stringify([job.runId, job.tokenizerDir, job.generatorDir]);
+  }
+
+  /** The job's models; call `release(job)` when done with them. */
+  async acquire(job: Pick<EmbeddingJob, 'tokenizerDir' | 'generatorDir' | 'runId'>): Promise<LoadedModels> {
+    const key = EmbeddingModelCache.key(job);
+    let entry = this.entries.get(key);
+    if (!entry) {
+      await this.evict();
+      const models = (async () => {
         const g = await importGenerator();
         const tokenizer = await g.VQTokenizer.load(job.tokenizerDir);
         const generator = await g.CaptionTokenGenerator.load(job.generatorDir);
         return { tokenizer, generator };
       })();
-      this.models.catch(() => {
-        this.key = undefined;
-        this.models = undefined;
-      });
+      entry = { models, users: 0 };
+      this.entries.set(key, entry);
     }
-    return this.models;
+    entry.users++;
+    try {
+      return await entry.models;
+    } catch (error) {
+      this.entries.delete(key);
+      throw error;
+    }
   }
 
-  async dispose(): Promise<void> {
-    const m = this.models;
-    this.models = undefined;
-    this.key = undefined;
-    if (!m) return;
-    try {
-      const { tokenizer, generator } = await m;
-      tokenizer.dispose();
-      generator.dispose();
-    } catch {
-      // a failed load has nothing to free
+  release(job: Pick<EmbeddingJob, 'tokenizerDir' | 'generatorDir' | 'runId'>): void {
+    const entry = this.entries.get(EmbeddingModelCache.key(job));
+    if (entry) entry.users = Math.max(0, entry.users - 1);
+  }
+
+  /** Frees the models no job is using. */
+  private async evict(): Promise<void> {
+    for (const [key, entry] of [...this.entries]) {
+      if (entry.users > 0) continue;
+      this.entries.delete(key);
+      await free(entry.models);
     }
+  }
+
+  /** Frees every model. */
+  async dispose(): Promise<void> {
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    for (const e of all) await free(e.models);
+  }
+}
+
+async function free(models: Promise<LoadedModels>): Promise<void> {
+  try {
+    const { tokenizer, generator } = await models;
+    tokenizer.dispose();
+    generator.dispose();
+  } catch {
+    // a failed load has nothing to free
   }
 }
 
@@ -182,7 +207,7 @@ export async function processEmbeddingJob(
   const cache = options.models ?? new EmbeddingModelCache();
   try {
     const { generateEmbeddings } = await importGenerator();
-    const { tokenizer, generator } = await cache.get(data);
+    const { tokenizer, generator } = await cache.acquire(data);
     const n = tokenizer.gridSize * tokenizer.gridSize;
     const d = tokenizer.config.codeDim;
     const out = new Float32Array(data.records.length * n * d);
@@ -211,6 +236,7 @@ export async function processEmbeddingJob(
     await writeFileAtomic(file, chunks);
     return { written: data.records.length, file };
   } finally {
+    cache.release(data);
     if (!options.models) await cache.dispose();
   }
 }
