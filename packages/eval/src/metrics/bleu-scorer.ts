@@ -1,4 +1,4 @@
-import { correctlyRoundedExp, correctlyRoundedPow } from './exact-math';
+import { glibcExp, glibcPow } from './glibc-libm';
 import type { NgramIndex } from './ngrams';
 
 /** BLEU statistics summed over the corpus, as the reference prints them. */
@@ -22,17 +22,18 @@ const SMALL = 1e-9;
 
 /**
  * BLEU-k from counts: cumulative product of clipped precisions, k-th root, brevity penalty, exactly as the
- * reference computes it (`pow` and `exp` correctly rounded, as the C library's are, rather than V8's).
+ * reference computes it — with glibc's `pow` and `exp` (what Python's `**` and `math.exp` run), reproduced bit
+ * for bit, rather than V8's. `bleu ** 1.0` goes through `pow` too, as in the reference.
  */
 function bleuFromCounts(correct: ArrayLike<number>, guess: ArrayLike<number>, testlen: number, reflen: number, n: number, out: number[]): void {
   let b = 1;
   for (let k = 0; k < n; k++) {
     b *= (correct[k] + TINY) / (guess[k] + SMALL);
-    out[k] = k === 0 ? b : correctlyRoundedPow(b, 1 / (k + 1));
+    out[k] = glibcPow(b, 1 / (k + 1));
   }
   const ratio = (testlen + TINY) / (reflen + SMALL);
   if (ratio < 1) {
-    const penalty = correctlyRoundedExp(1 - 1 / ratio);
+    const penalty = glibcExp(1 - 1 / ratio);
     for (let k = 0; k < n; k++) out[k] *= penalty;
   }
 }
