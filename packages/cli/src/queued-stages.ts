@@ -148,6 +148,7 @@ export async function runQueuedCaptions(
       requests: jobs.reduce((n, j) => n + j.requests.length, 0),
       rejected: merged.rejected,
       provider: spec.provider,
+      model: spec.settings.model,
       reason,
       queue: { jobs: jobs.length, name: ctx.config.queue!.name },
     },

@@ -26,13 +26,27 @@ const ENV = { ...process.env, OPENAI_API_KEY: '', OPENAI_BASE_URL: '' };
 
 type Event = Record<string, any>;
 
-function synth2(args: string[]): Promise<{ code: number; events: Event[]; stderr: string; stdout: string }> {
+/** Runs synth2; with `interruptOn`, sends SIGINT (Ctrl-C) once a stdout line matches. */
+function synth2(args: string[], interruptOn?: RegExp): Promise<{ code: number; events: Event[]; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: ENV });
     let out = '';
     let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
+    let sent = false;
+    const watch = () => {
+      if (interruptOn && !sent && interruptOn.test(out + err)) {
+        sent = true;
+        p.kill('SIGINT');
+      }
+    };
+    p.stdout.on('data', (d) => {
+      out += d;
+      watch();
+    });
+    p.stderr.on('data', (d) => {
+      err += d;
+      watch();
+    });
     p.on('close', (code) => {
       const events = (out + err)
         .split('\n')
@@ -44,8 +58,8 @@ function synth2(args: string[]): Promise<{ code: number; events: Event[]; stderr
 }
 
 /** Starts `synth2 worker` and resolves once it is listening. */
-function startWorker(url: string): Promise<ChildProcess & { log: string }> {
-  const p = spawn(process.execPath, [bin, 'worker', '--queue', url, '--lock-ms', '2000'], { stdio: ['ignore', 'pipe', 'pipe'], env: ENV }) as ChildProcess & {
+function startWorker(url: string, name = 'synth2'): Promise<ChildProcess & { log: string }> {
+  const p = spawn(process.execPath, [bin, 'worker', '--queue', url, '--name', name, '--lock-ms', '2000'], { stdio: ['ignore', 'pipe', 'pipe'], env: ENV }) as ChildProcess & {
     log: string;
   };
   p.log = '';
@@ -128,6 +142,30 @@ describe.skipIf(!ready)('synth2 --queue (real Redis, 2 synth2 worker processes)'
     expect(b.files).toEqual(a.files);
     for (const f of a.files) {
       expect((await readFile(join(queued, 'generate', 'embeddings', f))).equals(await readFile(join(local, 'generate', 'embeddings', f)))).toBe(true);
+    }
+  });
+
+  it('should stop waiting on Ctrl-C without recording the stage, and finish it on the next run', async () => {
+    const out = join(root, 'interrupted');
+    const args = ['captions', '--out', out, '--queue', redis.url, '--queue.name', 'later', ...TINY];
+    // no worker listens on queue "later" yet: the stage waits until Ctrl-C
+    const first = await synth2(args, /captions: \d+ jobs on queue/);
+    expect(first.code).not.toBe(0);
+    const before = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    expect(before.stages.captions.status).not.toBe('done');
+    expect(existsSync(join(out, 'captions', 'captions.jsonl'))).toBe(false);
+    const worker = await startWorker(redis.url, 'later');
+    try {
+      const second = await synth2(args);
+      expect(second.code, second.stderr).toBe(0);
+      // the jobs stayed queued: nothing new is enqueued, the worker drains them, the stage is done after the merge
+      expect(second.events.some((e) => e.type === 'log' && /\(0 enqueued now/.test(e.message))).toBe(true);
+      const after = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+      expect(after.stages.captions.status).toBe('done');
+      expect(await readJsonlAll(join(out, 'captions', 'captions.jsonl'), CaptionRecordSchema)).toHaveLength(40);
+      expect(worker.log).toMatch(/✓ captions job/);
+    } finally {
+      worker.kill('SIGTERM');
     }
   });
 
