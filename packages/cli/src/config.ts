@@ -47,6 +47,7 @@ export const PipelineConfigSchema = z
         steps: z.number().int().positive().optional(),
         temperature: z.number().nonnegative().optional(),
         guidanceScale: z.number().nonnegative().optional(),
+        priorCorrection: z.number().min(0).max(1).optional(),
         batchSize: z.number().int().positive().default(256),
       })
       .strict()

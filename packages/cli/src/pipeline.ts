@@ -521,6 +521,7 @@ const generateStage: StageBody = async (ctx, dir) => {
     steps: ctx.config.generate.steps ?? demoSampling.steps,
     temperature: ctx.config.generate.temperature ?? demoSampling.temperature,
     guidanceScale: ctx.config.generate.guidanceScale ?? demoSampling.guidanceScale,
+    priorCorrection: ctx.config.generate.priorCorrection ?? demoSampling.priorCorrection,
   };
   const started = Date.now();
   if (queued(ctx.config, 'generate')) {

@@ -161,7 +161,7 @@ export async function runQueuedEmbeddings(
   dir: string,
   input: {
     records: { id: string; text: string }[];
-    sampling: { steps?: number; temperature?: number; guidanceScale?: number };
+    sampling: { steps?: number; temperature?: number; guidanceScale?: number; priorCorrection?: number };
     seed: number;
     batchSize: number;
   },

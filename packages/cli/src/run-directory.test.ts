@@ -62,6 +62,33 @@ describe('RunDirectory', () => {
     expect(run.stage('a')?.status).toBe('done');
   });
 
+  it('should keep an interrupted stage’s files for its resume but start a changed stage from an empty folder', async () => {
+    const root = await tmp();
+    let run = await RunDirectory.open(root, { config: {}, seed: 1 });
+    await expect(
+      run.run('a', { settings: { v: 1 } }, async (ctx) => {
+        await writeFile(join(ctx.dir, 'partial.ckpt'), 'step 10');
+        throw new Error('interrupted');
+      }),
+    ).rejects.toThrow('interrupted');
+    run = await RunDirectory.open(root, { config: {}, seed: 1 });
+    let seen: string | undefined;
+    await expect(
+      run.run('a', { settings: { v: 1 } }, async (ctx) => {
+        seen = await readFile(join(ctx.dir, 'partial.ckpt'), 'utf8');
+        throw new Error('interrupted again');
+      }),
+    ).rejects.toThrow('interrupted again');
+    expect(seen).toBe('step 10');
+    // new settings: the old checkpoint must not be resumed by the new model
+    run = await RunDirectory.open(root, { config: {}, seed: 1 });
+    await run.run('a', { settings: { v: 2 } }, async (ctx) => {
+      expect(ctx.resuming).toBe(false);
+      await expect(readFile(join(ctx.dir, 'partial.ckpt'), 'utf8')).rejects.toThrow(/ENOENT/);
+    });
+    expect(run.stage('a')?.status).toBe('done');
+  });
+
   it('should refuse a directory whose manifest is not a run manifest', async () => {
     const root = await tmp();
     await writeFile(join(root, 'manifest.json'), '{"hello": 1}');

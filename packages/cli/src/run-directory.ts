@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile, open } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InvalidInputError, RunManifestSchema, type RunManifest, type StageRecord } from '@synth2/core';
 
@@ -174,6 +174,9 @@ export class RunDirectory {
     };
     await this.save();
     const dir = this.stageDir(stage);
+    // only an interrupted attempt with the same settings may continue from its files; anything else (old settings,
+    // an older version's checkpoints) would be resumed by mistake, so the stage starts from an empty folder
+    if (!resuming) await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     try {
       const outcome = (await body({ dir, resuming })) ?? {};

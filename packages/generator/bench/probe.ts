@@ -1,16 +1,17 @@
 import { Rng } from '@synth2/core';
-import { Linear, Module, crossEntropy } from '@synth2/core/nn';
+import { Conv2d, Linear, Module, crossEntropy } from '@synth2/core/nn';
 import { tf } from '@synth2/core/tf';
 import { train } from '@synth2/core/train';
 
 /**
- * Faithfulness probe over an image embedding `[h·w, d]`: every 3×3 window of codebook vectors goes through a small
- * MLP, the window features are max-pooled over the grid (so the object's position does not matter), and two softmax
- * heads predict colour and shape. Trained on embeddings of real single-object images, applied to generated ones.
+ * Faithfulness probe over an image embedding `[h·w, d]`: three 3×3 convolutions over the grid of codebook vectors,
+ * max-pooled over the grid (so the object's position does not matter), and two softmax heads predict colour and
+ * shape. Trained on embeddings of real single-object images, applied to generated ones.
  */
 export class AttributeProbe extends Module {
-  private readonly l1: Linear;
-  private readonly l2: Linear;
+  private readonly c1: Conv2d;
+  private readonly c2: Conv2d;
+  private readonly c3: Conv2d;
   private readonly colorHead: Linear;
   private readonly shapeHead: Linear;
   readonly inDim: number;
@@ -19,26 +20,27 @@ export class AttributeProbe extends Module {
     readonly codeDim: number,
     readonly colors: number,
     readonly shapes: number,
-    hidden = 128,
+    hidden = 64,
     seed = 0,
   ) {
     const rng = new Rng(seed);
     super('probe', { rng });
     this.inDim = grid * grid * codeDim;
-    this.l1 = this.child('l1', new Linear('l1', { inDim: 9 * codeDim, outDim: hidden, rng }));
-    this.l2 = this.child('l2', new Linear('l2', { inDim: hidden, outDim: hidden, rng }));
+    this.c1 = this.child('c1', new Conv2d('c1', { inChannels: codeDim, outChannels: hidden, kernel: 3, rng }));
+    this.c2 = this.child('c2', new Conv2d('c2', { inChannels: hidden, outChannels: hidden, kernel: 3, rng }));
+    this.c3 = this.child('c3', new Conv2d('c3', { inChannels: hidden, outChannels: hidden, kernel: 3, rng }));
     this.colorHead = this.child('color', new Linear('color', { inDim: hidden, outDim: colors, rng }));
     this.shapeHead = this.child('shape', new Linear('shape', { inDim: hidden, outDim: shapes, rng }));
   }
 
   logits(x: tf.Tensor2D): { color: tf.Tensor2D; shape: tf.Tensor2D } {
     const g = this.grid;
-    const img = tf.reshape(x, [-1, g, g, this.codeDim]);
-    const parts: tf.Tensor[] = [];
-    for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) parts.push(tf.slice(img, [0, dy, dx, 0], [-1, g - 2, g - 2, -1]));
-    const win = tf.reshape(tf.concat(parts, 3), [-1, 9 * this.codeDim]);
-    const f = tf.relu(this.l2.apply(tf.relu(this.l1.apply(win))));
-    const h = tf.max(tf.reshape(f, [x.shape[0], (g - 2) * (g - 2), -1]), 1);
+    const img = tf.reshape(x, [-1, g, g, this.codeDim]) as tf.Tensor4D;
+    const f1 = tf.relu(this.c1.apply(img)) as tf.Tensor4D;
+    const f2 = tf.relu(this.c2.apply(f1)) as tf.Tensor4D;
+    const f3 = tf.relu(this.c3.apply(f2));
+    // max over the grid: the object's position does not matter
+    const h = tf.max(f3, [1, 2]) as tf.Tensor2D;
     return { color: this.colorHead.apply(h) as tf.Tensor2D, shape: this.shapeHead.apply(h) as tf.Tensor2D };
   }
 

@@ -31,6 +31,14 @@ const pkgRoot = join(here, '..', '..');
 const quick = process.env.BENCH_QUICK === '1';
 const num = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
 const log = (msg: string) => console.error(`[bench] ${msg}`);
+/** Experiment overrides (JSON objects merged over the demo settings), e.g. TOK_CONFIG='{"hidden":[64,64]}'. */
+const jsonEnv = (k: string): Record<string, unknown> => (process.env[k] ? (JSON.parse(process.env[k] as string) as Record<string, unknown>) : {});
+const tokConfig = { ...demoTokenizerConfig, ...jsonEnv('TOK_CONFIG') };
+const tokTraining = { ...demoTokenizerTraining, ...jsonEnv('TOK_TRAIN') };
+const genConfig = { ...demoGeneratorConfig, ...jsonEnv('GEN_CONFIG') };
+const genTraining = { ...demoGeneratorTraining, ...jsonEnv('GEN_TRAIN') };
+const samplingConfig = { ...demoSampling, ...jsonEnv('SAMPLING') };
+const only = process.env.BENCH_ONLY; // 'tokenizer': stop after the probe on real embeddings
 
 async function main() {
   const started = Date.now();
@@ -50,15 +58,73 @@ async function main() {
   const testImages = pixels(splits.test.items);
 
   // (4a) tokenizer training
-  const tokSteps = quick ? 60 : num('TOK_STEPS', demoTokenizerTraining.steps);
-  const tokenizer = VQTokenizer.create(demoTokenizerConfig);
+  const tokSteps = quick ? 60 : num('TOK_STEPS', tokTraining.steps);
+  let tokenizer = VQTokenizer.create(tokConfig);
   let t0 = Date.now();
-  await tokenizer.train(trainImages, { ...demoTokenizerTraining, steps: tokSteps, log: () => {} });
+  if (process.env.TOK_LOAD) {
+    tokenizer = await VQTokenizer.load(process.env.TOK_LOAD);
+  } else {
+    await tokenizer.train(trainImages, { ...tokTraining, steps: tokSteps, log: () => {} });
+    if (process.env.TOK_SAVE) await tokenizer.save(process.env.TOK_SAVE);
+  }
   const tokenizerSeconds = (Date.now() - t0) / 1000;
   log(`tokenizer: ${tokSteps} steps in ${tokenizerSeconds.toFixed(1)} s`);
   // (1) reconstruction and codebook usage on test images
   const tokEval = await tokenizer.evaluate(testImages);
   log(`tokenizer test: PSNR ${tokEval.psnr.toFixed(2)} dB, ${tokEval.usedCodes} codes used, perplexity ${tokEval.perplexity.toFixed(1)}`);
+
+  // (2) faithfulness probe, trained on real single-object embeddings (all pairs), checked on held-back real ones
+  const probeWorld = createShapesWorld({ seed: seed + 7, minObjects: 1, maxObjects: 1 });
+  const nProbe = quick ? 400 : 3000;
+  const nProbeTest = Math.floor(nProbe / 6);
+  const probeItems = Array.from({ length: nProbe }, (_, i) => probeWorld.item(i));
+  const embOf = (imgs: ReturnType<typeof pixels>) => {
+    const t = tokenizer.encode(imgs);
+    const e = tokenizer.embed(t);
+    const v = Float32Array.from(e.dataSync());
+    tf.dispose([t, e]);
+    return v;
+  };
+  const realE = embOf(pixels(probeItems));
+  const rc = Int32Array.from(probeItems, (it) => COLOR_NAMES.indexOf(it.scene.objects[0].color));
+  const rs = Int32Array.from(probeItems, (it) => SHAPE_NAMES.indexOf(it.scene.objects[0].shape));
+  const D = tokenizer.tokensPerImage * tokenizer.config.codeDim;
+  const nFit = nProbe - nProbeTest;
+  const probe = new AttributeProbe(tokenizer.gridSize, tokenizer.config.codeDim, 8, 8);
+  await probe.fit(realE.subarray(0, nFit * D), rc.subarray(0, nFit), rs.subarray(0, nFit), { steps: quick ? 100 : 1500, lr: 2e-3 });
+  const score = (pred: { color: Int32Array; shape: Int32Array }, truth: { c: number; s: number }[]) => {
+    let c = 0;
+    let s = 0;
+    let both = 0;
+    truth.forEach((t, i) => {
+      c += +(pred.color[i] === t.c);
+      s += +(pred.shape[i] === t.s);
+      both += +(pred.color[i] === t.c && pred.shape[i] === t.s);
+    });
+    const n = Math.max(1, truth.length);
+    return { color: c / n, shape: s / n, both: both / n, n: truth.length };
+  };
+  const realTruth = Array.from({ length: nProbeTest }, (_, k) => ({ c: rc[nFit + k], s: rs[nFit + k] }));
+  const probeReal = score(probe.predict(realE.subarray(nFit * D)), realTruth);
+  log(`probe on real embeddings: colour ${probeReal.color.toFixed(3)}, shape ${probeReal.shape.toFixed(3)}`);
+  let probeContinuous: ReturnType<typeof score> | undefined;
+  if (process.env.PROBE_CONTINUOUS === '1') {
+    // the same probe on the encoder's output before quantization: how much the codebook itself loses
+    const contE = tf.tidy(() => tokenizer.encodeContinuous(tokenizer.toTensor(pixels(probeItems)))).dataSync() as Float32Array;
+    const p2 = new AttributeProbe(tokenizer.gridSize, tokenizer.config.codeDim, 8, 8);
+    await p2.fit(contE.subarray(0, nFit * D), rc.subarray(0, nFit), rs.subarray(0, nFit), { steps: 1500, lr: 2e-3 });
+    probeContinuous = score(p2.predict(contE.subarray(nFit * D)), realTruth);
+    log(`probe on continuous encoder output: colour ${probeContinuous.color.toFixed(3)}, shape ${probeContinuous.shape.toFixed(3)}`);
+  }
+
+  if (only === 'tokenizer') {
+    const out = process.env.BENCH_OUT ?? join(pkgRoot, 'bench-results', 'tokenizer-experiment.json');
+    await mkdir(dirname(out), { recursive: true });
+    const r = { date: new Date().toISOString(), loadavg: os.loadavg(), tokenizer: { ...tokConfig, ...tokTraining, steps: tokSteps }, tokenizerSeconds, tokEval, probeReal, probeContinuous };
+    await writeFile(out, JSON.stringify(r, null, 2) + '\n');
+    log(`wrote ${out}`);
+    return;
+  }
 
   // (4b) generator training on all human pairs (5 captions per image)
   const idsT = tokenizer.encode(trainImages);
@@ -87,53 +153,18 @@ async function main() {
       }
     }),
   );
-  const genSteps = quick ? 60 : num('GEN_STEPS', demoGeneratorTraining.steps);
+  const genSteps = quick ? 60 : num('GEN_STEPS', genTraining.steps);
   const generator = CaptionTokenGenerator.create({
-    ...demoGeneratorConfig,
+    ...genConfig,
     codebookSize: tokenizer.config.codebookSize,
     captions: examples.map((e) => e.caption),
   });
   t0 = Date.now();
-  const genRes = await generator.train(examples, { ...demoGeneratorTraining, steps: genSteps, log: () => {} });
+  const genRes = await generator.train(examples, { ...genTraining, steps: genSteps, log: () => {} });
   const generatorSeconds = (Date.now() - t0) / 1000;
   log(`generator: ${genSteps} steps in ${generatorSeconds.toFixed(1)} s, final loss ${genRes.finalLoss.toFixed(3)}`);
 
-  // (2) faithfulness probe, trained on real single-object embeddings (all pairs), checked on held-back real ones
-  const probeWorld = createShapesWorld({ seed: seed + 7, minObjects: 1, maxObjects: 1 });
-  const nProbe = quick ? 400 : 3000;
-  const nProbeTest = Math.floor(nProbe / 6);
-  const probeItems = Array.from({ length: nProbe }, (_, i) => probeWorld.item(i));
-  const embOf = (imgs: ReturnType<typeof pixels>) => {
-    const t = tokenizer.encode(imgs);
-    const e = tokenizer.embed(t);
-    const v = Float32Array.from(e.dataSync());
-    tf.dispose([t, e]);
-    return v;
-  };
-  const realE = embOf(pixels(probeItems));
-  const rc = Int32Array.from(probeItems, (it) => COLOR_NAMES.indexOf(it.scene.objects[0].color));
-  const rs = Int32Array.from(probeItems, (it) => SHAPE_NAMES.indexOf(it.scene.objects[0].shape));
-  const D = hw * tokenizer.config.codeDim;
-  const nFit = nProbe - nProbeTest;
-  const probe = new AttributeProbe(tokenizer.gridSize, tokenizer.config.codeDim, 8, 8);
-  await probe.fit(realE.subarray(0, nFit * D), rc.subarray(0, nFit), rs.subarray(0, nFit), { steps: quick ? 100 : 1500, lr: 2e-3 });
-  const score = (pred: { color: Int32Array; shape: Int32Array }, truth: { c: number; s: number }[]) => {
-    let c = 0;
-    let s = 0;
-    let both = 0;
-    truth.forEach((t, i) => {
-      c += +(pred.color[i] === t.c);
-      s += +(pred.shape[i] === t.s);
-      both += +(pred.color[i] === t.c && pred.shape[i] === t.s);
-    });
-    const n = Math.max(1, truth.length);
-    return { color: c / n, shape: s / n, both: both / n, n: truth.length };
-  };
-  const realTruth = Array.from({ length: nProbeTest }, (_, k) => ({ c: rc[nFit + k], s: rs[nFit + k] }));
-  const probeReal = score(probe.predict(realE.subarray(nFit * D)), realTruth);
-  log(`probe on real embeddings: colour ${probeReal.color.toFixed(3)}, shape ${probeReal.shape.toFixed(3)}`);
-
-  const sampling = { ...demoSampling, seed: 1 };
+  const sampling = { ...samplingConfig, seed: 1 };
   const genE = await generateEmbeddings({ generator, tokenizer, captions: evalCaps.map((e) => e.caption), ...sampling });
   const pred = probe.predict(genE.dataSync() as Float32Array);
   genE.dispose();
@@ -145,14 +176,15 @@ async function main() {
   log(`generated, seen pairs: ${JSON.stringify(faithfulness.seen)}; held-out: ${JSON.stringify(faithfulness.heldOut)}`);
   // sampling choices: decoding steps, guidance, temperature (same captions, same probe)
   const sweep: Record<string, unknown>[] = [];
-  const variants = quick
+  const variants = process.env.BENCH_NO_SWEEP === '1' ? [] : quick
     ? [{ steps: 4, guidanceScale: 1, temperature: 1 }]
     : [
         { steps: 8, guidanceScale: 1, temperature: 1 },
-        { steps: 4, guidanceScale: 1, temperature: 1 },
-        { steps: 12, guidanceScale: 2, temperature: 1 },
-        { steps: 8, guidanceScale: 3, temperature: 1 },
-        { steps: 8, guidanceScale: 2, temperature: 0.5 },
+        { steps: 8, guidanceScale: 2, temperature: 1 },
+        { steps: 8, guidanceScale: 3, temperature: 1, priorCorrection: 0 },
+        { steps: 8, guidanceScale: 3, temperature: 1, priorCorrection: 0.5 },
+        { steps: 16, guidanceScale: 3, temperature: 1 },
+        { steps: 8, guidanceScale: 3, temperature: 0.5 },
       ];
   for (const v of variants) {
     const s0 = Date.now();
@@ -169,7 +201,7 @@ async function main() {
   }
 
   // (3) throughput: embedding path vs pixel path on the same captions, same sampling, same run
-  const nThroughput = quick ? 256 : num('THROUGHPUT_CAPTIONS', 2048);
+  const nThroughput = quick ? 256 : num('THROUGHPUT_CAPTIONS', 2048); // THROUGHPUT_CAPTIONS=64 for quick experiments
   const thrCaps = Array.from({ length: nThroughput }, (_, i) => examples[(i * 7919) % examples.length].caption);
   const timeIt = async (f: () => Promise<tf.Tensor>) => {
     const s = Date.now();
@@ -236,8 +268,8 @@ async function main() {
       trainImages: nTrain,
       trainPairs: examples.length,
       heldOutPairs: [...held],
-      tokenizer: { ...demoTokenizerConfig, ...demoTokenizerTraining, steps: tokSteps },
-      generator: { ...demoGeneratorConfig, ...demoGeneratorTraining, steps: genSteps, parameters: generator.network.numParameters() },
+      tokenizer: { ...tokConfig, ...tokTraining, steps: tokSteps },
+      generator: { ...genConfig, ...genTraining, steps: genSteps, parameters: generator.network.numParameters() },
       sampling,
     },
     tokenizer: { testImages: splits.test.items.length, ...tokEval },

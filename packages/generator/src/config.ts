@@ -64,6 +64,12 @@ export const SamplingOptionsSchema = z
     guidanceScale: z.number().nonnegative().default(2),
     /** Temperature of the Gumbel noise added to confidences when choosing which positions to keep (annealed to 0). */
     choiceTemperature: z.number().nonnegative().default(1),
+    /**
+     * Undoes the bias a `frequencyWeighting` α puts into the learned distributions (the weighted loss learns
+     * p(k)·w(k)): logits − β·log w(k). 1 = full correction (the unweighted distribution), 0 = none. Ignored when the
+     * generator was trained without frequency weighting.
+     */
+    priorCorrection: z.number().min(0).max(1).default(1),
     seed: z.number().int().default(0),
     /** Captions per forward pass. */
     batchSize: z.number().int().positive().default(256),

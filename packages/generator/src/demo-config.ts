@@ -6,7 +6,7 @@ export const demoTokenizerConfig: TokenizerConfigInput = {
   channels: 3,
   hidden: [32, 32],
   resBlocks: 1,
-  codebookSize: 512,
+  codebookSize: 128,
   codeDim: 32,
   commitment: 0.25,
 };
@@ -19,7 +19,7 @@ export const demoGeneratorConfig: Omit<GeneratorConfigInput, 'vocabulary'> = {
   maxCaptionLength: 16,
   gridHeight: 8,
   gridWidth: 8,
-  codebookSize: 512,
+  codebookSize: 128,
   group: 2,
   dim: 64,
   heads: 4,
@@ -27,12 +27,12 @@ export const demoGeneratorConfig: Omit<GeneratorConfigInput, 'vocabulary'> = {
   captionLayers: 1,
   mlpRatio: 4,
   captionDropout: 0.1,
-  labelSmoothing: 0.1,
+  labelSmoothing: 0,
   frequencyWeighting: 1,
 };
 
 /** Generator training at the demo's budget. */
-export const demoGeneratorTraining = { steps: 1000, batchSize: 64, lr: 3e-3 } as const;
+export const demoGeneratorTraining = { steps: 1500, batchSize: 64, lr: 1e-3 } as const;
 
 /** Sampling settings for the demo. */
-export const demoSampling: SamplingOptionsInput = { steps: 8, temperature: 1, guidanceScale: 2, batchSize: 256 };
+export const demoSampling: SamplingOptionsInput = { steps: 8, temperature: 1, guidanceScale: 3, priorCorrection: 1, batchSize: 256 };

@@ -18,6 +18,7 @@ export const EmbeddingSamplingSchema = z
     steps: z.number().int().positive().optional(),
     temperature: z.number().nonnegative().optional(),
     guidanceScale: z.number().nonnegative().optional(),
+    priorCorrection: z.number().min(0).max(1).optional(),
   })
   .strict();
 export type EmbeddingSampling = z.infer<typeof EmbeddingSamplingSchema>;

@@ -78,6 +78,31 @@ describe('CaptionTokenGenerator', () => {
     expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
   });
 
+  it('should keep its frequency weights in the checkpoint and undo their bias when sampling with priorCorrection', async () => {
+    // code 0 is common (weight < 1), the others rare: frequency weighting makes rare codes count more in the loss
+    const skewed = captions.map((_, i) => Array.from({ length: 16 }, (_, j) => (j % 4 === 0 ? 1 + ((i + j) % (K - 1)) : 0)));
+    const g = CaptionTokenGenerator.create({ ...tiny, frequencyWeighting: 1 });
+    await g.train(captions.map((caption, i) => ({ caption, tokens: skewed[i] })), { steps: 60, batchSize: 4, lr: 5e-3, warmupSteps: 5, log: () => {} });
+    const logW = Array.from(g.network.codeLogWeight.dataSync());
+    expect(logW[0]).toBeLessThan(0);
+    expect(logW[1]).toBeGreaterThan(0);
+    const dir = join(tmp.dir, 'weighted');
+    await g.save(dir);
+    const back = await CaptionTokenGenerator.load(dir);
+    expect(Array.from(back.network.codeLogWeight.dataSync())).toEqual(logW);
+    // a code with an enormous training weight is never drawn once the bias is fully undone
+    const big = logW.slice();
+    big[0] = 80;
+    back.network.codeLogWeight.assign(tf.tensor1d(big));
+    const opts = { steps: 4, temperature: 0, guidanceScale: 1, seed: 0 };
+    const corrected = Array.from((await back.generateTokens(captions, { ...opts, priorCorrection: 1 })).dataSync());
+    const plain = Array.from((await back.generateTokens(captions, { ...opts, priorCorrection: 0 })).dataSync());
+    expect(corrected.filter((v) => v === 0)).toHaveLength(0);
+    expect(plain.filter((v) => v === 0).length).toBeGreaterThan(0);
+    g.dispose();
+    back.dispose();
+  });
+
   it('should reject an empty caption and unknown words with clear errors', async () => {
     await expect(gen.generateTokens(['a red circle', ''])).rejects.toThrow(InvalidInputError);
     await expect(gen.generateTokens(['a red circle', '   '])).rejects.toThrow(/caption 1 is empty/);

@@ -189,6 +189,8 @@ export class CaptionTokenGenerator {
     });
     const grouped = groupTokens(flat, n, this.geometry);
     this.codeWeights = codeWeightsFor(flat, K, this.config.frequencyWeighting);
+    const logW = this.codeWeights ? Float32Array.from(this.codeWeights, (w) => Math.log(w)) : new Float32Array(K);
+    tf.tidy(() => this.network.codeLogWeight.assign(tf.tensor1d(logW)));
     const PG = this.positions * this.perPosition;
     const batchSize = Math.min(opts.batchSize ?? 64, n);
     const info = await initBackend({ log: opts.log });
@@ -273,6 +275,7 @@ export class CaptionTokenGenerator {
               const u = tf.slice(logits, [B, 0, 0, 0], [B, -1, -1, -1]);
               logits = tf.add(u, tf.mul(tf.sub(c, u), o.guidanceScale));
             }
+            if (o.priorCorrection > 0) logits = tf.sub(logits, tf.mul(this.network.codeLogWeight, o.priorCorrection));
             return tf.softmax(o.temperature > 0 ? tf.div(logits, o.temperature) : logits);
           });
           const logits = (await probsT.data()) as Float32Array;
@@ -328,3 +331,4 @@ function codeWeightsFor(tokens: Int32Array, K: number, alpha: number): Float32Ar
   for (let k = 0; k < K; k++) w[k] *= norm;
   return w;
 }
+

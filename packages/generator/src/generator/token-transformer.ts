@@ -24,6 +24,8 @@ export class TokenTransformer extends Module {
   private readonly blocks: TransformerBlock[] = [];
   private readonly outNorm: LayerNorm;
   private readonly head: Linear;
+  /** log of the per-code loss weights `[K]` the generator was trained with (zeros without frequency weighting). */
+  readonly codeLogWeight: tf.Variable;
 
   constructor(cfg: GeneratorConfig, captionVocab: number) {
     const rng = new Rng(cfg.seed);
@@ -49,6 +51,7 @@ export class TokenTransformer extends Module {
     }
     this.outNorm = this.child('out.norm', new LayerNorm('norm', { dim }));
     this.head = this.child('out.head', new Linear('head', { inDim: dim, outDim: this.perPosition * K, rng }));
+    this.codeLogWeight = this.param('out.code_log_weight', [K], { kind: 'zeros' }, { trainable: false });
   }
 
   /** Caption context `[B, L, d]` and its pooled summary `[B, d]` from word ids `[B, L]` and a keep-mask `[B, L]`. */
