@@ -87,7 +87,7 @@ const SplitItemSchema = ImageCaptionPairSchema;
 function stageSettings(config: PipelineConfig): Record<StageName, unknown> {
   const vlm = splitSettings(VlmArchitectureSchema, demoVlmConfig.architecture, demoVlmConfig.training, config.vlm);
   return {
-    data: { seed: config.seed, data: config.data },
+    data: { seed: config.seed, data: config.data, ...(config.data.humanFraction < 1 ? { layout: 'train-full' } : {}) },
     tokenizer: { seed: config.seed, ...splitSettings(TokenizerConfigSchema, demoTokenizerConfig, demoTokenizerTraining, config.tokenizer) },
     generator: { seed: config.seed, ...splitSettings(GeneratorConfigSchema, demoGeneratorConfig, demoGeneratorTraining, config.generator) },
     captions: { seed: config.seed, captions: config.captions, plugins: config.plugins },
@@ -283,8 +283,10 @@ const dataStage: StageBody = async (ctx, dir) => {
   });
   const heldOut = new Set(splits.manifest.heldOutPairs.map((pp) => `${pp.color} ${pp.shape}`));
   const used = Math.max(1, Math.round(splits.train.items.length * data.humanFraction));
-  for (const name of ['train', 'val', 'test'] as const) {
-    const items = name === 'train' ? splits.train.items.slice(0, used) : splits[name].items;
+  // with humanFraction < 1 the whole human split is kept too ('train-full'), for the full-human reference VLM
+  const names = used < splits.train.items.length ? (['train', 'val', 'test', 'train-full'] as const) : (['train', 'val', 'test'] as const);
+  for (const name of names) {
+    const items = name === 'train' ? splits.train.items.slice(0, used) : name === 'train-full' ? splits.train.items : splits[name].items;
     const S = data.imageSize;
     const pixels = new Uint8Array(items.length * S * S * 3);
     items.forEach((it, i) => pixels.set(it.pixels, i * S * S * 3));
@@ -317,11 +319,14 @@ const dataStage: StageBody = async (ctx, dir) => {
 };
 
 /** A split's image–caption records as the data stage wrote them. */
-async function readItems(ctx: StageRunContext, name: 'train' | 'val' | 'test'): Promise<SplitItem[]> {
+/** A split written by the data stage; `train-full` (the whole human train split) exists only with humanFraction < 1. */
+type SplitName = 'train' | 'val' | 'test' | 'train-full';
+
+async function readItems(ctx: StageRunContext, name: SplitName): Promise<SplitItem[]> {
   return (await readJsonlAll(p(ctx, 'data', `${name}.jsonl`), SplitItemSchema)) as SplitItem[];
 }
 
-async function readSplit(ctx: StageRunContext, name: 'train' | 'val' | 'test'): Promise<{ items: SplitItem[]; images: ImageSet }> {
+async function readSplit(ctx: StageRunContext, name: SplitName): Promise<{ items: SplitItem[]; images: ImageSet }> {
   return { items: await readItems(ctx, name), images: await loadImages(p(ctx, 'data', `${name}.images.safetensors`)) };
 }
 
@@ -342,7 +347,8 @@ const tokenizerStage: StageBody = async (ctx, dir) => {
   });
   await tokenizer.save(join(dir, 'model'));
   const summary: Record<string, unknown> = { steps: result.steps, finalLoss: result.finalLoss, trainSeconds: result.seconds };
-  for (const name of ['train', 'val', 'test'] as const) {
+  const names: SplitName[] = ctx.config.data.humanFraction < 1 ? ['train', 'val', 'test', 'train-full'] : ['train', 'val', 'test'];
+  for (const name of names) {
     const split = name === 'train' ? train : await readSplit(ctx, name);
     const tokens = encodeAll(tokenizer, split.images);
     await saveTokens(join(dir, `${name}.tokens.safetensors`), tokens);
@@ -373,7 +379,7 @@ async function loadTokenizer(ctx: StageRunContext): Promise<VQTokenizer> {
 }
 
 /** Codebook embeddings `[N, h·w, d]` of a split's cached tokens. */
-async function splitEmbeddings(ctx: StageRunContext, tokenizer: VQTokenizer, name: 'train' | 'val' | 'test') {
+async function splitEmbeddings(ctx: StageRunContext, tokenizer: VQTokenizer, name: SplitName) {
   const tokens = await loadTokens(p(ctx, 'tokenizer', `${name}.tokens.safetensors`));
   const emb = tf.tidy(() => tokenizer.embed(tf.tensor3d(tokens.data, tokens.shape, 'int32')));
   const data = emb.dataSync() as Float32Array;
@@ -584,7 +590,7 @@ function queueContext(ctx: StageRunContext, stage: 'captions' | 'generate'): Que
 }
 
 // ---------------------------------------------------------------- vlm
-async function realPairs(ctx: StageRunContext, tokenizer: VQTokenizer, name: 'train' | 'val' | 'test') {
+async function realPairs(ctx: StageRunContext, tokenizer: VQTokenizer, name: SplitName) {
   return { items: await readItems(ctx, name), embeddings: await splitEmbeddings(ctx, tokenizer, name) };
 }
 
@@ -596,7 +602,8 @@ function vlmSettings(ctx: StageRunContext) {
 function makeVlmStage(kind: 'baseline' | 'synth2' | 'full'): StageBody {
   return async (ctx, dir) => {
     const tokenizer = await loadTokenizer(ctx);
-    const train = await realPairs(ctx, tokenizer, 'train');
+    // the full-human reference trains on the whole human split, the others on the (possibly reduced) one
+    const train = await realPairs(ctx, tokenizer, kind === 'full' ? 'train-full' : 'train');
     const val = await realPairs(ctx, tokenizer, 'val');
     let synthetic: { embeddings: { data: Float32Array; shape: [number, number, number] }; captions: string[] } | undefined;
     if (kind === 'synth2') {
@@ -645,6 +652,7 @@ function makeVlmStage(kind: 'baseline' | 'synth2' | 'full'): StageBody {
         trainSeconds: result.seconds,
         stepsPerSecond: result.steps / Math.max(1e-9, result.seconds),
         bestValCIDEr: result.best?.metrics.CIDEr,
+        humanImages: train.items.length,
         synthetic: synthetic?.captions.length ?? 0,
       },
     };

@@ -40,11 +40,13 @@ export async function loadRealFolder(config: PipelineConfig, dir: string, report
   const nVal = Math.floor(config.data.val * scale);
   const nTrain = Math.max(1, Math.min(pairs.length - nTest - nVal, Math.floor(config.data.train * scale)));
   const used = Math.max(1, Math.round(nTrain * config.data.humanFraction));
-  const splits = {
+  const splits: Record<string, typeof pairs> = {
     train: pairs.slice(0, used),
     val: pairs.slice(nTrain, nTrain + nVal),
     test: pairs.slice(nTrain + nVal, nTrain + nVal + nTest),
   };
+  // with humanFraction < 1 the whole human split is kept too, for the full-human reference VLM
+  if (used < nTrain) splits['train-full'] = pairs.slice(0, nTrain);
   for (const [name, items] of Object.entries(splits)) {
     const pixels = new Uint8Array(items.length * S * S * 3);
     items.forEach((it, i) => pixels.set(it.pixels, i * S * S * 3));

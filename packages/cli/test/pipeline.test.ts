@@ -111,6 +111,18 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
     }
   });
 
+  it('should train the full-human reference on the whole human split with --human-fraction', async () => {
+    const hf = join(dirname(out), 'run-hf');
+    const r = await synth2(['run', '--out', hf, '--seed', '3', '--json', ...TINY, '--human-fraction', '0.25']);
+    expect(r.code, r.stderr).toBe(0);
+    const done = (stage: string) => r.events.find((e) => e.type === 'stage-done' && e.stage === stage)?.summary;
+    expect(done('vlm-baseline')?.humanImages).toBe(12);
+    expect(done('vlm-synth2')?.humanImages).toBe(12);
+    expect(done('vlm-full')?.humanImages).toBe(48);
+    const results = JSON.parse(await readFile(join(hf, 'results.json'), 'utf8'));
+    expect(results.models.full.all.CIDEr).toBeGreaterThanOrEqual(0);
+  }, 300_000);
+
   it('should explain a bad config value and exit non-zero', async () => {
     const bad = await synth2(['run', '--out', out, '--data.holdOutFraction', '3']);
     expect(bad.code).toBe(1);
