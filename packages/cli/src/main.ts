@@ -5,6 +5,7 @@ import { Synth2Error, readJsonlAll, readJson, CaptionRecordSchema } from '@synth
 import { extractOverrides, readConfigFile, resolveConfig, type PipelineConfig } from './config';
 import { Reporter, type OutputMode } from './reporter';
 import type { StageName } from './pipeline';
+import { importQueue } from './queued-stages';
 
 const VERSION = '0.1.0';
 
@@ -252,17 +253,6 @@ export function buildProgram(
     }));
 
   return program;
-}
-
-async function importQueue(): Promise<typeof import('@synth2/queue')> {
-  try {
-    return await import('@synth2/queue');
-  } catch (error) {
-    throw new Synth2Error('Distributed runs need the optional package @synth2/queue: npm install @synth2/queue (and a Redis server).', {
-      code: 'configuration',
-      cause: error,
-    });
-  }
 }
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp']);

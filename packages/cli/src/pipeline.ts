@@ -47,7 +47,7 @@ import { encodePngBase64 } from './png';
 import { renderReport, type ModelReport, type ReportInput } from './report';
 import type { Reporter } from './reporter';
 import { RunDirectory, type StageEvent } from './run-directory';
-import { queued, runQueuedCaptions, runQueuedEmbeddings, type QueuedStageContext } from './queued-stages';
+import { EMBEDDING_STORE, queued, runQueuedCaptions, runQueuedEmbeddings, type QueuedStageContext } from './queued-stages';
 
 /** The stages of `synth2 run`, in order. */
 export const STAGES = [
@@ -529,21 +529,22 @@ const generateStage: StageBody = async (ctx, dir) => {
     guidanceScale: ctx.config.generate.guidanceScale ?? demoSampling.guidanceScale,
     priorCorrection: ctx.config.generate.priorCorrection ?? demoSampling.priorCorrection,
   };
+  // batch i of the run samples with seed base + i, wherever it runs (here or on a queue worker)
+  const seedBase = ctx.config.seed * 7919;
   const started = Date.now();
   if (queued(ctx.config, 'generate')) {
     // --queue: contiguous caption ranges as jobs with the seeds of the loop below, merged into the same store.
     await runQueuedEmbeddings(queueContext(ctx, 'generate'), dir, {
       records: records.map((r) => ({ id: r.id, text: conditioning.get(r.id)! })),
       sampling,
-      seed: ctx.config.seed * 7919,
+      seed: seedBase,
       batchSize: batch,
     });
   } else {
     const writer = await ShardedTensorWriter.open(join(dir, 'embeddings'), {
       kind: 'image-embeddings',
       tensors: { embeddings: { dtype: 'F32', shape: [n, d] } },
-      shardSize: 1024,
-      meta: { captions: 'captions/captions.jsonl' },
+      ...EMBEDDING_STORE,
     });
     for (let i = 0; i < records.length; i += batch) {
       const chunk = records.slice(i, i + batch).filter((r) => !writer.has(r.id));
@@ -553,7 +554,7 @@ const generateStage: StageBody = async (ctx, dir) => {
           tokenizer,
           captions: chunk.map((r) => conditioning.get(r.id)!),
           ...sampling,
-          seed: ctx.config.seed * 7919 + i,
+          seed: seedBase + i,
           abortSignal: ctx.abortSignal,
         } as never);
         const data = (await emb.data()) as Float32Array;

@@ -1,9 +1,13 @@
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Synth2Error, type Concept } from '@synth2/core';
+import type { EmbeddingSampling } from '@synth2/queue';
 import type { PipelineConfig } from './config';
 import type { Reporter } from './reporter';
 import { stableHash } from './run-directory';
+
+/** Layout of the run's synthetic embedding store (`generate/embeddings`), written locally or merged from a queue. */
+export const EMBEDDING_STORE = { shardSize: 1024, meta: { captions: 'captions/captions.jsonl' } };
 
 /** What a queued stage needs from the pipeline. */
 export interface QueuedStageContext {
@@ -161,7 +165,7 @@ export async function runQueuedEmbeddings(
   dir: string,
   input: {
     records: { id: string; text: string }[];
-    sampling: { steps?: number; temperature?: number; guidanceScale?: number; priorCorrection?: number };
+    sampling: EmbeddingSampling;
     seed: number;
     batchSize: number;
   },
@@ -183,12 +187,7 @@ export async function runQueuedEmbeddings(
   await drain(q, ctx, 'generate', jobs.map(q.embeddingJobId), (connection) =>
     q.enqueueEmbeddingJobs(jobs, { connection, queueName: ctx.config.queue!.name }),
   );
-  await q.mergeEmbeddingShards({
-    jobs,
-    out: join(dir, 'embeddings'),
-    shardSize: 1024,
-    meta: { captions: 'captions/captions.jsonl' },
-  });
+  await q.mergeEmbeddingShards({ jobs, out: join(dir, 'embeddings'), ...EMBEDDING_STORE });
   await rm(shards, { recursive: true, force: true });
   return { jobs: jobs.length };
 }

@@ -6,14 +6,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaptionRecordSchema, ShardedTensorReader, readJsonlAll } from '@synth2/core';
-import { haveRedis, startRedis } from '@synth2/queue/test';
+import { redisTestsReady, startRedis } from '@synth2/queue/test';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = join(here, '..', 'dist', 'bin.js');
-const ready = existsSync(bin) && haveRedis();
-if (!ready) {
-  console.warn(`[skip] CLI queue tests: ${existsSync(bin) ? 'redis-server not installed (apt-get install redis-server)' : `build the package first (${bin} missing)`}`);
-}
+const ready = redisTestsReady('CLI queue tests', bin);
 
 /** A miniature pipeline up to embedding generation; small generate batches so the stage makes several jobs. */
 const TINY = [

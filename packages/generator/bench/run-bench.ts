@@ -107,20 +107,11 @@ async function main() {
   const realTruth = Array.from({ length: nProbeTest }, (_, k) => ({ c: rc[nFit + k], s: rs[nFit + k] }));
   const probeReal = score(probe.predict(realE.subarray(nFit * D)), realTruth);
   log(`probe on real embeddings: colour ${probeReal.color.toFixed(3)}, shape ${probeReal.shape.toFixed(3)}`);
-  let probeContinuous: ReturnType<typeof score> | undefined;
-  if (process.env.PROBE_CONTINUOUS === '1') {
-    // the same probe on the encoder's output before quantization: how much the codebook itself loses
-    const contE = tf.tidy(() => tokenizer.encodeContinuous(tokenizer.toTensor(pixels(probeItems)))).dataSync() as Float32Array;
-    const p2 = new AttributeProbe(tokenizer.gridSize, tokenizer.config.codeDim, 8, 8);
-    await p2.fit(contE.subarray(0, nFit * D), rc.subarray(0, nFit), rs.subarray(0, nFit), { steps: 1500, lr: 2e-3 });
-    probeContinuous = score(p2.predict(contE.subarray(nFit * D)), realTruth);
-    log(`probe on continuous encoder output: colour ${probeContinuous.color.toFixed(3)}, shape ${probeContinuous.shape.toFixed(3)}`);
-  }
 
   if (only === 'tokenizer') {
     const out = process.env.BENCH_OUT ?? join(pkgRoot, 'bench-results', 'tokenizer-experiment.json');
     await mkdir(dirname(out), { recursive: true });
-    const r = { date: new Date().toISOString(), loadavg: os.loadavg(), tokenizer: { ...tokConfig, ...tokTraining, steps: tokSteps }, tokenizerSeconds, tokEval, probeReal, probeContinuous };
+    const r = { date: new Date().toISOString(), loadavg: os.loadavg(), tokenizer: { ...tokConfig, ...tokTraining, steps: tokSteps }, tokenizerSeconds, tokEval, probeReal };
     await writeFile(out, JSON.stringify(r, null, 2) + '\n');
     log(`wrote ${out}`);
     return;

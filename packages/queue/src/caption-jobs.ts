@@ -137,13 +137,18 @@ export async function processCaptionJob(
 
 /** Which planned batches have a shard on disk. */
 export async function finishedBatches(shardDir: string): Promise<Set<number>> {
+  return numberedFiles(shardDir, /^batch-(\d{6})\.jsonl$/);
+}
+
+/** The numbers of the files in `dir` whose names match `pattern` (its first group); empty when `dir` is missing. */
+export async function numberedFiles(dir: string, pattern: RegExp): Promise<Set<number>> {
   let names: string[] = [];
   try {
-    names = await readdir(shardDir);
+    names = await readdir(dir);
   } catch {
     return new Set();
   }
-  return new Set(names.map((n) => /^batch-(\d{6})\.jsonl$/.exec(n)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1])));
+  return new Set(names.map((n) => pattern.exec(n)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1])));
 }
 
 export interface MergeCaptionShardsOptions {

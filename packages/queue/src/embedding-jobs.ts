@@ -1,4 +1,5 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { numberedFiles } from './caption-jobs';
 import { join } from 'node:path';
 import {
   ConfigurationError,
@@ -244,18 +245,7 @@ export async function processEmbeddingJob(
 
 /** Which planned embedding shards are on disk. */
 export async function finishedEmbeddingShards(shardDir: string): Promise<Set<number>> {
-  let names: string[] = [];
-  try {
-    names = await readdir(shardDir);
-  } catch {
-    return new Set();
-  }
-  return new Set(
-    names
-      .map((n) => /^embeddings-(\d{6})\.safetensors$/.exec(n))
-      .filter((m): m is RegExpExecArray => !!m)
-      .map((m) => Number(m[1])),
-  );
+  return numberedFiles(shardDir, /^embeddings-(\d{6})\.safetensors$/);
 }
 
 /** The default, in-process runner of embedding jobs (models loaded once); jobs whose shard exists are skipped. */

@@ -14,16 +14,11 @@ import {
   runCaptionJobsLocally,
   waitForQueue,
 } from '../src/index';
-import { haveRedis, spawnWorker, startChatServer, startRedis } from '../src/test/local-services';
+import { redisTestsReady, spawnWorker, startChatServer, startRedis } from '../src/test/local-services';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workerScript = join(here, '..', 'dist', 'worker-process.js');
-const ready = haveRedis() && existsSync(workerScript);
-if (!ready) {
-  console.warn(
-    `[skip] distributed caption tests: ${haveRedis() ? `build the package first (${workerScript} missing)` : 'redis-server not installed (apt-get install redis-server)'}`,
-  );
-}
+const ready = redisTestsReady('distributed caption tests', workerScript);
 
 const CONCEPTS = ['dog', 'cat', 'bicycle', 'kite', 'pizza', 'umbrella', 'train', 'boat', 'clock', 'vase'];
 

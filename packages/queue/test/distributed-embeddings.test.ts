@@ -19,16 +19,11 @@ import {
   runEmbeddingJobsLocally,
   waitForJobs,
 } from '../src/index';
-import { haveRedis, spawnWorker, startRedis } from '../src/test/local-services';
+import { redisTestsReady, spawnWorker, startRedis } from '../src/test/local-services';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workerScript = join(here, '..', 'dist', 'worker-process.js');
-const ready = haveRedis() && existsSync(workerScript);
-if (!ready) {
-  console.warn(
-    `[skip] distributed embedding tests: ${haveRedis() ? `build the package first (${workerScript} missing)` : 'redis-server not installed (apt-get install redis-server)'}`,
-  );
-}
+const ready = redisTestsReady('distributed embedding tests', workerScript);
 
 const COLORS = ['red', 'blue', 'green', 'yellow'];
 const SHAPES = ['circle', 'square', 'ring'];

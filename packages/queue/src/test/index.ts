@@ -1,1 +1,1 @@
-export { haveRedis, freePort, startRedis, startChatServer, spawnWorker } from './local-services';
+export { haveRedis, redisTestsReady, freePort, startRedis, startChatServer, spawnWorker } from './local-services';

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,17 @@ import { startChatCompletionsServer } from '@synth2/captioner/test';
 
 export function haveRedis(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0;
+}
+
+/**
+ * Whether tests that need Redis and a built file (`built`, e.g. the worker script) can run; when not, prints why
+ * (`[skip] <what>: …`) so a skipped suite says what to install or build.
+ */
+export function redisTestsReady(what: string, built: string): boolean {
+  const redis = haveRedis();
+  const ok = redis && existsSync(built);
+  if (!ok) console.warn(`[skip] ${what}: ${redis ? `build the package first (${built} missing)` : 'redis-server not installed (apt-get install redis-server)'}`);
+  return ok;
 }
 
 export async function freePort(): Promise<number> {
