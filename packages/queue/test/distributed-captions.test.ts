@@ -14,7 +14,7 @@ import {
   runCaptionJobsLocally,
   waitForQueue,
 } from '../src/index';
-import { redisTestsReady, spawnWorker, startChatServer, startRedis } from '../src/test/local-services';
+import { redisTestsReady, spawnWorker, startChatServer, startRedis, waitForWorkerLine } from '../src/test/local-services';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workerScript = join(here, '..', 'dist', 'worker-process.js');
@@ -49,22 +49,16 @@ describe.skipIf(!ready)('distributed caption synthesis on BullMQ', () => {
     const jobs = plan(join(root, 'dist'));
     const connection = parseRedisUrl(redis.url);
     const env = { OPENAI_API_KEY: 'test' };
-    const workers = [0, 1, 2].map(() => spawnWorker(workerScript, redis.url, env, ['--lock-ms', '1500']));
+    // The victim starts alone and is killed once it has finished a job, with work left: deterministic on any machine.
+    const victim = spawnWorker(workerScript, redis.url, env, ['--lock-ms', '1500']);
     await enqueueCaptionJobs(jobs, { provider: 'openai-compatible', settings: { baseURL: chat.url, model: 'stub' }, plugins: [] }, { connection });
     // Enqueueing again is idempotent (same job ids).
     await enqueueCaptionJobs(jobs, { provider: 'openai-compatible', settings: { baseURL: chat.url, model: 'stub' }, plugins: [] }, { connection });
-    const victim = workers[0];
-    await new Promise<void>((resolve) => {
-      const t = setInterval(() => {
-        if (victim.lines.some((l) => l.includes('"status":"done"'))) {
-          clearInterval(t);
-          resolve();
-        }
-      }, 20);
-    });
+    await waitForWorkerLine(victim, '"status":"done"');
     victim.kill('SIGKILL');
     const midway = await getQueueStatus(connection);
     expect(midway.counts.completed).toBeLessThan(jobs.length);
+    const workers = [victim, ...[1, 2].map(() => spawnWorker(workerScript, redis.url, env, ['--lock-ms', '1500']))];
     const final = await waitForQueue(connection);
     expect(final.counts.completed).toBe(jobs.length);
     for (const w of workers.slice(1)) w.kill('SIGTERM');

@@ -19,7 +19,7 @@ import {
   runEmbeddingJobsLocally,
   waitForJobs,
 } from '../src/index';
-import { redisTestsReady, spawnWorker, startRedis } from '../src/test/local-services';
+import { redisTestsReady, spawnWorker, startRedis, waitForWorkerLine } from '../src/test/local-services';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workerScript = join(here, '..', 'dist', 'worker-process.js');
@@ -142,21 +142,15 @@ describe.skipIf(!ready)('distributed embedding generation on BullMQ', () => {
     });
     expect(jobs).toHaveLength(9);
     const connection = parseRedisUrl(redis.url);
-    const workers = [0, 1, 2].map(() => spawnWorker(workerScript, redis.url, {}, ['--lock-ms', '1500']));
+    // The victim starts alone, so it is killed with work left (and, most likely, a job it holds): deterministic on any machine.
+    const victim = spawnWorker(workerScript, redis.url, {}, ['--lock-ms', '1500']);
     await enqueueEmbeddingJobs(jobs, { connection });
     await enqueueEmbeddingJobs(jobs, { connection }); // idempotent: same job ids
-    const victim = workers[0];
-    await new Promise<void>((resolve) => {
-      const t = setInterval(() => {
-        if (victim.lines.some((l) => l.includes('"status":"done"'))) {
-          clearInterval(t);
-          resolve();
-        }
-      }, 5);
-    });
+    await waitForWorkerLine(victim, '"status":"done"');
     victim.kill('SIGKILL');
     const midway = await getQueueStatus(connection);
     expect(midway.counts.completed).toBeLessThan(jobs.length); // killed mid-run
+    const workers = [victim, ...[1, 2].map(() => spawnWorker(workerScript, redis.url, {}, ['--lock-ms', '1500']))];
     const progress: number[] = [];
     const waited = await waitForJobs(connection, jobs.map(embeddingJobId), { onProgress: (e) => progress.push(e.done) });
     expect(waited).toEqual({ done: 9, total: 9 });

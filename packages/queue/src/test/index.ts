@@ -1,1 +1,1 @@
-export { haveRedis, redisTestsReady, freePort, startRedis, startChatServer, spawnWorker } from './local-services';
+export { haveRedis, redisTestsReady, freePort, startRedis, startChatServer, spawnWorker, waitForWorkerLine } from './local-services';

@@ -92,3 +92,19 @@ export function spawnWorker(workerScript: string, redisUrl: string, env: Record<
   proc.stderr!.on('data', (d: Buffer) => process.stderr.write(`[worker ${proc.pid}] ${d}`));
   return proc;
 }
+
+/** Resolves once a worker spawned by {@link spawnWorker} has printed a line containing `text`. */
+export function waitForWorkerLine(proc: ChildProcess & { lines: string[] }, text: string, timeoutMs = 60_000): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const started = Date.now();
+    const t = setInterval(() => {
+      if (proc.lines.some((l) => l.includes(text))) {
+        clearInterval(t);
+        resolve();
+      } else if (proc.exitCode !== null || Date.now() - started > timeoutMs) {
+        clearInterval(t);
+        reject(new Error(`worker ${proc.pid} never printed ${JSON.stringify(text)} (exit code ${proc.exitCode}); its output:\n${proc.lines.join('\n')}`));
+      }
+    }, 2);
+  });
+}
