@@ -3,7 +3,8 @@
  * (1) tokenizer PSNR and codebook usage on test images; (2) faithfulness of generated embeddings, judged by a probe
  * trained on real single-object embeddings (colour, shape, both; seen vs held-out pairs); (3) synthesis throughput,
  * embedding path vs pixel path, in the same run; (4) wall time of training both models.
- * Env: BENCH_QUICK=1 for a smoke run; BENCH_OUT to change the output file.
+ * Env: BENCH_QUICK=1 for a smoke run; BENCH_OUT to change the output file; experiments: TOK_SAVE/TOK_LOAD,
+ * PROBE_SAVE/PROBE_LOAD, GEN_SAVE/GEN_LOAD (folders) reuse trained models.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -11,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { saveImageGrid, type ImageTensor } from '@synth2/core';
 import { initBackend, describeBackend, tf } from '@synth2/core/tf';
+import { loadCheckpoint, saveCheckpoint } from '@synth2/core/nn';
 import { COLOR_NAMES, SHAPE_NAMES, createShapesWorld, makeSplits, mentionedPairs } from '@synth2/datasets';
 import {
   CaptionTokenGenerator,
@@ -91,7 +93,12 @@ async function main() {
   const D = tokenizer.tokensPerImage * tokenizer.config.codeDim;
   const nFit = nProbe - nProbeTest;
   const probe = new AttributeProbe(tokenizer.gridSize, tokenizer.config.codeDim, 8, 8);
-  await probe.fit(realE.subarray(0, nFit * D), rc.subarray(0, nFit), rs.subarray(0, nFit), { steps: quick ? 100 : 1500, lr: 2e-3 });
+  if (process.env.PROBE_LOAD) {
+    await loadCheckpoint(process.env.PROBE_LOAD, probe);
+  } else {
+    await probe.fit(realE.subarray(0, nFit * D), rc.subarray(0, nFit), rs.subarray(0, nFit), { steps: quick ? 100 : 1500, lr: 2e-3 });
+    if (process.env.PROBE_SAVE) await saveCheckpoint(process.env.PROBE_SAVE, probe, { kind: 'bench-probe' });
+  }
   const score = (pred: { color: Int32Array; shape: Int32Array }, truth: { c: number; s: number }[]) => {
     let c = 0;
     let s = 0;
@@ -148,10 +155,16 @@ async function main() {
   const generator = CaptionTokenGenerator.create({
     ...genConfig,
     codebookSize: tokenizer.config.codebookSize,
+    gridHeight: tokenizer.gridSize,
+    gridWidth: tokenizer.gridSize,
     captions: examples.map((e) => e.caption),
   });
   t0 = Date.now();
-  const genRes = await generator.train(examples, { ...genTraining, steps: genSteps, log: () => {} });
+  const genRes = process.env.GEN_LOAD
+    ? { finalLoss: NaN }
+    : await generator.train(examples, { ...genTraining, steps: genSteps, log: () => {} });
+  if (process.env.GEN_LOAD) await loadCheckpoint(process.env.GEN_LOAD, generator.network);
+  if (process.env.GEN_SAVE) await generator.save(process.env.GEN_SAVE);
   const generatorSeconds = (Date.now() - t0) / 1000;
   log(`generator: ${genSteps} steps in ${generatorSeconds.toFixed(1)} s, final loss ${genRes.finalLoss.toFixed(3)}`);
 
