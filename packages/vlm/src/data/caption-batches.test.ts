@@ -51,6 +51,47 @@ describe('captionBatches', () => {
   });
 });
 
+describe('captionBatches with syntheticBatches', () => {
+  const table = (count: number, value: number) => ({ data: new Float32Array(count * 2).fill(value), count, positions: 1, dim: 2 });
+  const special = { bos: 1, eos: 2, pad: 0 };
+  const real = { tokens: table(6, 1), captions: Array.from({ length: 6 }, (_, i) => [Int32Array.from([10 + i])]) };
+  const synthetic = { tokens: table(5, -1), captions: Array.from({ length: 5 }, (_, i) => [Int32Array.from([30 + i])]) };
+  const make = () => captionBatches({ real, synthetic, mix: { real: 0.5, synthetic: 0.5 }, batchSize: 4, special, seed: 3, syntheticBatches: 3 });
+
+  it('should mix synthetic pairs into the first batches only, then draw human pairs alone', () => {
+    const source = make();
+    const rng = new Rng(1);
+    const counts = Array.from({ length: 7 }, () => draw(source, rng).synthetic);
+    expect(counts).toEqual([2, 2, 2, 0, 0, 0, 0]);
+  });
+
+  it('should resume in the same phase and position from saved state', () => {
+    const a = make();
+    const rngA = new Rng(7);
+    for (let i = 0; i < 2; i++) draw(a, rngA);
+    const state = structuredClone(a.getState());
+    const rngState = rngA.getState();
+    const expected = [0, 1, 2].map(() => {
+      const batch = draw(a, rngA);
+      return [batch.synthetic, ...batch.input];
+    });
+    const b = make();
+    b.setState(state);
+    const rngB = Rng.fromState(rngState);
+    const got = [0, 1, 2].map(() => {
+      const batch = draw(b, rngB);
+      return [batch.synthetic, ...batch.input];
+    });
+    expect(got).toEqual(expected);
+    expect(got.map((g) => g[0])).toEqual([2, 0, 0]); // crosses from the mixed phase to human pairs only
+  });
+
+  it('should reject a negative or fractional count', () => {
+    expect(() => captionBatches({ real, synthetic, mix: { real: 0.5, synthetic: 0.5 }, batchSize: 4, special, syntheticBatches: -1 })).toThrow(/syntheticSteps must be a whole number/);
+    expect(() => captionBatches({ real, synthetic, mix: { real: 0.5, synthetic: 0.5 }, batchSize: 4, special, syntheticBatches: 1.5 })).toThrow(/syntheticSteps must be a whole number/);
+  });
+});
+
 describe('collateBatch', () => {
   it('should build teacher-forcing inputs, shifted targets and padding weights', () => {
     const tokens = { data: Float32Array.from([1, 2, 3, 4, 5, 6]), count: 3, positions: 1, dim: 2 };

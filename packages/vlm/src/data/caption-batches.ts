@@ -56,7 +56,35 @@ export function captionBatches(options: {
   batchSize: number;
   special: { bos: number; eos: number; pad: number };
   seed?: number;
+  /** Draw synthetic pairs only in the first this many batches, then human pairs only (default: every batch). */
+  syntheticBatches?: number;
 }): BatchSource<CaptionBatch> {
+  const { real, synthetic, mix, batchSize, special, syntheticBatches } = options;
+  if (syntheticBatches === undefined || !real || !synthetic || mix.synthetic === 0 || mix.real === 0) {
+    return mixedCaptionBatches(options);
+  }
+  if (!Number.isInteger(syntheticBatches) || syntheticBatches < 0) {
+    throw new InvalidInputError(`syntheticSteps must be a whole number ≥ 0, got ${syntheticBatches}.`, { field: 'syntheticSteps' });
+  }
+  // two independent sources: the mixed one for the first batches, human pairs only after them
+  const mixed = mixedCaptionBatches(options);
+  const humanOnly = mixedCaptionBatches({ ...options, synthetic: undefined, mix: { real: 1, synthetic: 0 } });
+  let drawn = 0;
+  return {
+    next(rng: Rng): CaptionBatch {
+      return (drawn++ < syntheticBatches ? mixed : humanOnly).next(rng);
+    },
+    getState: () => ({ drawn, mixed: mixed.getState(), humanOnly: humanOnly.getState() }),
+    setState: (state: unknown) => {
+      const s = state as { drawn: number; mixed: unknown; humanOnly: unknown };
+      drawn = s.drawn;
+      mixed.setState(s.mixed);
+      humanOnly.setState(s.humanOnly);
+    },
+  };
+}
+
+function mixedCaptionBatches(options: Parameters<typeof captionBatches>[0]): BatchSource<CaptionBatch> {
   const { real, synthetic, mix, batchSize, special } = options;
   const sets: [PairSet | undefined, PairSet | undefined] = [real, synthetic];
   const split = splitBatch(batchSize, mix);

@@ -201,6 +201,11 @@ describe('trainVLM bad input', () => {
       /no synthetic pairs/,
       cp,
     );
+    await expectNothingWritten(
+      trainVLM({ model: model(), real: good(), synthetic, syntheticSteps: -3, steps: 5, batchSize: 2, checkpointDir: cp }),
+      /syntheticSteps must be a whole number/,
+      cp,
+    );
   });
 
   it('should reject bad step counts and batch sizes', async () => {

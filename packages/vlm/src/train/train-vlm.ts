@@ -38,6 +38,12 @@ export interface TrainVLMOptions {
   synthetic?: SyntheticPairs;
   /** Share of each batch from each source; sums to 1. Default: real only, or half/half with synthetic pairs. */
   mix?: Partial<MixRatio>;
+  /**
+   * Mix synthetic pairs into the batches of the first this many steps only; the remaining steps train on human
+   * pairs alone (a curriculum: synthetic pairs teach new compositions early, human pairs have the last word).
+   * Default: every step is mixed.
+   */
+  syntheticSteps?: number;
   steps: number;
   batchSize: number;
   /** AdamW learning rate (default 1e-3) and weight decay (default 0.01). */
@@ -211,6 +217,7 @@ export async function trainVLM(options: TrainVLMOptions): Promise<TrainVLMResult
     batchSize,
     special: SPECIAL_IDS,
     seed: options.seed ?? 0,
+    syntheticBatches: options.syntheticSteps,
   });
 
   const dir = options.checkpointDir;
