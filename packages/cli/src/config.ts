@@ -175,3 +175,19 @@ export function extractOverrides(argv: readonly string[]): { overrides: Record<s
   }
   return { overrides, rest };
 }
+
+/** The splits the data stage writes. */
+export type SplitName = 'train' | 'val' | 'test' | 'train-full';
+
+/**
+ * Whether the run trains the full-human reference VLM (`vlm-full`): with `data.humanFraction` < 1, the data stage
+ * also keeps the whole human train split as `train-full`, and the tokenizer encodes it.
+ */
+export function hasFullReference(config: PipelineConfig): boolean {
+  return config.data.humanFraction < 1;
+}
+
+/** The splits the data stage writes for a config (and the tokenizer stage encodes). */
+export function splitNames(config: PipelineConfig): SplitName[] {
+  return hasFullReference(config) ? ['train', 'val', 'test', 'train-full'] : ['train', 'val', 'test'];
+}

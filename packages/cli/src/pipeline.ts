@@ -42,7 +42,7 @@ import {
 import { CaptioningVLM, VlmArchitectureSchema, demoVlmConfig, trainVLM } from '@synth2/vlm';
 import { captionDiversity, evaluateCaptions } from '@synth2/eval';
 import { loadImages, loadTokens, saveImages, saveTokens, sliceImages, toUnitFloat, type ImageSet, type TokenSet } from './artifacts';
-import type { PipelineConfig } from './config';
+import { hasFullReference, splitNames, type PipelineConfig, type SplitName } from './config';
 import { encodePngBase64 } from './png';
 import { renderReport, type ModelReport, type ReportInput } from './report';
 import type { Reporter } from './reporter';
@@ -87,7 +87,7 @@ const SplitItemSchema = ImageCaptionPairSchema;
 function stageSettings(config: PipelineConfig): Record<StageName, unknown> {
   const vlm = splitSettings(VlmArchitectureSchema, demoVlmConfig.architecture, demoVlmConfig.training, config.vlm);
   return {
-    data: { seed: config.seed, data: config.data, ...(config.data.humanFraction < 1 ? { layout: 'train-full' } : {}) },
+    data: { seed: config.seed, data: config.data, ...(hasFullReference(config) ? { layout: 'train-full' } : {}) },
     tokenizer: { seed: config.seed, ...splitSettings(TokenizerConfigSchema, demoTokenizerConfig, demoTokenizerTraining, config.tokenizer) },
     generator: { seed: config.seed, ...splitSettings(GeneratorConfigSchema, demoGeneratorConfig, demoGeneratorTraining, config.generator) },
     captions: { seed: config.seed, captions: config.captions, plugins: config.plugins },
@@ -125,7 +125,7 @@ export async function runPipeline(config: PipelineConfig, options: PipelineOptio
   const run = await RunDirectory.open(options.out, { config: config as unknown as Record<string, unknown>, seed: config.seed, backend: backend.name });
   const settings = stageSettings(config);
   const onEvent = (e: StageEvent) => reporter.event(e);
-  const wantFull = config.data.humanFraction < 1;
+  const wantFull = hasFullReference(config);
   const stages = STAGES.filter((s) => s !== 'vlm-full' || wantFull);
   const deps = (s: StageName) => DEPENDS[s].filter((d) => stages.includes(d)).concat(s === 'evaluate' && wantFull ? ['vlm-full'] : []);
   const ctx: StageRunContext = { config, run, reporter, abortSignal: options.abortSignal };
@@ -283,9 +283,7 @@ const dataStage: StageBody = async (ctx, dir) => {
   });
   const heldOut = new Set(splits.manifest.heldOutPairs.map((pp) => `${pp.color} ${pp.shape}`));
   const used = Math.max(1, Math.round(splits.train.items.length * data.humanFraction));
-  // with humanFraction < 1 the whole human split is kept too ('train-full'), for the full-human reference VLM
-  const names = used < splits.train.items.length ? (['train', 'val', 'test', 'train-full'] as const) : (['train', 'val', 'test'] as const);
-  for (const name of names) {
+  for (const name of splitNames(ctx.config)) {
     const items = name === 'train' ? splits.train.items.slice(0, used) : name === 'train-full' ? splits.train.items : splits[name].items;
     const S = data.imageSize;
     const pixels = new Uint8Array(items.length * S * S * 3);
@@ -319,9 +317,6 @@ const dataStage: StageBody = async (ctx, dir) => {
 };
 
 /** A split's image–caption records as the data stage wrote them. */
-/** A split written by the data stage; `train-full` (the whole human train split) exists only with humanFraction < 1. */
-type SplitName = 'train' | 'val' | 'test' | 'train-full';
-
 async function readItems(ctx: StageRunContext, name: SplitName): Promise<SplitItem[]> {
   return (await readJsonlAll(p(ctx, 'data', `${name}.jsonl`), SplitItemSchema)) as SplitItem[];
 }
@@ -347,8 +342,7 @@ const tokenizerStage: StageBody = async (ctx, dir) => {
   });
   await tokenizer.save(join(dir, 'model'));
   const summary: Record<string, unknown> = { steps: result.steps, finalLoss: result.finalLoss, trainSeconds: result.seconds };
-  const names: SplitName[] = ctx.config.data.humanFraction < 1 ? ['train', 'val', 'test', 'train-full'] : ['train', 'val', 'test'];
-  for (const name of names) {
+  for (const name of splitNames(ctx.config)) {
     const split = name === 'train' ? train : await readSplit(ctx, name);
     const tokens = encodeAll(tokenizer, split.images);
     await saveTokens(join(dir, `${name}.tokens.safetensors`), tokens);
@@ -713,7 +707,7 @@ const evaluateStage: StageBody = async (ctx, dir) => {
   const manifest = existsSync(p(ctx, 'data', 'splits.json')) ? ((await readJson(p(ctx, 'data', 'splits.json'))) as ShapesSplitManifest) : undefined;
   const heldOut = new Set((manifest?.heldOutPairs ?? []).map((pp) => `${pp.color} ${pp.shape}`));
   const models: Record<string, ModelScores> = {};
-  const kinds = ['baseline', 'synth2', ...(ctx.config.data.humanFraction < 1 ? ['full'] : [])];
+  const kinds = ['baseline', 'synth2', ...(hasFullReference(ctx.config) ? ['full'] : [])];
   for (const kind of kinds) {
     models[kind] = await scoreModel(ctx, p(ctx, `vlm-${kind}`, 'model'), test, heldOut);
     ctx.reporter.log(`evaluate: ${kind} CIDEr ${models[kind].all.CIDEr?.toFixed(3)} (held-out ${models[kind].heldOut?.CIDEr?.toFixed(3) ?? '–'})`);
@@ -755,7 +749,7 @@ const reportStage: StageBody = async (ctx) => {
     heldOutTestImages: number;
   };
   const labels: Record<string, string> = {
-    baseline: ctx.config.data.humanFraction < 1 ? `baseline (${ctx.config.data.humanFraction * 100}% human)` : 'baseline (human only)',
+    baseline: hasFullReference(ctx.config) ? `baseline (${ctx.config.data.humanFraction * 100}% human)` : 'baseline (human only)',
     synth2: 'Synth² (human + synthetic)',
     full: 'baseline (100% human)',
   };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ConfigurationError, Rng, writeJsonl } from '@synth2/core';
 import { loadCocoFolder, loadFlickrFolder } from '@synth2/datasets';
 import { saveImages } from './artifacts';
-import type { PipelineConfig } from './config';
+import { splitNames, type PipelineConfig, type SplitName } from './config';
 import type { Reporter } from './reporter';
 
 /**
@@ -40,14 +40,14 @@ export async function loadRealFolder(config: PipelineConfig, dir: string, report
   const nVal = Math.floor(config.data.val * scale);
   const nTrain = Math.max(1, Math.min(pairs.length - nTest - nVal, Math.floor(config.data.train * scale)));
   const used = Math.max(1, Math.round(nTrain * config.data.humanFraction));
-  const splits: Record<string, typeof pairs> = {
+  const splits: Record<SplitName, typeof pairs> = {
     train: pairs.slice(0, used),
     val: pairs.slice(nTrain, nTrain + nVal),
     test: pairs.slice(nTrain + nVal, nTrain + nVal + nTest),
+    'train-full': pairs.slice(0, nTrain),
   };
-  // with humanFraction < 1 the whole human split is kept too, for the full-human reference VLM
-  if (used < nTrain) splits['train-full'] = pairs.slice(0, nTrain);
-  for (const [name, items] of Object.entries(splits)) {
+  for (const name of splitNames(config)) {
+    const items = splits[name];
     const pixels = new Uint8Array(items.length * S * S * 3);
     items.forEach((it, i) => pixels.set(it.pixels, i * S * S * 3));
     await saveImages(join(dir, `${name}.images.safetensors`), { data: pixels, shape: [items.length, S, S, 3] });

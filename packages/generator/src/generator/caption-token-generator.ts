@@ -331,4 +331,3 @@ function codeWeightsFor(tokens: Int32Array, K: number, alpha: number): Float32Ar
   for (let k = 0; k < K; k++) w[k] *= norm;
   return w;
 }
-
