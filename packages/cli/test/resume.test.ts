@@ -54,8 +54,9 @@ describe.skipIf(!existsSync(bin))('an interrupted synth2 run', () => {
     const out = join(await mkdtemp(join(tmpdir(), 'synth2-resume-')), 'run');
     const first = await synth2(out, (e) => e.type === 'progress' && e.stage === 'generator' && e.done >= 20);
     expect(first.code).not.toBe(0);
-    const failed = first.events.find((e) => e.type === 'stage-failed');
-    expect(failed?.stage).toBe('generator');
+    // the generator was interrupted; the baseline VLM training beside it in a child process may stop first
+    const failed = first.events.filter((e) => e.type === 'stage-failed').map((e) => e.stage);
+    expect(failed).toContain('generator');
     expect(first.events.some((e) => e.type === 'stage-done' && e.stage === 'tokenizer')).toBe(true);
 
     const second = await synth2(out);
