@@ -397,9 +397,12 @@ const generatorStage: StageBody = async (ctx, dir) => {
     gridHeight: tokenizer.gridSize,
     gridWidth: tokenizer.gridSize,
     codebookSize: tokenizer.config.codebookSize,
+    // reading tokens through the codebook (any codebookDim > 0) uses this tokenizer's code vectors
+    codebookDim: (model as { codebookDim?: number }).codebookDim ? tokenizer.config.codeDim : 0,
     seed: ctx.config.seed,
     captions: examples.map((e) => e.caption),
   } as never);
+  if (generator.config.codebookDim > 0) generator.setCodebook(tokenizer.codebook);
   tokenizer.dispose();
   const result = await generator.train(examples, {
     ...(training as { steps: number }),

@@ -157,8 +157,10 @@ async function main() {
     codebookSize: tokenizer.config.codebookSize,
     gridHeight: tokenizer.gridSize,
     gridWidth: tokenizer.gridSize,
+    codebookDim: genConfig.codebookDim ? tokenizer.config.codeDim : 0,
     captions: examples.map((e) => e.caption),
   });
+  if (generator.config.codebookDim > 0) generator.setCodebook(tokenizer.codebook);
   t0 = Date.now();
   const genRes = process.env.GEN_LOAD
     ? { finalLoss: NaN }

@@ -47,6 +47,14 @@ export const GeneratorConfigSchema = z
      * more than the codes of large uniform areas (backgrounds). 0 = plain average.
      */
     frequencyWeighting: z.number().min(0).max(1).default(0),
+    /**
+     * Width of the tokenizer's code vectors, to read and predict tokens through them (0 = off: tokens are plain
+     * ids). The generator then needs the tokenizer's codebook: `generator.setCodebook(tokenizer.codebook)` before
+     * training (it is saved with the generator).
+     */
+    codebookDim: z.number().int().nonnegative().default(0),
+    /** Row + column position embeddings over the grid of positions instead of one learned vector per position. */
+    axialPositions: z.boolean().default(false),
     seed: z.number().int().default(0),
   })
   .strict();

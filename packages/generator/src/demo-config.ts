@@ -29,6 +29,11 @@ export const demoGeneratorConfig: Omit<GeneratorConfigInput, 'vocabulary'> = {
   captionDropout: 0.1,
   labelSmoothing: 0,
   frequencyWeighting: 1,
+  // read and predict tokens through the tokenizer's code vectors, row + column position embeddings: at 1,500 steps
+  // the probe's "both right" on generated embeddings rose from 0.08 to 0.13 (codebook) and 0.17 (both), about what
+  // 3,000 steps without them gave (0.17); see README "Results"
+  codebookDim: 32,
+  axialPositions: true,
 };
 
 /** Generator training at the demo's budget. */

@@ -106,6 +106,27 @@ export class CaptionTokenGenerator {
     await saveCheckpoint(dir, this.network, { kind: 'synth2-token-generator', generator: this.config });
   }
 
+  /**
+   * Gives the generator the tokenizer's codebook `[K, codebookDim]` (needed when `codebookDim` > 0; saved with
+   * the generator). Rows are standardised (mean 0, unit RMS), so only their directions and relative sizes matter.
+   */
+  setCodebook(codebook: tf.Tensor2D | tf.Variable): void {
+    const { codebookSize: K, codebookDim: cd } = this.config;
+    if (!this.network.codebook) {
+      throw new InvalidInputError('this generator has codebookDim 0 and does not use a codebook; create it with codebookDim = the tokenizer codeDim');
+    }
+    if (codebook.rank !== 2 || codebook.shape[0] !== K || codebook.shape[1] !== cd) {
+      throw new InvalidInputError(
+        `codebook must be [${K}, ${cd}] (codebookSize × codebookDim), got [${codebook.shape.join(', ')}]; pass the codebook of the tokenizer the generator is trained for`,
+      );
+    }
+    tf.tidy(() => {
+      const centred = tf.sub(codebook, tf.mean(codebook, 0, true));
+      const rms = tf.sqrt(tf.add(tf.mean(tf.square(centred)), 1e-12));
+      this.network.codebook!.assign(tf.div(centred, rms) as tf.Tensor2D);
+    });
+  }
+
   get positions(): number {
     return this.network.positions;
   }
@@ -171,6 +192,9 @@ export class CaptionTokenGenerator {
    */
   async train(examples: readonly TokenTrainingExample[], opts: GeneratorTrainOptions): Promise<TrainResult> {
     if (examples.length === 0) throw new InvalidInputError('no training examples; pass at least one { caption, tokens } pair');
+    if (this.network.codebook && tf.tidy(() => tf.max(tf.abs(this.network.codebook!)).dataSync()[0]) === 0) {
+      throw new InvalidInputError('this generator reads tokens through the tokenizer codebook (codebookDim > 0): call generator.setCodebook(tokenizer.codebook) before training');
+    }
     const { gridHeight: H, gridWidth: W, codebookSize: K, maxCaptionLength: L } = this.config;
     const n = examples.length;
     const { words, mask } = this.encodeCaptions(examples.map((e) => e.caption));

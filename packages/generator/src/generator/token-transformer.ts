@@ -20,12 +20,22 @@ export class TokenTransformer extends Module {
   private readonly capNorm: LayerNorm;
   private readonly pooled: Linear;
   private readonly tokEmb: Embedding;
-  private readonly gridPos: LearnedPositionEmbedding;
+  private readonly gridPos: LearnedPositionEmbedding | undefined;
+  private readonly rowPos: tf.Variable | undefined;
+  private readonly colPos: tf.Variable | undefined;
   private readonly blocks: TransformerBlock[] = [];
   private readonly outNorm: LayerNorm;
   private readonly head: Linear;
   /** log of the per-code loss weights `[K]` the generator was trained with (zeros without frequency weighting). */
   readonly codeLogWeight: tf.Variable;
+  /**
+   * The tokenizer's codebook `[K, codebookDim]`, standardised (not trained; only with `codebookDim` > 0). Visible
+   * tokens are also read through their code vectors and logits get a term `proj(h)·codebook`, so codes that look
+   * alike (same edge, another colour) share what the network learns about them.
+   */
+  readonly codebook: tf.Variable | undefined;
+  private readonly codeIn: Linear | undefined;
+  private readonly codeOut: Linear | undefined;
 
   constructor(cfg: GeneratorConfig, captionVocab: number) {
     const rng = new Rng(cfg.seed);
@@ -43,7 +53,12 @@ export class TokenTransformer extends Module {
     this.capNorm = this.child('caption.norm', new LayerNorm('norm', { dim }));
     this.pooled = this.child('caption.pooled', new Linear('pooled', { inDim: dim, outDim: dim, rng }));
     this.tokEmb = this.child('tokens.embed', new Embedding('embed', { vocabSize: this.perPosition * (K + 1), dim, rng }));
-    this.gridPos = this.child('tokens.pos', new LearnedPositionEmbedding('pos', { length: this.positions, dim, rng }));
+    if (cfg.axialPositions) {
+      this.rowPos = this.param('tokens.row_pos', [gridHeight / group, dim], { kind: 'normal', std: 0.02 });
+      this.colPos = this.param('tokens.col_pos', [gridWidth / group, dim], { kind: 'normal', std: 0.02 });
+    } else {
+      this.gridPos = this.child('tokens.pos', new LearnedPositionEmbedding('pos', { length: this.positions, dim, rng }));
+    }
     for (let i = 0; i < cfg.layers; i++) {
       this.blocks.push(
         this.child(`blocks.${i}`, new TransformerBlock('block', { dim, heads, mlpRatio: cfg.mlpRatio, crossAttention: true, crossDim: dim, rng })),
@@ -52,6 +67,12 @@ export class TokenTransformer extends Module {
     this.outNorm = this.child('out.norm', new LayerNorm('norm', { dim }));
     this.head = this.child('out.head', new Linear('head', { inDim: dim, outDim: this.perPosition * K, rng }));
     this.codeLogWeight = this.param('out.code_log_weight', [K], { kind: 'zeros' }, { trainable: false });
+    const cd = cfg.codebookDim;
+    if (cd > 0) {
+      this.codebook = this.param('tokens.codebook', [K, cd], { kind: 'zeros' }, { trainable: false });
+      this.codeIn = this.child('tokens.code_in', new Linear('code_in', { inDim: this.perPosition * cd, outDim: dim, rng }));
+      this.codeOut = this.child('out.code_out', new Linear('code_out', { inDim: dim, outDim: this.perPosition * cd, rng }));
+    }
   }
 
   /** Caption context `[B, L, d]` and its pooled summary `[B, d]` from word ids `[B, L]` and a keep-mask `[B, L]`. */
@@ -82,9 +103,24 @@ export class TokenTransformer extends Module {
     const { codebookSize: K } = this.cfg;
     const [B, P, G] = slotIds.shape;
     let h: tf.Tensor = tf.sum(this.tokEmb.apply(slotIds), 2); // [B, P, d]
-    h = this.gridPos.apply(tf.add(h, tf.expandDims(caption.pooled, 1)) as tf.Tensor3D);
+    const cd = this.cfg.codebookDim;
+    if (this.codebook && this.codeIn) {
+      // code vectors of the visible tokens (the mask id K reads a zero row), all G slots side by side → d
+      const table = tf.concat([this.codebook, tf.zeros([1, cd])], 0);
+      const tokenIds = tf.mod(slotIds, tf.scalar(K + 1, 'int32'));
+      const vectors = tf.reshape(tf.gather(table, tf.reshape(tokenIds, [B * P * G])), [B, P, G * cd]);
+      h = tf.add(h, this.codeIn.apply(vectors));
+    }
+    h = tf.add(h, tf.expandDims(caption.pooled, 1));
+    if (this.gridPos) h = this.gridPos.apply(h);
+    else h = tf.add(h, tf.reshape(tf.add(tf.expandDims(this.rowPos!, 1), tf.expandDims(this.colPos!, 0)), [P, this.cfg.dim]));
     for (const b of this.blocks) h = b.apply(h, { context: caption.context, contextMask: mask, training, rng });
-    const logits = this.head.apply(this.outNorm.apply(h));
-    return tf.reshape(logits, [B, P, G, K]) as tf.Tensor4D;
+    const out = this.outNorm.apply(h);
+    let logits = tf.reshape(this.head.apply(out), [B, P, G, K]);
+    if (this.codebook && this.codeOut) {
+      const q = tf.reshape(this.codeOut.apply(out), [B * P * G, cd]);
+      logits = tf.add(logits, tf.reshape(tf.matMul(q, tf.transpose(this.codebook)), [B, P, G, K]));
+    }
+    return logits as tf.Tensor4D;
   }
 }
