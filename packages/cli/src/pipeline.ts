@@ -40,7 +40,7 @@ import {
   trainTokenizer,
 } from '@synth2/generator';
 import { CaptioningVLM, VlmArchitectureSchema, demoVlmConfig, trainVLM } from '@synth2/vlm';
-import { captionDiversity, evaluateCaptions } from '@synth2/eval';
+import { captionDiversity, evaluateCaptions, pairedBootstrap } from '@synth2/eval';
 import { loadImages, loadTokens, saveImages, saveTokens, sliceImages, toUnitFloat, type ImageSet, type TokenSet } from './artifacts';
 import { hasFullReference, splitNames, type PipelineConfig, type SplitName } from './config';
 import { encodePngBase64 } from './png';
@@ -663,6 +663,8 @@ interface ModelScores {
   heldOut?: Record<string, number>;
   heldOutPairRecall?: number;
   predictions: Record<string, string>;
+  /** Per-image CIDEr-D in test-split order (all images; held-out images), for the paired bootstrap. */
+  perImageCider?: { all: number[]; heldOut?: number[] };
 }
 
 async function scoreModel(ctx: StageRunContext, modelDir: string, test: Awaited<ReturnType<typeof realPairs>>, heldOut: Set<string>): Promise<ModelScores> {
@@ -677,16 +679,23 @@ async function scoreModel(ctx: StageRunContext, modelDir: string, test: Awaited<
     references[it.imageId] = it.captions;
   });
   const metrics = ctx.config.eval.metrics as never;
-  const all = (await evaluateCaptions({ references, predictions, metrics })).metrics as Record<string, number>;
+  const ciderInOrder = (e: Awaited<ReturnType<typeof evaluateCaptions>>, ids: string[]) => {
+    const per = e.perImage.CIDEr;
+    if (!per) return undefined;
+    const at = new Map(e.imageIds.map((id, i) => [String(id), per[i]]));
+    return ids.map((id) => at.get(id) ?? 0);
+  };
+  const allEval = await evaluateCaptions({ references, predictions, metrics });
+  const all = allEval.metrics as Record<string, number>;
+  const perImageCider: ModelScores['perImageCider'] = { all: ciderInOrder(allEval, test.items.map((it) => it.imageId)) ?? [] };
   const hoItems = test.items.filter((it) => it.meta?.heldOut);
   let ho: Record<string, number> | undefined;
   let recall: number | undefined;
   if (hoItems.length) {
     const sub = (m: Record<string, unknown>) => Object.fromEntries(hoItems.map((it) => [it.imageId, m[it.imageId]]));
-    ho = (await evaluateCaptions({ references: sub(references) as never, predictions: sub(predictions) as never, metrics })).metrics as Record<
-      string,
-      number
-    >;
+    const hoEval = await evaluateCaptions({ references: sub(references) as never, predictions: sub(predictions) as never, metrics });
+    ho = hoEval.metrics as Record<string, number>;
+    perImageCider.heldOut = ciderInOrder(hoEval, hoItems.map((it) => it.imageId));
     let total = 0;
     let hit = 0;
     for (const it of hoItems) {
@@ -700,7 +709,14 @@ async function scoreModel(ctx: StageRunContext, modelDir: string, test: Awaited<
     }
     recall = total ? hit / total : undefined;
   }
-  return { all, heldOut: ho, heldOutPairRecall: recall, predictions };
+  return { all, heldOut: ho, heldOutPairRecall: recall, predictions, perImageCider };
+}
+
+/** Paired bootstrap of Synth² vs baseline per-image CIDEr-D (how much the ratio depends on the test images drawn). */
+function ciderBootstrap(b: number[] | undefined, s: number[] | undefined, seed: number) {
+  if (!b?.length || !s || s.length !== b.length) return undefined;
+  const r = pairedBootstrap(b, s, { samples: 2000, seed });
+  return { ratioInterval: r.ratioInterval, shareBetter: r.shareBetter, level: r.level, samples: r.samples };
 }
 
 const evaluateStage: StageBody = async (ctx, dir) => {
@@ -730,8 +746,18 @@ const evaluateStage: StageBody = async (ctx, dir) => {
   const s = models.synth2;
   const ratio = (x?: number, y?: number) => (x != null && y != null && y > 0 ? x / y : undefined);
   const summary: Record<string, unknown> = {
-    ciderAll: { baseline: b.all.CIDEr, synth2: s.all.CIDEr, ratio: ratio(s.all.CIDEr, b.all.CIDEr) },
-    ciderHeldOut: { baseline: b.heldOut?.CIDEr, synth2: s.heldOut?.CIDEr, ratio: ratio(s.heldOut?.CIDEr, b.heldOut?.CIDEr) },
+    ciderAll: {
+      baseline: b.all.CIDEr,
+      synth2: s.all.CIDEr,
+      ratio: ratio(s.all.CIDEr, b.all.CIDEr),
+      bootstrap: ciderBootstrap(b.perImageCider?.all, s.perImageCider?.all, ctx.config.seed),
+    },
+    ciderHeldOut: {
+      baseline: b.heldOut?.CIDEr,
+      synth2: s.heldOut?.CIDEr,
+      ratio: ratio(s.heldOut?.CIDEr, b.heldOut?.CIDEr),
+      bootstrap: ciderBootstrap(b.perImageCider?.heldOut, s.perImageCider?.heldOut, ctx.config.seed),
+    },
     heldOutPairRecall: { baseline: b.heldOutPairRecall, synth2: s.heldOutPairRecall },
   };
   if (models.full) {
@@ -788,8 +814,13 @@ const reportStage: StageBody = async (ctx) => {
       .filter(([, r]) => typeof r.summary?.seconds === 'number')
       .map(([k, r]) => [k, r.summary.seconds as number]),
   );
-  const sum = scores.summary as { ciderAll?: { ratio?: number }; ciderHeldOut?: { ratio?: number }; gapClosed?: number };
-  const fmtRatio = (r?: number) => (r == null ? '–' : `${r.toFixed(3)}×`);
+  type RatioSummary = { ratio?: number; bootstrap?: { ratioInterval: [number, number]; level: number } };
+  const sum = scores.summary as { ciderAll?: RatioSummary; ciderHeldOut?: RatioSummary; gapClosed?: number };
+  const fmtRatio = (r?: RatioSummary) => {
+    if (r?.ratio == null) return '–';
+    const ci = r.bootstrap ? ` (${Math.round(r.bootstrap.level * 100)}% bootstrap interval over test images ${r.bootstrap.ratioInterval.map((x) => x.toFixed(2)).join('–')})` : '';
+    return `${r.ratio.toFixed(3)}×${ci}`;
+  };
   const div = (d: Record<string, unknown>) => {
     const c = d.clusters as { top5Share?: number; entropy?: number } | undefined;
     return {
@@ -807,8 +838,8 @@ const reportStage: StageBody = async (ctx) => {
     subtitle: `seed ${ctx.config.seed} · ${ctx.config.data.train} human train images (${ctx.config.data.humanFraction * 100}% used) · ${scores.testImages} test images (${scores.heldOutTestImages} with a held-out composition) · backend ${ctx.run.data.backend}`,
     models,
     highlights: [
-      { label: 'CIDEr, Synth² / baseline (all test images)', value: fmtRatio(sum.ciderAll?.ratio) },
-      { label: 'CIDEr, Synth² / baseline (held-out compositions)', value: fmtRatio(sum.ciderHeldOut?.ratio) },
+      { label: 'CIDEr, Synth² / baseline (all test images)', value: fmtRatio(sum.ciderAll) },
+      { label: 'CIDEr, Synth² / baseline (held-out compositions)', value: fmtRatio(sum.ciderHeldOut) },
       ...(sum.gapClosed != null ? [{ label: 'share of the gap to the full-human baseline closed', value: sum.gapClosed.toFixed(2) }] : []),
     ],
     diversity: Object.entries(scores.diversity).map(([label, d]) => ({ label, values: div(d) })),

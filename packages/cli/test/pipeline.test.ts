@@ -68,6 +68,15 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
       expect(results.models[model].heldOutPairRecall).toBeGreaterThanOrEqual(0);
     }
     expect(results.diversity.human.vocabularySize).toBeGreaterThan(10);
+    // paired bootstrap of Synth² vs baseline over the test images
+    for (const part of ['ciderAll', 'ciderHeldOut']) {
+      const { ratioInterval, shareBetter, samples } = results.summary[part].bootstrap;
+      expect(ratioInterval).toHaveLength(2);
+      expect(ratioInterval[0]).toBeLessThanOrEqual(ratioInterval[1]);
+      expect(shareBetter).toBeGreaterThanOrEqual(0);
+      expect(shareBetter).toBeLessThanOrEqual(1);
+      expect(samples).toBe(2000);
+    }
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
     expect(Object.values(manifest.stages).every((s: any) => s.status === 'done')).toBe(true);
   });
@@ -113,7 +122,8 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
 
   it('should train the full-human reference on the whole human split with --human-fraction', async () => {
     const hf = join(dirname(out), 'run-hf');
-    const r = await synth2(['run', '--out', hf, '--seed', '3', '--json', ...TINY, '--human-fraction', '0.25']);
+    // also the generator options that read tokens through the tokenizer's codebook (the stage passes it the codebook)
+    const r = await synth2(['run', '--out', hf, '--seed', '3', '--json', ...TINY, '--human-fraction', '0.25', '--generator.codebookDim', '1', '--generator.axialPositions']);
     expect(r.code, r.stderr).toBe(0);
     const done = (stage: string) => r.events.find((e) => e.type === 'stage-done' && e.stage === stage)?.summary;
     expect(done('vlm-baseline')?.humanImages).toBe(12);
@@ -121,6 +131,9 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
     expect(done('vlm-full')?.humanImages).toBe(48);
     const results = JSON.parse(await readFile(join(hf, 'results.json'), 'utf8'));
     expect(results.models.full.all.CIDEr).toBeGreaterThanOrEqual(0);
+    const genConfig = JSON.parse(await readFile(join(hf, 'generator', 'model', 'config.json'), 'utf8')).generator;
+    expect(genConfig.codebookDim).toBe(32); // any value > 0 means: the run tokenizer's codeDim
+    expect(genConfig.axialPositions).toBe(true);
   }, 300_000);
 
   it('should explain a bad config value and exit non-zero', async () => {

@@ -22,3 +22,5 @@ export { readJsonFile, splitCaptionPairs } from './io/coco-files';
 export type { CaptionPair } from './io/coco-files';
 export { runCli } from './cli/run-cli';
 export type { CliIo } from './cli/run-cli';
+export { pairedBootstrap } from './stats/paired-bootstrap';
+export type { PairedBootstrap, PairedBootstrapOptions } from './stats/paired-bootstrap';

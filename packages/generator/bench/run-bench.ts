@@ -2,7 +2,8 @@
  * Benchmark of @synth2/generator on the shapes world at the demo's settings (JSON to bench-results/generator.json):
  * (1) tokenizer PSNR and codebook usage on test images; (2) faithfulness of generated embeddings, judged by a probe
  * trained on real single-object embeddings (colour, shape, both; seen vs held-out pairs); (3) synthesis throughput,
- * embedding path vs pixel path, in the same run; (4) wall time of training both models.
+ * embedding path vs pixel path, in the same run; (4) wall time of training both models. Also how much the generator
+ * uses the caption's shape and colour words (bench/caption-sensitivity.ts).
  * Env: BENCH_QUICK=1 for a smoke run; BENCH_OUT to change the output file; experiments: TOK_SAVE/TOK_LOAD,
  * PROBE_SAVE/PROBE_LOAD, GEN_SAVE/GEN_LOAD (folders) reuse trained models.
  */
@@ -27,6 +28,7 @@ import {
   generateImages,
 } from '../src/index';
 import { AttributeProbe } from './probe';
+import { captionSensitivity } from './caption-sensitivity';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkgRoot = join(here, '..', '..');
@@ -180,6 +182,26 @@ async function main() {
   };
   const faithfulness = { seen: pick(false), heldOut: pick(true) };
   log(`generated, seen pairs: ${JSON.stringify(faithfulness.seen)}; held-out: ${JSON.stringify(faithfulness.heldOut)}`);
+  // (2b) how much the generator uses the caption's shape and colour words (real probe-test scenes, object masked)
+  const probeTestItems = probeItems.slice(nFit);
+  const probeTestIds = tokenizer.encode(pixels(probeTestItems));
+  const probeTokens = probeTestIds.dataSync() as Int32Array;
+  probeTestIds.dispose();
+  const sensitivity = captionSensitivity(
+    generator,
+    probeTestItems.map((it, i) => {
+      const o = it.scene.objects[0];
+      return {
+        caption: it.captions.find((t) => mentionedPairs(t).includes(`${o.color} ${o.shape}`)) ?? it.captions[0],
+        tokens: probeTokens.subarray(i * hw, (i + 1) * hw),
+        box: { x0: o.x - o.radius, y0: o.y - o.radius, x1: o.x + o.radius, y1: o.y + o.radius },
+        color: o.color,
+        shape: o.shape,
+      };
+    }),
+    { colors: COLOR_NAMES, shapes: SHAPE_NAMES },
+  );
+  log(`caption sensitivity (nats per object token lost when the word is swapped): shape ${sensitivity.shapeWordNats.toFixed(3)}, colour ${sensitivity.colorWordNats.toFixed(3)}`);
   // sampling choices: decoding steps, guidance, temperature (same captions, same probe)
   const sweep: Record<string, unknown>[] = [];
   const variants = process.env.BENCH_NO_SWEEP === '1' ? [] : quick
@@ -279,7 +301,7 @@ async function main() {
       sampling,
     },
     tokenizer: { testImages: splits.test.items.length, ...tokEval },
-    faithfulness: { evalCaptions: evalCaps.length, probeOnRealEmbeddings: probeReal, generatedSeenPairs: faithfulness.seen, generatedHeldOutPairs: faithfulness.heldOut, samplingSweep: sweep },
+    faithfulness: { evalCaptions: evalCaps.length, probeOnRealEmbeddings: probeReal, generatedSeenPairs: faithfulness.seen, generatedHeldOutPairs: faithfulness.heldOut, captionSensitivity: sensitivity, samplingSweep: sweep },
     throughput,
     trainingWallSeconds: { tokenizer: tokenizerSeconds, generator: generatorSeconds, both: tokenizerSeconds + generatorSeconds },
     totalSeconds: (Date.now() - started) / 1000,

@@ -29,11 +29,9 @@ export const demoGeneratorConfig: Omit<GeneratorConfigInput, 'vocabulary'> = {
   captionDropout: 0.1,
   labelSmoothing: 0,
   frequencyWeighting: 1,
-  // read and predict tokens through the tokenizer's code vectors, row + column position embeddings: at 1,500 steps
-  // the probe's "both right" on generated embeddings rose from 0.08 to 0.13 (codebook) and 0.17 (both), about what
-  // 3,000 steps without them gave (0.17); see README "Results"
-  codebookDim: 32,
-  axialPositions: true,
+  // `codebookDim: 32, axialPositions: true` raise the probe's "both right" on generated embeddings (0.08 → 0.17 on
+  // seen pairs) but gave the Synth² VLM a lower CIDEr on the seed-1 demo (bench-results/codebook-axial-experiment.json,
+  // README "Results"); the demo keeps plain token ids and per-position embeddings
 };
 
 /** Generator training at the demo's budget. */
