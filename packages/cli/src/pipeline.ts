@@ -712,11 +712,22 @@ async function scoreModel(ctx: StageRunContext, modelDir: string, test: Awaited<
   return { all, heldOut: ho, heldOutPairRecall: recall, predictions, perImageCider };
 }
 
-/** Paired bootstrap of Synth² vs baseline per-image CIDEr-D (how much the ratio depends on the test images drawn). */
-function ciderBootstrap(b: number[] | undefined, s: number[] | undefined, seed: number) {
-  if (!b?.length || !s || s.length !== b.length) return undefined;
+/**
+ * Paired bootstrap of Synth² vs baseline per-image CIDEr-D (how much the ratio depends on the test images drawn).
+ * None when the baseline scores 0 everywhere (no ratio); an interval end that is unbounded (a resample where the
+ * baseline scores 0) is `null` in JSON.
+ */
+export function ciderBootstrap(b: number[] | undefined, s: number[] | undefined, seed: number) {
+  if (!b?.length || !s || s.length !== b.length || !b.some((x) => x > 0)) return undefined;
   const r = pairedBootstrap(b, s, { samples: 2000, seed });
-  return { ratioInterval: r.ratioInterval, shareBetter: r.shareBetter, level: r.level, samples: r.samples };
+  const finite = (x: number) => (Number.isFinite(x) ? x : null);
+  return {
+    ratioInterval: r.ratioInterval.map(finite) as [number | null, number | null],
+    differenceInterval: r.differenceInterval,
+    shareBetter: r.shareBetter,
+    level: r.level,
+    samples: r.samples,
+  };
 }
 
 const evaluateStage: StageBody = async (ctx, dir) => {
@@ -814,11 +825,12 @@ const reportStage: StageBody = async (ctx) => {
       .filter(([, r]) => typeof r.summary?.seconds === 'number')
       .map(([k, r]) => [k, r.summary.seconds as number]),
   );
-  type RatioSummary = { ratio?: number; bootstrap?: { ratioInterval: [number, number]; level: number } };
+  type RatioSummary = { ratio?: number; bootstrap?: { ratioInterval: [number | null, number | null]; level: number } };
   const sum = scores.summary as { ciderAll?: RatioSummary; ciderHeldOut?: RatioSummary; gapClosed?: number };
   const fmtRatio = (r?: RatioSummary) => {
     if (r?.ratio == null) return '–';
-    const ci = r.bootstrap ? ` (${Math.round(r.bootstrap.level * 100)}% bootstrap interval over test images ${r.bootstrap.ratioInterval.map((x) => x.toFixed(2)).join('–')})` : '';
+    const end = (x: number | null) => (x == null ? '∞' : x.toFixed(2));
+    const ci = r.bootstrap ? ` (${Math.round(r.bootstrap.level * 100)}% bootstrap interval over test images ${r.bootstrap.ratioInterval.map(end).join('–')})` : '';
     return `${r.ratio.toFixed(3)}×${ci}`;
   };
   const div = (d: Record<string, unknown>) => {
