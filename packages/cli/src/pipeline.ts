@@ -392,17 +392,7 @@ const generatorStage: StageBody = async (ctx, dir) => {
   );
   const tokenizer = await loadTokenizer(ctx);
   const { model, training } = splitSettings(GeneratorConfigSchema, demoGeneratorConfig, demoGeneratorTraining, ctx.config.generator);
-  const generator = CaptionTokenGenerator.create({
-    ...model,
-    gridHeight: tokenizer.gridSize,
-    gridWidth: tokenizer.gridSize,
-    codebookSize: tokenizer.config.codebookSize,
-    // reading tokens through the codebook (any codebookDim > 0) uses this tokenizer's code vectors
-    codebookDim: (model as { codebookDim?: number }).codebookDim ? tokenizer.config.codeDim : 0,
-    seed: ctx.config.seed,
-    captions: examples.map((e) => e.caption),
-  } as never);
-  if (generator.config.codebookDim > 0) generator.setCodebook(tokenizer.codebook);
+  const generator = CaptionTokenGenerator.forTokenizer(tokenizer, { ...model, seed: ctx.config.seed, captions: examples.map((e) => e.caption) } as never);
   tokenizer.dispose();
   const result = await generator.train(examples, {
     ...(training as { steps: number }),

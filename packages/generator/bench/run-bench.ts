@@ -82,14 +82,11 @@ async function main() {
   const nProbe = quick ? 400 : 3000;
   const nProbeTest = Math.floor(nProbe / 6);
   const probeItems = Array.from({ length: nProbe }, (_, i) => probeWorld.item(i));
-  const embOf = (imgs: ReturnType<typeof pixels>) => {
-    const t = tokenizer.encode(imgs);
-    const e = tokenizer.embed(t);
-    const v = Float32Array.from(e.dataSync());
-    tf.dispose([t, e]);
-    return v;
-  };
-  const realE = embOf(pixels(probeItems));
+  const probeIdsT = tokenizer.encode(pixels(probeItems));
+  const probeEmbT = tokenizer.embed(probeIdsT);
+  const probeIds = Int32Array.from(probeIdsT.dataSync());
+  const realE = Float32Array.from(probeEmbT.dataSync());
+  tf.dispose([probeIdsT, probeEmbT]);
   const rc = Int32Array.from(probeItems, (it) => COLOR_NAMES.indexOf(it.scene.objects[0].color));
   const rs = Int32Array.from(probeItems, (it) => SHAPE_NAMES.indexOf(it.scene.objects[0].shape));
   const D = tokenizer.tokensPerImage * tokenizer.config.codeDim;
@@ -154,15 +151,7 @@ async function main() {
     }),
   );
   const genSteps = quick ? 60 : num('GEN_STEPS', genTraining.steps);
-  const generator = CaptionTokenGenerator.create({
-    ...genConfig,
-    codebookSize: tokenizer.config.codebookSize,
-    gridHeight: tokenizer.gridSize,
-    gridWidth: tokenizer.gridSize,
-    codebookDim: genConfig.codebookDim ? tokenizer.config.codeDim : 0,
-    captions: examples.map((e) => e.caption),
-  });
-  if (generator.config.codebookDim > 0) generator.setCodebook(tokenizer.codebook);
+  const generator = CaptionTokenGenerator.forTokenizer(tokenizer, { ...genConfig, captions: examples.map((e) => e.caption) });
   t0 = Date.now();
   const genRes = process.env.GEN_LOAD
     ? { finalLoss: NaN }
@@ -184,9 +173,7 @@ async function main() {
   log(`generated, seen pairs: ${JSON.stringify(faithfulness.seen)}; held-out: ${JSON.stringify(faithfulness.heldOut)}`);
   // (2b) how much the generator uses the caption's shape and colour words (real probe-test scenes, object masked)
   const probeTestItems = probeItems.slice(nFit);
-  const probeTestIds = tokenizer.encode(pixels(probeTestItems));
-  const probeTokens = probeTestIds.dataSync() as Int32Array;
-  probeTestIds.dispose();
+  const probeTokens = probeIds.subarray(nFit * hw);
   const sensitivity = captionSensitivity(
     generator,
     probeTestItems.map((it, i) => {

@@ -30,8 +30,9 @@ export const demoGeneratorConfig: Omit<GeneratorConfigInput, 'vocabulary'> = {
   labelSmoothing: 0,
   frequencyWeighting: 1,
   // `codebookDim: 32, axialPositions: true` raise the probe's "both right" on generated embeddings (0.08 → 0.17 on
-  // seen pairs) but gave the Synth² VLM a lower CIDEr on the seed-1 demo (bench-results/codebook-axial-experiment.json,
-  // README "Results"); the demo keeps plain token ids and per-position embeddings
+  // seen pairs; bench-results/codebook-axial-experiment.json) but the Synth² VLM did worse with them on the demo
+  // (two seeds, held-out ratio 1.02× vs 1.18×; cli/bench-results/codebook-generator-experiment.json); the demo keeps
+  // plain token ids and per-position embeddings
 };
 
 /** Generator training at the demo's budget. */

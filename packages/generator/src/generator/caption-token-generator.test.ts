@@ -135,6 +135,19 @@ describe('CaptionTokenGenerator', () => {
     back.dispose();
   });
 
+  it('should take grid, codebook size and (with codebookDim) the code vectors from a tokenizer', () => {
+    const tokenizer = VQTokenizer.create({ imageSize: 16, hidden: [8, 8], codebookSize: K, codeDim: 4, seed: 2 });
+    const { gridHeight: _h, gridWidth: _w, codebookSize: _k, ...sizes } = tiny;
+    const plain = CaptionTokenGenerator.forTokenizer(tokenizer, sizes);
+    expect([plain.config.gridHeight, plain.config.gridWidth, plain.config.codebookSize, plain.config.codebookDim]).toEqual([4, 4, K, 0]);
+    const tied = CaptionTokenGenerator.forTokenizer(tokenizer, { ...sizes, codebookDim: 1 });
+    expect(tied.config.codebookDim).toBe(4);
+    expect(tf.max(tf.abs(tied.network.codebook!)).dataSync()[0]).toBeGreaterThan(0);
+    plain.dispose();
+    tied.dispose();
+    tokenizer.dispose();
+  });
+
   it('should reject an empty caption and unknown words with clear errors', async () => {
     await expect(gen.generateTokens(['a red circle', ''])).rejects.toThrow(InvalidInputError);
     await expect(gen.generateTokens(['a red circle', '   '])).rejects.toThrow(/caption 1 is empty/);

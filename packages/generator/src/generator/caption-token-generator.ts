@@ -17,6 +17,7 @@ import { initialDecodingState, parallelDecodingStep } from '../maskgit/parallel-
 import { maskBatch, type GeneratorBatch } from './masking';
 import { EpochBatches } from '../data/epoch-batches';
 import { TokenTransformer } from './token-transformer';
+import type { VQTokenizer } from '../tokenizer/vq-tokenizer';
 
 /** Tensors of one training batch (see {@link CaptionTokenGenerator.batchTensors}). */
 export interface GeneratorTensors {
@@ -88,6 +89,25 @@ export class CaptionTokenGenerator {
       );
     }
     return new CaptionTokenGenerator(parsed, encoder);
+  }
+
+  /**
+   * A new generator for a tokenizer's token grids: grid size and codebook size come from the tokenizer, and with a
+   * `codebookDim` > 0 in `config` it reads tokens through this tokenizer's code vectors (its `codeDim`, codebook set).
+   */
+  static forTokenizer(
+    tokenizer: VQTokenizer,
+    config: Omit<GeneratorConfigInput, 'vocabulary' | 'gridHeight' | 'gridWidth' | 'codebookSize'> & { vocabulary?: unknown; captions?: readonly string[] },
+  ): CaptionTokenGenerator {
+    const generator = CaptionTokenGenerator.create({
+      ...config,
+      gridHeight: tokenizer.gridSize,
+      gridWidth: tokenizer.gridSize,
+      codebookSize: tokenizer.config.codebookSize,
+      codebookDim: config.codebookDim ? tokenizer.config.codeDim : 0,
+    });
+    if (generator.config.codebookDim > 0) generator.setCodebook(tokenizer.codebook);
+    return generator;
   }
 
   static async load(dir: string): Promise<CaptionTokenGenerator> {

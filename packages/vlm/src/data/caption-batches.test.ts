@@ -86,6 +86,10 @@ describe('captionBatches with syntheticBatches', () => {
     expect(got.map((g) => g[0])).toEqual([2, 0, 0]); // crosses from the mixed phase to human pairs only
   });
 
+  it('should reject a bad count even without synthetic pairs', () => {
+    expect(() => captionBatches({ real, mix: { real: 1, synthetic: 0 }, batchSize: 4, special, syntheticBatches: -1 })).toThrow(/syntheticSteps must be a whole number/);
+  });
+
   it('should reject a negative or fractional count', () => {
     expect(() => captionBatches({ real, synthetic, mix: { real: 0.5, synthetic: 0.5 }, batchSize: 4, special, syntheticBatches: -1 })).toThrow(/syntheticSteps must be a whole number/);
     expect(() => captionBatches({ real, synthetic, mix: { real: 0.5, synthetic: 0.5 }, batchSize: 4, special, syntheticBatches: 1.5 })).toThrow(/syntheticSteps must be a whole number/);

@@ -59,12 +59,12 @@ export function captionBatches(options: {
   /** Draw synthetic pairs only in the first this many batches, then human pairs only (default: every batch). */
   syntheticBatches?: number;
 }): BatchSource<CaptionBatch> {
-  const { real, synthetic, mix, batchSize, special, syntheticBatches } = options;
+  const { real, synthetic, mix, syntheticBatches } = options;
+  if (syntheticBatches !== undefined && (!Number.isInteger(syntheticBatches) || syntheticBatches < 0)) {
+    throw new InvalidInputError(`syntheticSteps must be a whole number ≥ 0, got ${syntheticBatches}.`, { field: 'syntheticSteps' });
+  }
   if (syntheticBatches === undefined || !real || !synthetic || mix.synthetic === 0 || mix.real === 0) {
     return mixedCaptionBatches(options);
-  }
-  if (!Number.isInteger(syntheticBatches) || syntheticBatches < 0) {
-    throw new InvalidInputError(`syntheticSteps must be a whole number ≥ 0, got ${syntheticBatches}.`, { field: 'syntheticSteps' });
   }
   // two independent sources: the mixed one for the first batches, human pairs only after them
   const mixed = mixedCaptionBatches(options);
