@@ -23,12 +23,26 @@ export const VlmArchitectureSchema = z
     heads: posInt.default(4),
     /** MLP hidden size as a multiple of `dim`. */
     mlpRatio: posInt.default(4),
+    encoder: z
+      .object({
+        /**
+         * Self-attention blocks over the image tokens before the resampler (0 = none). The resampler alone mixes
+         * image tokens only through attention-weighted sums; an encoder lets neighbouring tokens combine (an
+         * object's shape is spread over several VQ tokens).
+         */
+        layers: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .prefault({}),
     resampler: z
       .object({
         /** L learned latents the image is resampled into. */
         latents: posInt.default(16),
-        /** Cross-attention layers (each: latent self-attention, cross-attention to the image, MLP). */
-        layers: posInt.default(1),
+        /**
+         * Cross-attention layers (each: latent self-attention, cross-attention to the image, MLP). 0 = no resampler:
+         * the decoder attends to the (encoded) image tokens themselves, and `latents` is ignored.
+         */
+        layers: z.number().int().min(0).default(1),
       })
       .strict()
       .prefault({}),

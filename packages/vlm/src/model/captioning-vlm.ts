@@ -6,7 +6,7 @@ import { inputPositions, parseVlmArchitecture, type VlmArchitecture, type VlmArc
 import { resolveDecodeOptions, searchCaptions, type DecodeOptions } from '../decoding/caption-search';
 import { toEmbeddingTable, type EmbeddingTable, type EmbeddingsInput } from '../data/embedding-table';
 import { regroupEmbeddings } from '../data/regroup';
-import { BANNED_IDS, SPECIAL_IDS, toVocabulary, type VocabularyInput } from './caption-vocabulary';
+import { BANNED_IDS, SPECIAL_IDS, encodeWords, toVocabulary, type VocabularyInput } from './caption-vocabulary';
 import { VlmNetwork } from './vlm-network';
 
 /** Everything needed to build a VLM: its sizes and its caption vocabulary. */
@@ -148,6 +148,61 @@ export class CaptioningVLM {
       const chunk = tokens.data.subarray(start * size, (start + count) * size);
       const ids = this.decodeTokens(chunk, count, decode);
       for (const seq of ids) out.push(this.vocabulary.decode(seq));
+    }
+    return out;
+  }
+
+  /**
+   * Log-likelihood of each caption given its image: the sum of `log p(word | image, earlier words)` over the
+   * caption's words (at most `maxCaptionLength`) and the end token, under teacher forcing. One caption per image,
+   * same order. Use it to rank or filter image–caption pairs, e.g. to keep, of several generated embeddings for a
+   * caption, the one the model finds most consistent with it. Words outside the vocabulary read as the unknown token
+   * (which the model never predicts, so they lower every candidate of that caption alike).
+   */
+  async score(embeddings: EmbeddingsInput, captions: readonly string[], options: { batchSize?: number } = {}): Promise<Float32Array> {
+    const tokens = this.prepareEmbeddings(embeddings);
+    if (!Array.isArray(captions) || captions.length !== tokens.count) {
+      throw new InvalidInputError(
+        `score needs one caption per image: got ${Array.isArray(captions) ? captions.length : 'no'} captions for ${tokens.count} images.`,
+        { field: 'captions' },
+      );
+    }
+    const batchSize = options.batchSize ?? 256;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new InvalidInputError(`batchSize must be a positive integer, got ${batchSize}.`, { field: 'batchSize' });
+    }
+    const maxLen = this.architecture.maxCaptionLength;
+    const words = captions.map((text, i) => {
+      const ids = typeof text === 'string' ? encodeWords(this.vocabulary, text).ids : [];
+      if (ids.length === 0) throw new InvalidInputError(`captions[${i}] (${JSON.stringify(text)}) has no words to score.`, { field: 'captions' });
+      return ids.slice(0, maxLen);
+    });
+    const out = new Float32Array(tokens.count);
+    const size = tokens.positions * tokens.dim;
+    const V = this.vocabulary.size;
+    for (let start = 0; start < tokens.count; start += batchSize) {
+      const rows = Math.min(batchSize, tokens.count - start);
+      const chunk = words.slice(start, start + rows);
+      const T = Math.max(...chunk.map((w) => w.length)) + 1;
+      const input = new Int32Array(rows * T).fill(SPECIAL_IDS.pad);
+      const target = new Int32Array(rows * T).fill(SPECIAL_IDS.pad);
+      const mask = new Float32Array(rows * T);
+      chunk.forEach((w, r) => {
+        input[r * T] = SPECIAL_IDS.bos;
+        input.set(w, r * T + 1);
+        target.set(w, r * T);
+        target[r * T + w.length] = SPECIAL_IDS.eos;
+        mask.fill(1, r * T, r * T + w.length + 1);
+      });
+      const sums = tf.tidy(() => {
+        const image = tf.tensor3d(tokens.data.subarray(start * size, (start + rows) * size), [rows, tokens.positions, tokens.dim]);
+        const logits = this.network.decoder.apply(tf.tensor2d(input, [rows, T], 'int32'), this.network.encode(image));
+        const logp = tf.logSoftmax(tf.reshape(logits, [rows * T, V]));
+        const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(target, 'int32'), V)), 1);
+        return tf.sum(tf.reshape(tf.mul(picked, tf.tensor1d(mask)), [rows, T]), 1);
+      });
+      out.set(sums.dataSync() as Float32Array, start);
+      sums.dispose();
     }
     return out;
   }

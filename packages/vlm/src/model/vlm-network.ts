@@ -94,12 +94,16 @@ export class CaptionDecoder extends Module {
   }
 }
 
-/** The whole network: input projection + 2-D positions → resampler → caption decoder. */
+/** The whole network: input projection + 2-D positions → optional self-attention encoder → resampler → caption decoder. */
 export class VlmNetwork extends Module {
   readonly inputProj: Linear;
   /** Normalises the projected image tokens so they are on the scale of the positions (codebook vectors are small). */
   readonly inputNorm: LayerNorm;
-  readonly resampler: PerceiverResampler;
+  /** Self-attention blocks over the image tokens (`encoder.layers`, may be none). */
+  private readonly encoderBlocks: TransformerBlock[];
+  /** The resampler, or none (`resampler.layers` 0: the decoder reads the normalised image tokens). */
+  readonly resampler: PerceiverResampler | undefined;
+  private readonly imageNorm: LayerNorm | undefined;
   readonly decoder: CaptionDecoder;
   /** Fixed 2-D sinusoidal positions of the (regrouped) image tokens, `[N', dim]`. */
   private readonly positions: tf.Tensor2D;
@@ -115,15 +119,23 @@ export class VlmNetwork extends Module {
     this.tokenWidth = c.group * c.group * c.embeddingDim;
     this.inputProj = this.child('input', new Linear('input', { inDim: this.tokenWidth, outDim: c.dim, rng }));
     this.inputNorm = this.child('inputNorm', new LayerNorm('inputNorm', { dim: c.dim }));
-    this.resampler = this.child('resampler', new PerceiverResampler('resampler', c, rng));
+    this.encoderBlocks = Array.from({ length: c.encoder.layers }, (_, i) =>
+      this.child(
+        `encoder.blocks.${i}`,
+        new TransformerBlock(`encoder.blocks.${i}`, { dim: c.dim, heads: c.heads, mlpRatio: c.mlpRatio, dropout: c.dropout, rng }),
+      ),
+    );
+    if (c.resampler.layers > 0) this.resampler = this.child('resampler', new PerceiverResampler('resampler', c, rng));
+    else this.imageNorm = this.child('imageNorm', new LayerNorm('imageNorm', { dim: c.dim }));
     this.decoder = this.child('decoder', new CaptionDecoder('decoder', c, vocabSize, rng));
     this.positions = tf.keep(sinusoidalPositions2d(gh, gw, c.dim));
   }
 
-  /** Regrouped embeddings `[B, N', g²d]` → latents `[B, L, dim]`. */
+  /** Regrouped embeddings `[B, N', g²d]` → the decoder's context: latents `[B, L, dim]` (or `[B, N', dim]` without a resampler). */
   encode(tokens: tf.Tensor3D, opts: ForwardOptions = {}): tf.Tensor3D {
-    const x = tf.add(this.inputNorm.apply(this.inputProj.apply(tokens)), this.positions) as tf.Tensor3D;
-    return this.resampler.apply(x, opts);
+    let x = tf.add(this.inputNorm.apply(this.inputProj.apply(tokens)), this.positions) as tf.Tensor3D;
+    for (const block of this.encoderBlocks) x = block.apply(x, { training: opts.training, rng: opts.rng }) as tf.Tensor3D;
+    return this.resampler ? this.resampler.apply(x, opts) : (this.imageNorm!.apply(x) as tf.Tensor3D);
   }
 
   override dispose(): void {

@@ -72,6 +72,36 @@ describe('trainVLM', () => {
     loaded.dispose();
   });
 
+  it('should train without a resampler, with an image encoder, and score its own captions above mismatched ones', async () => {
+    // resampler.layers 0: the decoder reads the encoded image tokens directly
+    const model = CaptioningVLM.create({ ...tinyConfig(), encoder: { layers: 1 }, resampler: { layers: 0 } });
+    const names = [...model.network.parameters().keys()];
+    expect(names).toContain('vlm.encoder.blocks.0.attn.q.weight');
+    expect(names.some((n) => n.startsWith('vlm.resampler.'))).toBe(false);
+    const real = { embeddings: randomEmbeddings(1, 4), captions: CAPTIONS.map((c) => [c]) };
+    const result = await trainVLM({ model, real, steps: 200, batchSize: 4, lr: 3e-3, warmupSteps: 10, log: () => undefined });
+    expect(result.finalLoss).toBeLessThan(0.05);
+    expect(await model.caption(real.embeddings)).toEqual(CAPTIONS);
+
+    // score: near 0 nats for each image's own caption, far below for another image's caption
+    const own = await model.score(real.embeddings, CAPTIONS);
+    const shifted = await model.score(real.embeddings, CAPTIONS.map((_, i) => CAPTIONS[(i + 1) % CAPTIONS.length]));
+    for (let i = 0; i < CAPTIONS.length; i++) {
+      expect(own[i]).toBeLessThan(0);
+      expect(own[i]).toBeGreaterThan(-0.5);
+      expect(shifted[i]).toBeLessThan(own[i] - 5);
+    }
+    // batching does not change scores; a reloaded model scores identically
+    expect(Array.from(await model.score(real.embeddings, CAPTIONS, { batchSize: 3 }))).toEqual(Array.from(own));
+    await model.save(join(dir, 'no-resampler'));
+    const loaded = await CaptioningVLM.load(join(dir, 'no-resampler'));
+    expect(Array.from(await loaded.score(real.embeddings, CAPTIONS))).toEqual(Array.from(own));
+    await expect(model.score(real.embeddings, CAPTIONS.slice(1))).rejects.toThrow(/one caption per image: got 3 captions for 4 images/);
+    await expect(model.score(real.embeddings, ['', ...CAPTIONS.slice(1)])).rejects.toThrow(InvalidInputError);
+    model.dispose();
+    loaded.dispose();
+  });
+
   it('should give the same losses and captions when resumed as an uninterrupted run', async () => {
     const real = { embeddings: randomEmbeddings(2, 6), captions: CAPTIONS.slice(0, 3).flatMap((c, i) => [[c, EXTRA[i % 2]], [EXTRA[(i + 1) % 2], c]]) };
     const synthetic = { embeddings: randomEmbeddings(3, 5), captions: [...CAPTIONS, EXTRA[0]].slice(0, 5) };
