@@ -47,6 +47,7 @@ import { encodePngBase64 } from './png';
 import { renderReport, type ModelReport, type ReportInput } from './report';
 import type { Reporter } from './reporter';
 import { RunDirectory, type StageEvent } from './run-directory';
+import { objectNaming } from './object-accuracy';
 import { EMBEDDING_STORE, queued, runQueuedCaptions, runQueuedEmbeddings, type QueuedStageContext } from './queued-stages';
 
 /** The stages of `synth2 run`, in order. */
@@ -652,6 +653,8 @@ interface ModelScores {
   all: Record<string, number>;
   heldOut?: Record<string, number>;
   heldOutPairRecall?: number;
+  /** Colour/shape naming accuracy on single-object test images (shapes world only). */
+  objectNaming?: ReturnType<typeof objectNaming>;
   predictions: Record<string, string>;
   /** Per-image CIDEr-D in test-split order (all images; held-out images), for the paired bootstrap. */
   perImageCider?: { all: number[]; heldOut?: number[] };
@@ -699,7 +702,11 @@ async function scoreModel(ctx: StageRunContext, modelDir: string, test: Awaited<
     }
     recall = total ? hit / total : undefined;
   }
-  return { all, heldOut: ho, heldOutPairRecall: recall, predictions, perImageCider };
+  const single = test.items.filter((it) => it.meta?.objects?.length === 1);
+  const naming = single.length
+    ? objectNaming(single.map((it) => ({ caption: predictions[it.imageId], objects: it.meta!.objects! })), heldOut)
+    : undefined;
+  return { all, heldOut: ho, heldOutPairRecall: recall, objectNaming: naming, predictions, perImageCider };
 }
 
 /**
@@ -760,6 +767,7 @@ const evaluateStage: StageBody = async (ctx, dir) => {
       bootstrap: ciderBootstrap(b.perImageCider?.heldOut, s.perImageCider?.heldOut, ctx.config.seed),
     },
     heldOutPairRecall: { baseline: b.heldOutPairRecall, synth2: s.heldOutPairRecall },
+    objectNaming: { baseline: b.objectNaming, synth2: s.objectNaming },
   };
   if (models.full) {
     const gap = (models.full.all.CIDEr ?? 0) - (b.all.CIDEr ?? 0);
@@ -792,7 +800,7 @@ const reportStage: StageBody = async (ctx) => {
   };
   const models: ModelReport[] = [];
   for (const [kind, m] of Object.entries(scores.models)) {
-    models.push({ label: labels[kind] ?? kind, all: m.all, heldOut: m.heldOut, heldOutPairRecall: m.heldOutPairRecall, curve: await curve(kind) });
+    models.push({ label: labels[kind] ?? kind, all: m.all, heldOut: m.heldOut, heldOutPairRecall: m.heldOutPairRecall, objectNaming: m.objectNaming, curve: await curve(kind) });
   }
   const test = await readSplit(ctx, 'test');
   const S = test.images.shape[1];
@@ -852,7 +860,9 @@ const reportStage: StageBody = async (ctx) => {
   const results = {
     config: ctx.config,
     backend: ctx.run.data.backend,
-    models: Object.fromEntries(Object.entries(scores.models).map(([k, m]) => [k, { all: m.all, heldOut: m.heldOut, heldOutPairRecall: m.heldOutPairRecall }])),
+    models: Object.fromEntries(
+      Object.entries(scores.models).map(([k, m]) => [k, { all: m.all, heldOut: m.heldOut, heldOutPairRecall: m.heldOutPairRecall, objectNaming: m.objectNaming }]),
+    ),
     summary: scores.summary,
     diversity: scores.diversity,
     timings,

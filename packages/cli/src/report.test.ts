@@ -45,7 +45,7 @@ function solidPng(w: number, h: number, rgb: [number, number, number]): string {
 const input: ReportInput = {
   title: 'Synth² on the shapes world',
   models: [
-    { label: 'baseline', all: { CIDEr: 3.1, Bleu_4: 0.5 }, heldOut: { CIDEr: 2.0, Bleu_4: 0.4 }, heldOutPairRecall: 0.3, curve: [{ step: 0, loss: 5 }, { step: 10, loss: 2 }] },
+    { label: 'baseline', all: { CIDEr: 3.1, Bleu_4: 0.5 }, heldOut: { CIDEr: 2.0, Bleu_4: 0.4 }, heldOutPairRecall: 0.3, objectNaming: { seen: { images: 10, color: 0.9, shape: 0.5, both: 0.45 } }, curve: [{ step: 0, loss: 5 }, { step: 10, loss: 2 }] },
     { label: 'Synth² <mixed>', all: { CIDEr: 3.4, Bleu_4: 0.55 }, heldOut: { CIDEr: 2.6, Bleu_4: 0.45 }, heldOutPairRecall: 0.6, curve: [{ step: 0, loss: 5 }, { step: 10, loss: 1.8 }] },
   ],
   highlights: [{ label: 'held-out CIDEr ratio', value: '1.30×' }],
@@ -62,6 +62,11 @@ describe('renderReport', () => {
     expect(html).toContain('id="bar-chart"');
     expect(html).toContain('id="training-curves"');
     expect(html.match(/<img /g)).toHaveLength(2);
+    // object naming: shown for the model that has it, '–' where a model or a group has none
+    expect(html).toContain('id="object-naming"');
+    expect(html).toContain('seen colour–shape pairs (10 images)');
+    expect(html).toMatch(/<th scope="row">baseline<\/th><td>0\.90<\/td><td>0\.50<\/td><td>0\.45<\/td><td>–<\/td>/);
+    expect(renderReport({ ...input, models: input.models.map(({ objectNaming: _o, ...m }) => m) })).not.toContain('object-naming');
     expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
   });
 });

@@ -7,8 +7,17 @@ export interface ModelReport {
   heldOut?: Record<string, number>;
   /** Share of true objects whose held-out colour–shape pair the caption names. */
   heldOutPairRecall?: number;
+  /** Colour/shape naming accuracy on single-object test images, seen and held-out pairs (shapes world). */
+  objectNaming?: { seen?: ObjectNamingShares; heldOut?: ObjectNamingShares };
   /** Training curve. */
   curve?: { step: number; loss: number }[];
+}
+
+export interface ObjectNamingShares {
+  images: number;
+  color: number;
+  shape: number;
+  both: number;
 }
 
 export interface ReportInput {
@@ -98,6 +107,16 @@ export function renderReport(input: ReportInput): string {
   const table = `<table id="metrics"><thead><tr><th rowspan="2">model</th><th colspan="${metricNames.length}">all test images</th><th colspan="${metricNames.length}">images with a held-out composition</th><th rowspan="2">held-out pair recall</th></tr><tr>${metricNames
     .map((k) => `<th>${esc(k)}</th>`)
     .join('')}${metricNames.map((k) => `<th>${esc(k)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>`;
+  const named = input.models.filter((m) => m.objectNaming?.seen || m.objectNaming?.heldOut);
+  const naming = named.length
+    ? (() => {
+        const cell = (x?: ObjectNamingShares) => (x ? `<td>${fmt(x.color, 2)}</td><td>${fmt(x.shape, 2)}</td><td>${fmt(x.both, 2)}</td>` : '<td>–</td><td>–</td><td>–</td>');
+        const n = (k: 'seen' | 'heldOut') => named.find((m) => m.objectNaming?.[k])?.objectNaming?.[k]?.images ?? 0;
+        return `<h2>Does the caption name the object right?</h2><p>Single-object test images: share of captions whose colour and shape words are right.</p><table id="object-naming"><thead><tr><th rowspan="2">model</th><th colspan="3">seen colour–shape pairs (${n('seen')} images)</th><th colspan="3">held-out pairs (${n('heldOut')} images)</th></tr><tr>${'<th>colour</th><th>shape</th><th>both</th>'.repeat(2)}</tr></thead><tbody>${named
+          .map((m) => `<tr><th scope="row">${esc(m.label)}</th>${cell(m.objectNaming?.seen)}${cell(m.objectNaming?.heldOut)}</tr>`)
+          .join('')}</tbody></table>`;
+      })()
+    : '';
   const highlights = input.highlights?.length
     ? `<ul class="highlights">${input.highlights.map((h) => `<li><b>${esc(h.label)}:</b> ${esc(h.value)}</li>`).join('')}</ul>`
     : '';
@@ -149,7 +168,7 @@ figure{margin:0;border:1px solid #eee;padding:8px;font-size:12px}figure img{imag
 .scroll{overflow-x:auto}.tag{background:#fde68a;padding:0 4px;border-radius:3px;font-size:11px}.ref{color:#555}
 </style></head><body>
 <h1>${esc(input.title)}</h1>${input.subtitle ? `<p>${esc(input.subtitle)}</p>` : ''}
-<h2>Metrics</h2><div class="scroll">${table}</div>${highlights}
+<h2>Metrics</h2><div class="scroll">${table}</div>${highlights}${naming}
 <h2>${esc(headline)} by model</h2>${barChart(input.models, headline)}
 <h2>Training curves</h2>${curves(input.models)}
 ${diversity}${timings}${samples}${generations}
