@@ -13,6 +13,8 @@ describe('parseVlmArchitecture', () => {
     const demo = parseVlmArchitecture(demoVlmConfig.architecture);
     expect(demo.group).toBe(2);
     expect(demo.resampler.layers).toBe(0); // the decoder reads the image tokens directly
+    // synthetic pairs in the first half of training only
+    expect(demoVlmConfig.training.syntheticSteps * 2).toBe(demoVlmConfig.training.steps);
   });
 
   it('should reject unknown keys, bad sizes and contradictions with the setting named', () => {
