@@ -104,8 +104,8 @@ export function inputPositions(c: Pick<VlmArchitecture, 'grid'>): number {
 /**
  * Settings for the demo (shapes world, 8×8 × 32 VQ embeddings regrouped 2×2 into 16 tokens, 2,000 images × 5
  * captions + ~6,000 synthetic pairs). Both VLMs of the demo must train in the 15-minute budget on 2 shared cores:
- * the benchmark measured 7.9–9.8 steps/s at these settings on wasm at load ≈ 7 (bench-results/vlm.json), so 1,500
- * steps take ≈ 2.5–3.2 min per model. Opening the cross-attention gates (gateInit 1) and lr 4e-3 gave the best
+ * on a fresh clone (portable wasm) 1,500 steps take 133–143 s per model, the baseline beside the generator
+ * (bench-results/vlm.json: 24–27 steps/s on a quiet machine with the native addon). Opening the cross-attention gates (gateInit 1) and lr 4e-3 gave the best
  * shapes-world CIDEr at equal steps (600 steps: 0.62 → 0.83 → 0.94; 1,500 steps: 0.97 → 1.32). 2,000 steps were
  * tried on the demo (fresh clone, two seeds): the human-only baseline then catches up on held-out compositions and
  * Synth² falls below it (held-out CIDEr 0.91× / 0.88×, all images 0.95× / 0.92×): at 1,500 steps Synth²'s held-out
@@ -119,7 +119,7 @@ export function inputPositions(c: Pick<VlmArchitecture, 'grid'>): number {
  *
  * No resampler (`resampler.layers` 0): the decoder attends to the 16 image tokens directly. With a 16-latent
  * resampler in between, the human-only VLM named the shape of a single object right in only 19–37% of seen test
- * images; without it, 44–51%, and its test CIDEr rose from 0.81–1.06 to 1.10–1.26 at ≈ 35% less time per step
+ * images; without it, 42–58%, and its test CIDEr rose from 0.81–1.06 to 1.08–1.29 at ≈ 35% less time per step
  * (same runs, generator and data; cli/bench-results/vlm-architecture-experiment.json). An image encoder
  * (`encoder.layers` 1–2) learned too slowly for 1,500 steps (CIDEr 0.88 / 0.61).
  */
