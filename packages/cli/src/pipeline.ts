@@ -723,10 +723,11 @@ async function scoreModel(ctx: StageRunContext, modelDir: string, test: Awaited<
     }
     recall = total ? hit / total : undefined;
   }
-  const single = test.items.filter((it) => it.meta?.objects?.length === 1);
-  const naming = single.length
-    ? objectNaming(single.map((it) => ({ caption: predictions[it.imageId], objects: it.meta!.objects! })), heldOut)
-    : undefined;
+  const named = objectNaming(
+    test.items.flatMap((it) => (it.meta?.objects ? [{ caption: predictions[it.imageId], objects: it.meta.objects }] : [])),
+    heldOut,
+  );
+  const naming = named.seen || named.heldOut ? named : undefined;
   return { all, heldOut: ho, heldOutPairRecall: recall, objectNaming: naming, predictions, perImageCider };
 }
 

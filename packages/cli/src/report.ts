@@ -1,3 +1,5 @@
+import type { ObjectNaming } from './object-accuracy';
+
 /** Everything `report.html` shows; `results.json` holds the same object without the images. */
 export interface ModelReport {
   label: string;
@@ -8,16 +10,9 @@ export interface ModelReport {
   /** Share of true objects whose held-out colour–shape pair the caption names. */
   heldOutPairRecall?: number;
   /** Colour/shape naming accuracy on single-object test images, seen and held-out pairs (shapes world). */
-  objectNaming?: { seen?: ObjectNamingShares; heldOut?: ObjectNamingShares };
+  objectNaming?: { seen?: ObjectNaming; heldOut?: ObjectNaming };
   /** Training curve. */
   curve?: { step: number; loss: number }[];
-}
-
-export interface ObjectNamingShares {
-  images: number;
-  color: number;
-  shape: number;
-  both: number;
 }
 
 export interface ReportInput {
@@ -110,7 +105,7 @@ export function renderReport(input: ReportInput): string {
   const named = input.models.filter((m) => m.objectNaming?.seen || m.objectNaming?.heldOut);
   const naming = named.length
     ? (() => {
-        const cell = (x?: ObjectNamingShares) => (x ? `<td>${fmt(x.color, 2)}</td><td>${fmt(x.shape, 2)}</td><td>${fmt(x.both, 2)}</td>` : '<td>–</td><td>–</td><td>–</td>');
+        const cell = (x?: ObjectNaming) => (x ? `<td>${fmt(x.color, 2)}</td><td>${fmt(x.shape, 2)}</td><td>${fmt(x.both, 2)}</td>` : '<td>–</td><td>–</td><td>–</td>');
         const n = (k: 'seen' | 'heldOut') => named.find((m) => m.objectNaming?.[k])?.objectNaming?.[k]?.images ?? 0;
         return `<h2>Does the caption name the object right?</h2><p>Single-object test images: share of captions whose colour and shape words are right.</p><table id="object-naming"><thead><tr><th rowspan="2">model</th><th colspan="3">seen colour–shape pairs (${n('seen')} images)</th><th colspan="3">held-out pairs (${n('heldOut')} images)</th></tr><tr>${'<th>colour</th><th>shape</th><th>both</th>'.repeat(2)}</tr></thead><tbody>${named
           .map((m) => `<tr><th scope="row">${esc(m.label)}</th>${cell(m.objectNaming?.seen)}${cell(m.objectNaming?.heldOut)}</tr>`)

@@ -6,6 +6,7 @@ import { inputPositions, parseVlmArchitecture, type VlmArchitecture, type VlmArc
 import { resolveDecodeOptions, searchCaptions, type DecodeOptions } from '../decoding/caption-search';
 import { toEmbeddingTable, type EmbeddingTable, type EmbeddingsInput } from '../data/embedding-table';
 import { regroupEmbeddings } from '../data/regroup';
+import { collateBatch } from '../data/caption-batches';
 import { BANNED_IDS, SPECIAL_IDS, encodeWords, toVocabulary, type VocabularyInput } from './caption-vocabulary';
 import { VlmNetwork } from './vlm-network';
 
@@ -175,31 +176,22 @@ export class CaptioningVLM {
     const words = captions.map((text, i) => {
       const ids = typeof text === 'string' ? encodeWords(this.vocabulary, text).ids : [];
       if (ids.length === 0) throw new InvalidInputError(`captions[${i}] (${JSON.stringify(text)}) has no words to score.`, { field: 'captions' });
-      return ids.slice(0, maxLen);
+      return Int32Array.from(ids.slice(0, maxLen));
     });
     const out = new Float32Array(tokens.count);
-    const size = tokens.positions * tokens.dim;
     const V = this.vocabulary.size;
+    const shape = { positions: tokens.positions, dim: tokens.dim };
     for (let start = 0; start < tokens.count; start += batchSize) {
       const rows = Math.min(batchSize, tokens.count - start);
-      const chunk = words.slice(start, start + rows);
-      const T = Math.max(...chunk.map((w) => w.length)) + 1;
-      const input = new Int32Array(rows * T).fill(SPECIAL_IDS.pad);
-      const target = new Int32Array(rows * T).fill(SPECIAL_IDS.pad);
-      const mask = new Float32Array(rows * T);
-      chunk.forEach((w, r) => {
-        input[r * T] = SPECIAL_IDS.bos;
-        input.set(w, r * T + 1);
-        target.set(w, r * T);
-        target[r * T + w.length] = SPECIAL_IDS.eos;
-        mask.fill(1, r * T, r * T + w.length + 1);
-      });
+      const images = Array.from({ length: rows }, (_, i) => ({ tokens, index: start + i }));
+      const batch = collateBatch(images, words.slice(start, start + rows), 0, shape, SPECIAL_IDS);
+      const T = batch.length;
       const sums = tf.tidy(() => {
-        const image = tf.tensor3d(tokens.data.subarray(start * size, (start + rows) * size), [rows, tokens.positions, tokens.dim]);
-        const logits = this.network.decoder.apply(tf.tensor2d(input, [rows, T], 'int32'), this.network.encode(image));
+        const image = tf.tensor3d(batch.tokens, [rows, batch.tokenCount, batch.tokenWidth]);
+        const logits = this.network.decoder.apply(tf.tensor2d(batch.input, [rows, T], 'int32'), this.network.encode(image));
         const logp = tf.logSoftmax(tf.reshape(logits, [rows * T, V]));
-        const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(target, 'int32'), V)), 1);
-        return tf.sum(tf.reshape(tf.mul(picked, tf.tensor1d(mask)), [rows, T]), 1);
+        const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(batch.target, 'int32'), V)), 1);
+        return tf.sum(tf.reshape(tf.mul(picked, tf.tensor1d(batch.weights)), [rows, T]), 1);
       });
       out.set(sums.dataSync() as Float32Array, start);
       sums.dispose();
