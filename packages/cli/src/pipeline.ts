@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CaptionRecordSchema,
+  ConceptInventorySchema,
   ConfigurationError,
   throwIfAborted,
   ImageCaptionPairSchema,
@@ -36,7 +37,9 @@ import {
   demoTokenizerConfig,
   demoTokenizerTraining,
   generateEmbeddings,
+  exemplarKeyer,
   generateImages,
+  imageExemplarKeys,
   trainTokenizer,
 } from '@synth2/generator';
 import { CaptioningVLM, VlmArchitectureSchema, demoVlmConfig, trainVLM } from '@synth2/vlm';
@@ -393,6 +396,17 @@ const generatorStage: StageBody = async (ctx, dir) => {
   );
   const tokenizer = await loadTokenizer(ctx);
   const { model, training } = splitSettings(GeneratorConfigSchema, demoGeneratorConfig, demoGeneratorTraining, ctx.config.generator);
+  if (model.exemplars) {
+    // retrieval-augmented generator: each caption's exemplar keys; examples of one image share it
+    const key = await exemplarKeysFor(ctx);
+    let k = 0;
+    train.items.forEach((it, i) =>
+      imageExemplarKeys(it.captions, key).forEach((exemplarKeys) => {
+        examples[k] = { ...examples[k], exemplarKeys, image: i } as (typeof examples)[number];
+        k++;
+      }),
+    );
+  }
   const generator = CaptionTokenGenerator.forTokenizer(tokenizer, { ...model, seed: ctx.config.seed, captions: examples.map((e) => e.caption) } as never);
   tokenizer.dispose();
   const result = await generator.train(examples, {
@@ -409,6 +423,17 @@ const generatorStage: StageBody = async (ctx, dir) => {
   generator.dispose();
   return { outputs: ['generator/model'], summary: { steps: result.steps, finalLoss: result.finalLoss, trainSeconds: result.seconds } };
 };
+
+/** The exemplar keyer of the run's concept inventory (`generator.exemplars`). */
+async function exemplarKeysFor(ctx: StageRunContext): Promise<(caption: string) => string[]> {
+  const file = p(ctx, 'data', 'inventory.json');
+  if (!existsSync(file)) {
+    throw new ConfigurationError('generator.exemplars needs a concept inventory to key captions by (the shapes world writes one); leave it off for this data source', {
+      setting: 'generator.exemplars',
+    });
+  }
+  return exemplarKeyer(ConceptInventorySchema.parse(await readJson(file)));
+}
 
 // ---------------------------------------------------------------- captions
 /** The caption source the config asks for, and why it was chosen. */
@@ -501,6 +526,13 @@ const generateStage: StageBody = async (ctx, dir) => {
     if (known.length < words.length) partial++;
   }
   const records = all.filter((r) => conditioning.has(r.id));
+  const keyOf = generator.config.exemplars ? await exemplarKeysFor(ctx) : undefined;
+  if (keyOf && queued(ctx.config, 'generate')) {
+    throw new ConfigurationError(
+      'generator.exemplars: queue workers cannot retrieve exemplars yet; run generate in this process (queue.stages: [captions]) or turn exemplars off',
+      { setting: 'queue.stages' },
+    );
+  }
   const unreadable = all.length - records.length;
   if (unreadable || partial) {
     ctx.reporter.log(
@@ -541,6 +573,7 @@ const generateStage: StageBody = async (ctx, dir) => {
           generator,
           tokenizer,
           captions: chunk.map((r) => conditioning.get(r.id)!),
+          exemplarKeys: keyOf && chunk.map((r) => keyOf(r.text)),
           ...sampling,
           seed: seedBase + i,
           abortSignal: ctx.abortSignal,

@@ -129,7 +129,11 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
   it('should train the full-human reference on the whole human split with --human-fraction', async () => {
     const hf = join(dirname(out), 'run-hf');
     // also the generator options that read tokens through the tokenizer's codebook (the stage passes it the codebook)
-    const r = await synth2(['run', '--out', hf, '--seed', '3', '--json', ...TINY, '--human-fraction', '0.25', '--generator.codebookDim', '1', '--generator.axialPositions']);
+    // and retrieve exemplars (the stages key the captions with the world's concept inventory)
+    const r = await synth2([
+      'run', '--out', hf, '--seed', '3', '--json', ...TINY, '--human-fraction', '0.25',
+      '--generator.codebookDim', '1', '--generator.axialPositions', '--generator.exemplars',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const done = (stage: string) => r.events.find((e) => e.type === 'stage-done' && e.stage === stage)?.summary;
     expect(done('vlm-baseline')?.humanImages).toBe(12);
@@ -140,6 +144,10 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
     const genConfig = JSON.parse(await readFile(join(hf, 'generator', 'model', 'config.json'), 'utf8')).generator;
     expect(genConfig.codebookDim).toBe(32); // any value > 0 means: the run tokenizer's codeDim
     expect(genConfig.axialPositions).toBe(true);
+    const saved = JSON.parse(await readFile(join(hf, 'generator', 'model', 'config.json'), 'utf8'));
+    expect(genConfig.exemplars).toBe(true);
+    expect(saved.exemplarCorpus.grids.length).toBe(12 * 64); // the 12 human train images' grids
+    expect(Object.keys(saved.exemplarCorpus.keys).length).toBeGreaterThan(3);
   }, 300_000);
 
   it('should explain a bad config value and exit non-zero', async () => {

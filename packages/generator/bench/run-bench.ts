@@ -26,6 +26,8 @@ import {
   generateEmbeddings,
   generateEmbeddingsViaPixels,
   generateImages,
+  exemplarKeyer,
+  imageExemplarKeys,
 } from '../src/index';
 import { AttributeProbe } from './probe';
 import { captionSensitivity } from './caption-sensitivity';
@@ -128,7 +130,12 @@ async function main() {
   const ids = idsT.dataSync() as Int32Array;
   idsT.dispose();
   const hw = tokenizer.tokensPerImage;
-  const examples = splits.train.items.flatMap((it, i) => it.captions.map((caption) => ({ caption, tokens: ids.subarray(i * hw, (i + 1) * hw) })));
+  // GEN_CONFIG='{"exemplars":true}': retrieval-augmented generator, captions keyed by the world's concept inventory
+  const keyOf = genConfig.exemplars ? exemplarKeyer(splits.world.inventory) : undefined;
+  const examples = splits.train.items.flatMap((it, i) => {
+    const keys = keyOf ? imageExemplarKeys(it.captions, keyOf) : undefined;
+    return it.captions.map((caption, k) => ({ caption, tokens: ids.subarray(i * hw, (i + 1) * hw), ...(keys ? { exemplarKeys: keys[k], image: i } : {}) }));
+  });
 
   // evaluation captions: single-object scenes of every colour–shape pair, captions that name the pair
   const evalWorld = createShapesWorld({ seed: seed + 11, minObjects: 1, maxObjects: 1 });
@@ -162,7 +169,8 @@ async function main() {
   log(`generator: ${genSteps} steps in ${generatorSeconds.toFixed(1)} s, final loss ${genRes.finalLoss.toFixed(3)}`);
 
   const sampling = { ...samplingConfig, seed: 1 };
-  const genE = await generateEmbeddings({ generator, tokenizer, captions: evalCaps.map((e) => e.caption), ...sampling });
+  const evalKeys = keyOf ? { exemplarKeys: evalCaps.map((e) => keyOf(e.caption)) } : {};
+  const genE = await generateEmbeddings({ generator, tokenizer, captions: evalCaps.map((e) => e.caption), ...sampling, ...evalKeys });
   const pred = probe.predict(genE.dataSync() as Float32Array);
   genE.dispose();
   const pick = (h: boolean) => {

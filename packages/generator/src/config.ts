@@ -55,6 +55,15 @@ export const GeneratorConfigSchema = z
     codebookDim: z.number().int().nonnegative().default(0),
     /** Row + column position embeddings over the grid of positions instead of one learned vector per position. */
     axialPositions: z.boolean().default(false),
+    /**
+     * Retrieval-augmented generation: besides the caption, the transformer cross-attends to the token grid of a
+     * real training image retrieved by an exemplar key (e.g. the caption's shape, size and position without its
+     * colour), so it can take an object's geometry from a real example and its colour from the caption. Training
+     * examples and captions to generate carry `exemplarKeys`; the training grids are saved with the generator.
+     */
+    exemplars: z.boolean().default(false),
+    /** Share of training examples given no exemplar (so the generator also works without one). */
+    exemplarDropout: z.number().min(0).max(1).default(0.1),
     seed: z.number().int().default(0),
   })
   .strict();

@@ -12,6 +12,8 @@ export { VQTokenizer, trainTokenizer } from './tokenizer/vq-tokenizer';
 export type { TokenizerEvaluation, TokenizerTrainOptions } from './tokenizer/vq-tokenizer';
 export { CaptionTokenGenerator } from './generator/caption-token-generator';
 export type { TokenTrainingExample, GeneratorTrainOptions } from './generator/caption-token-generator';
+export { ExemplarCorpus } from './generator/exemplars';
+export { exemplarKeyer, imageExemplarKeys } from './generator/exemplar-keys';
 export { generateEmbeddings, generateImages, generateEmbeddingsViaPixels } from './generator/generate';
 export type { GenerateOptions } from './generator/generate';
 export { writeEmbeddingShards } from './generator/embedding-shards';

@@ -18,6 +18,7 @@ import { maskBatch, type GeneratorBatch } from './masking';
 import { EpochBatches } from '../data/epoch-batches';
 import { TokenTransformer } from './token-transformer';
 import type { VQTokenizer } from '../tokenizer/vq-tokenizer';
+import { ExemplarCorpus } from './exemplars';
 
 /** Tensors of one training batch (see {@link CaptionTokenGenerator.batchTensors}). */
 export interface GeneratorTensors {
@@ -27,12 +28,21 @@ export interface GeneratorTensors {
   inputs: tf.Tensor3D;
   targets: tf.Tensor1D;
   weights: tf.Tensor1D;
+  /** Exemplar grids (slot ids `[B, P, G]`) and a keep-mask `[B, P]` (all 0 for a row without one); `exemplars` only. */
+  exemplar?: { slotIds: tf.Tensor3D; mask: tf.Tensor2D };
 }
 
 /** One training pair: a caption and the token grid (`h·w` ids, row-major) of its image. */
 export interface TokenTrainingExample {
   caption: string;
   tokens: ArrayLike<number>;
+  /**
+   * Exemplar keys of the caption, most specific first (generators with `exemplars`): the example is given the grid
+   * of another image with a caption of the same key. Examples of one image share `image` (default: each example is
+   * its own image).
+   */
+  exemplarKeys?: readonly string[];
+  image?: number;
 }
 
 export interface GeneratorTrainOptions {
@@ -61,6 +71,8 @@ export class CaptionTokenGenerator {
   readonly network: TokenTransformer;
   /** Per-code loss weights set from the training grids when `frequencyWeighting` > 0. */
   private codeWeights: Float32Array | undefined;
+  /** The training grids exemplars are retrieved from (`exemplars`; set by `train`, saved with the generator). */
+  exemplarCorpus: ExemplarCorpus | undefined;
 
   private constructor(config: GeneratorConfig, captions: CaptionEncoder) {
     this.config = config;
@@ -111,7 +123,7 @@ export class CaptionTokenGenerator {
   }
 
   static async load(dir: string): Promise<CaptionTokenGenerator> {
-    const raw = (await readCheckpointConfig(dir)) as { kind?: string; generator?: unknown };
+    const raw = (await readCheckpointConfig(dir)) as { kind?: string; generator?: unknown; exemplarCorpus?: unknown };
     if (raw?.kind !== 'synth2-token-generator') {
       throw new CheckpointMismatchError(
         `${dir} is not a caption-token generator checkpoint (config kind ${JSON.stringify(raw?.kind)}); pass the folder written by CaptionTokenGenerator.save`,
@@ -119,11 +131,35 @@ export class CaptionTokenGenerator {
     }
     const model = CaptionTokenGenerator.create(raw.generator as GeneratorConfigInput);
     await loadCheckpoint(dir, model.network);
+    if (raw.exemplarCorpus !== undefined) model.exemplarCorpus = ExemplarCorpus.fromJSON(raw.exemplarCorpus);
     return model;
   }
 
   async save(dir: string): Promise<void> {
-    await saveCheckpoint(dir, this.network, { kind: 'synth2-token-generator', generator: this.config });
+    await saveCheckpoint(dir, this.network, {
+      kind: 'synth2-token-generator',
+      generator: this.config,
+      ...(this.exemplarCorpus ? { exemplarCorpus: this.exemplarCorpus.toJSON() } : {}),
+    });
+  }
+
+  /** Slot ids and keep-mask of the exemplars `picked[b]` (−1 = none) for a batch. */
+  private exemplarTensors(picked: readonly number[], copies = 1): { slotIds: tf.Tensor3D; mask: tf.Tensor2D } {
+    const { positions: P, perPosition: G, codebookSize: K } = this.dims();
+    const B = picked.length;
+    const ids = new Int32Array(copies * B * P * G).fill(K);
+    const mask = new Float32Array(copies * B * P);
+    const corpus = this.exemplarCorpus!;
+    for (let c = 0; c < copies; c++)
+      picked.forEach((img, b) => {
+        if (img < 0) return;
+        ids.set(corpus.grids.subarray(img * P * G, (img + 1) * P * G), (c * B + b) * P * G);
+        mask.fill(1, (c * B + b) * P, (c * B + b + 1) * P);
+      });
+    return {
+      slotIds: tf.tensor3d(this.network.slotIds(ids), [copies * B, P, G], 'int32'),
+      mask: tf.tensor2d(mask, [copies * B, P], 'float32'),
+    };
   }
 
   /**
@@ -171,11 +207,12 @@ export class CaptionTokenGenerator {
    * Tensors of a training batch: MaskGIT corruption and caption dropout drawn from `rng`. Made by the batch
    * source (outside the forward pass) because core's Embedding needs its id tensors alive for the backward pass.
    */
-  batchTensors(batch: GeneratorBatch, rng: Rng, training = true): GeneratorTensors {
+  batchTensors(batch: GeneratorBatch, rng: Rng, training = true, exemplars?: readonly number[]): GeneratorTensors {
     const { positions: P, perPosition: G, captionLength: L } = this.dims();
     const B = batch.size;
     const m = maskBatch(batch, this.dims(), training ? this.config.captionDropout : 0, rng, this.codeWeights);
     return {
+      exemplar: exemplars && this.exemplarCorpus ? this.exemplarTensors(exemplars) : undefined,
       size: B,
       words: tf.tensor2d(m.words, [B, L], 'int32'),
       wordMask: tf.tensor2d(m.wordMask, [B, L], 'float32'),
@@ -190,7 +227,7 @@ export class CaptionTokenGenerator {
     const { positions: P, perPosition: G, codebookSize: K } = this.dims();
     const B = t.size;
     const cap = this.network.encodeCaption(t.words, t.wordMask, training, rng);
-    const logits = this.network.predict(t.inputs, cap, t.wordMask, training, rng);
+    const logits = this.network.predict(t.inputs, cap, t.wordMask, training, rng, t.exemplar);
     const flat = tf.reshape(logits, [B * P * G, K]) as tf.Tensor2D;
     const ce = crossEntropy(flat, t.targets, t.weights);
     const eps = this.config.labelSmoothing;
@@ -232,6 +269,31 @@ export class CaptionTokenGenerator {
       }
     });
     const grouped = groupTokens(flat, n, this.geometry);
+    // exemplars: one grid per distinct image, indexed by the examples' keys
+    let exemplarOf: ((src: number, rng: Rng) => number) | undefined;
+    if (this.config.exemplars) {
+      const imageOf = new Map<number, number>();
+      const firstExample: number[] = [];
+      const corpusIndex = examples.map((e, i) => {
+        const id = e.image ?? i;
+        if (!imageOf.has(id)) {
+          imageOf.set(id, firstExample.length);
+          firstExample.push(i);
+        }
+        return imageOf.get(id)!;
+      });
+      const PG0 = this.positions * this.perPosition;
+      const grids = new Int32Array(firstExample.length * PG0);
+      firstExample.forEach((ex, k) => grids.set(grouped.subarray(ex * PG0, (ex + 1) * PG0), k * PG0));
+      this.exemplarCorpus = ExemplarCorpus.build(
+        grids,
+        PG0,
+        examples.flatMap((e, i) => (e.exemplarKeys ?? []).map((key) => [key, corpusIndex[i]] as [string, number])),
+      );
+      const corpus = this.exemplarCorpus;
+      const dropout = this.config.exemplarDropout;
+      exemplarOf = (src, rng) => (rng.uniform() < dropout ? -1 : corpus.pick(examples[src].exemplarKeys, rng, corpusIndex[src]));
+    }
     this.codeWeights = codeWeightsFor(flat, K, this.config.frequencyWeighting);
     const logW = this.codeWeights ? Float32Array.from(this.codeWeights, (w) => Math.log(w)) : new Float32Array(K);
     tf.tidy(() => this.network.codeLogWeight.assign(tf.tensor1d(logW)));
@@ -251,7 +313,7 @@ export class CaptionTokenGenerator {
         b.wordMask.set(mask.subarray(src * L, (src + 1) * L), k * L);
         b.targets.set(grouped.subarray(src * PG, (src + 1) * PG), k * PG);
       });
-      return this.batchTensors(b, rng);
+      return this.batchTensors(b, rng, true, exemplarOf ? idx.map((src) => exemplarOf!(src, rng)) : undefined);
     });
     return train<GeneratorTensors>({
       module: this.network,
@@ -277,9 +339,12 @@ export class CaptionTokenGenerator {
    */
   async generateTokens(
     captions: readonly string[],
-    options: SamplingOptionsInput & { abortSignal?: AbortSignal; firstIndex?: number } = {},
+    options: SamplingOptionsInput & { abortSignal?: AbortSignal; firstIndex?: number; exemplarKeys?: readonly (readonly string[])[] } = {},
   ): Promise<tf.Tensor3D> {
-    const { abortSignal, firstIndex = 0, ...rest } = options;
+    const { abortSignal, firstIndex = 0, exemplarKeys, ...rest } = options;
+    if (exemplarKeys && exemplarKeys.length !== captions.length) {
+      throw new InvalidInputError(`exemplarKeys must have one entry per caption (${captions.length}), got ${exemplarKeys.length}`);
+    }
     const o = parseConfig(SamplingOptionsSchema, rest, 'sampling options');
     if (captions.length === 0) throw new InvalidInputError('no captions given; pass at least one caption');
     const { words, mask } = this.encodeCaptions(captions);
@@ -308,12 +373,19 @@ export class CaptionTokenGenerator {
       const state = initialDecodingState(B, P, G, K);
       // one generator per caption: results do not depend on how captions are batched
       const rngs = Array.from({ length: B }, (_, b) => new Rng(o.seed).fork(firstIndex + start + b));
+      // exemplars: retrieved per caption with its own generator (guided rows read the same exemplar)
+      const exemplar = this.exemplarCorpus
+        ? this.exemplarTensors(
+            rngs.map((r, b) => this.exemplarCorpus!.pick(exemplarKeys?.[start + b], r)),
+            guided ? 2 : 1,
+          )
+        : undefined;
       try {
         for (let step = 0; step < plan.length; step++) {
           const probsT = tf.tidy(() => {
             const slots = tf.tensor3d(this.network.slotIds(state.ids), [B, P, G], 'int32');
             const ids = guided ? tf.concat([slots, slots], 0) : slots;
-            let logits: tf.Tensor = this.network.predict(ids as tf.Tensor3D, cap, maskT);
+            let logits: tf.Tensor = this.network.predict(ids as tf.Tensor3D, cap, maskT, false, undefined, exemplar);
             if (guided) {
               const c = tf.slice(logits, [0, 0, 0, 0], [B, -1, -1, -1]);
               const u = tf.slice(logits, [B, 0, 0, 0], [B, -1, -1, -1]);
@@ -348,6 +420,7 @@ export class CaptionTokenGenerator {
         maskT.dispose();
         cap.context.dispose();
         cap.pooled.dispose();
+        if (exemplar) tf.dispose([exemplar.slotIds, exemplar.mask]);
       }
       out.set(ungroupTokens(state.ids, B, this.geometry), start * H * W);
     }

@@ -10,6 +10,8 @@ export interface GenerateOptions extends SamplingOptionsInput {
   tokenizer: VQTokenizer;
   captions: readonly string[];
   abortSignal?: AbortSignal;
+  /** Exemplar keys per caption, most specific first (generators with `exemplars`; see `TokenTrainingExample`). */
+  exemplarKeys?: readonly (readonly string[])[];
 }
 
 function checkPair(generator: CaptionTokenGenerator, tokenizer: VQTokenizer): void {

@@ -36,6 +36,9 @@ export class TokenTransformer extends Module {
   readonly codebook: tf.Variable | undefined;
   private readonly codeIn: Linear | undefined;
   private readonly codeOut: Linear | undefined;
+  /** Marks the exemplar grid's positions in the cross-attention context (`exemplars`). */
+  private readonly exemplarType: tf.Variable | undefined;
+  private readonly exemplarIn: Linear | undefined;
 
   constructor(cfg: GeneratorConfig, captionVocab: number) {
     const rng = new Rng(cfg.seed);
@@ -67,6 +70,10 @@ export class TokenTransformer extends Module {
     this.outNorm = this.child('out.norm', new LayerNorm('norm', { dim }));
     this.head = this.child('out.head', new Linear('head', { inDim: dim, outDim: this.perPosition * K, rng }));
     this.codeLogWeight = this.param('out.code_log_weight', [K], { kind: 'zeros' }, { trainable: false });
+    if (cfg.exemplars) {
+      this.exemplarType = this.param('exemplar.type', [dim], { kind: 'normal', std: 0.02 });
+      this.exemplarIn = this.child('exemplar.in', new Linear('in', { inDim: dim, outDim: dim, rng }));
+    }
     const cd = cfg.codebookDim;
     if (cd > 0) {
       this.codebook = this.param('tokens.codebook', [K, cd], { kind: 'zeros' }, { trainable: false });
@@ -98,11 +105,37 @@ export class TokenTransformer extends Module {
     return out;
   }
 
+  /** Adds the grid positions' embeddings to `[B, P, d]`. */
+  private addPositions(h: tf.Tensor): tf.Tensor {
+    if (this.gridPos) return this.gridPos.apply(h);
+    return tf.add(h, tf.reshape(tf.add(tf.expandDims(this.rowPos!, 1), tf.expandDims(this.colPos!, 0)), [this.positions, this.cfg.dim]));
+  }
+
   /** Logits `[B, P, G, K]` for slot ids `[B, P, G]` (see {@link slotIds}) given an encoded caption. */
-  predict(slotIds: tf.Tensor3D, caption: { context: tf.Tensor3D; pooled: tf.Tensor2D }, mask: tf.Tensor2D, training = false, rng?: Rng): tf.Tensor4D {
+  predict(
+    slotIds: tf.Tensor3D,
+    caption: { context: tf.Tensor3D; pooled: tf.Tensor2D },
+    mask: tf.Tensor2D,
+    training = false,
+    rng?: Rng,
+    exemplar?: { slotIds: tf.Tensor3D; mask: tf.Tensor2D },
+  ): tf.Tensor4D {
     const { codebookSize: K } = this.cfg;
     const [B, P, G] = slotIds.shape;
-    let h: tf.Tensor = tf.sum(this.tokEmb.apply(slotIds), 2); // [B, P, d]
+    // one embedding lookup for the grid and its exemplar (core's Embedding keeps its ids for the backward pass)
+    const both: tf.Tensor = tf.sum(this.tokEmb.apply(exemplar ? tf.concat([slotIds, exemplar.slotIds], 1) : slotIds), 2);
+    let h: tf.Tensor = exemplar ? tf.slice(both, [0, 0, 0], [B, P, -1]) : both; // [B, P, d]
+    let context = caption.context;
+    let contextMask = mask;
+    if (exemplar) {
+      if (!this.exemplarType) throw new Error('internal: exemplar given to a generator without exemplars');
+      // the exemplar's tokens at every position (a direct path: copy what is at the same place) and, with their
+      // positions, in the cross-attention context (take it from elsewhere)
+      const ex = tf.mul(tf.add(tf.slice(both, [0, P, 0], [B, P, -1]), this.exemplarType), tf.expandDims(exemplar.mask, 2));
+      h = tf.add(h, this.exemplarIn!.apply(ex));
+      context = tf.concat([context, this.addPositions(ex)], 1) as tf.Tensor3D;
+      contextMask = tf.concat([mask, exemplar.mask], 1) as tf.Tensor2D;
+    }
     const cd = this.cfg.codebookDim;
     if (this.codebook && this.codeIn) {
       // code vectors of the visible tokens (the mask id K reads a zero row), all G slots side by side → d
@@ -111,10 +144,8 @@ export class TokenTransformer extends Module {
       const vectors = tf.reshape(tf.gather(table, tf.reshape(tokenIds, [B * P * G])), [B, P, G * cd]);
       h = tf.add(h, this.codeIn.apply(vectors));
     }
-    h = tf.add(h, tf.expandDims(caption.pooled, 1));
-    if (this.gridPos) h = this.gridPos.apply(h);
-    else h = tf.add(h, tf.reshape(tf.add(tf.expandDims(this.rowPos!, 1), tf.expandDims(this.colPos!, 0)), [P, this.cfg.dim]));
-    for (const b of this.blocks) h = b.apply(h, { context: caption.context, contextMask: mask, training, rng });
+    h = this.addPositions(tf.add(h, tf.expandDims(caption.pooled, 1)));
+    for (const b of this.blocks) h = b.apply(h, { context, contextMask, training, rng });
     const out = this.outNorm.apply(h);
     let logits = tf.reshape(this.head.apply(out), [B, P, G, K]);
     if (this.codebook && this.codeOut) {
