@@ -527,12 +527,6 @@ const generateStage: StageBody = async (ctx, dir) => {
   }
   const records = all.filter((r) => conditioning.has(r.id));
   const keyOf = generator.config.exemplars ? await exemplarKeysFor(ctx) : undefined;
-  if (keyOf && queued(ctx.config, 'generate')) {
-    throw new ConfigurationError(
-      'generator.exemplars: queue workers cannot retrieve exemplars yet; run generate in this process (queue.stages: [captions]) or turn exemplars off',
-      { setting: 'queue.stages' },
-    );
-  }
   const unreadable = all.length - records.length;
   if (unreadable || partial) {
     ctx.reporter.log(
@@ -555,7 +549,7 @@ const generateStage: StageBody = async (ctx, dir) => {
   if (queued(ctx.config, 'generate')) {
     // --queue: contiguous caption ranges as jobs with the seeds of the loop below, merged into the same store.
     await runQueuedEmbeddings(queueContext(ctx, 'generate'), dir, {
-      records: records.map((r) => ({ id: r.id, text: conditioning.get(r.id)! })),
+      records: records.map((r) => ({ id: r.id, text: conditioning.get(r.id)!, ...(keyOf ? { exemplarKeys: keyOf(r.text) } : {}) })),
       sampling,
       seed: seedBase,
       batchSize: batch,

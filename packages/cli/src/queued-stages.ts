@@ -164,7 +164,7 @@ export async function runQueuedEmbeddings(
   ctx: QueuedStageContext,
   dir: string,
   input: {
-    records: { id: string; text: string }[];
+    records: { id: string; text: string; exemplarKeys?: string[] }[];
     sampling: EmbeddingSampling;
     seed: number;
     batchSize: number;

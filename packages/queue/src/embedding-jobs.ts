@@ -36,8 +36,8 @@ export const EmbeddingJobSchema = z
     shardDir: z.string().min(1),
     shard: z.number().int().nonnegative(),
     start: z.number().int().nonnegative(),
-    /** `text` is what the generator is conditioned on. */
-    records: z.array(z.object({ id: z.string().min(1), text: z.string().min(1) })).min(1),
+    /** `text` is what the generator is conditioned on; `exemplarKeys` (generators with exemplars) what it retrieves by. */
+    records: z.array(z.object({ id: z.string().min(1), text: z.string().min(1), exemplarKeys: z.array(z.string()).optional() })).min(1),
     /** Checkpoint folders (`VQTokenizer.save`, `CaptionTokenGenerator.save`), readable by every worker. */
     tokenizerDir: z.string().min(1),
     generatorDir: z.string().min(1),
@@ -52,7 +52,7 @@ export type EmbeddingJob = z.infer<typeof EmbeddingJobSchema>;
 export interface PlanEmbeddingJobsOptions {
   runId: string;
   shardDir: string;
-  records: readonly { id: string; text: string }[];
+  records: readonly { id: string; text: string; exemplarKeys?: readonly string[] }[];
   tokenizerDir: string;
   generatorDir: string;
   sampling?: EmbeddingSampling;
@@ -91,7 +91,9 @@ export function planEmbeddingJobs(options: PlanEmbeddingJobsOptions): EmbeddingJ
       shardDir: options.shardDir,
       shard,
       start,
-      records: options.records.slice(start, start + per).map((r) => ({ id: r.id, text: r.text })),
+      records: options.records
+        .slice(start, start + per)
+        .map((r) => ({ id: r.id, text: r.text, ...(r.exemplarKeys ? { exemplarKeys: [...r.exemplarKeys] } : {}) })),
       tokenizerDir: options.tokenizerDir,
       generatorDir: options.generatorDir,
       sampling,
@@ -213,6 +215,7 @@ export async function processEmbeddingJob(
     const n = tokenizer.gridSize * tokenizer.gridSize;
     const d = tokenizer.config.codeDim;
     const out = new Float32Array(data.records.length * n * d);
+    const keyed = data.records.some((r) => r.exemplarKeys);
     for (let k = 0; k < data.records.length; k += data.batchSize) {
       throwIfAborted(options.abortSignal);
       const chunk = data.records.slice(k, k + data.batchSize);
@@ -220,6 +223,7 @@ export async function processEmbeddingJob(
         generator,
         tokenizer,
         captions: chunk.map((r) => r.text),
+        exemplarKeys: keyed ? chunk.map((r) => r.exemplarKeys ?? []) : undefined,
         ...data.sampling,
         seed: data.seed + data.start + k,
         abortSignal: options.abortSignal,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ShardedTensorReader, ShardedTensorWriter } from '@synth2/core';
+import { ShardedTensorReader, ShardedTensorWriter, readSafetensors } from '@synth2/core';
 import { initBackend } from '@synth2/core/tf';
 import { CaptionTokenGenerator, VQTokenizer, generateEmbeddings } from '@synth2/generator';
 import {
@@ -94,6 +94,51 @@ async function readStore(dir: string) {
   const all = await reader.loadAll();
   return { manifest: reader.manifest, ids: all.ids, data: all.tensors.embeddings.data as Float32Array };
 }
+
+describe('processEmbeddingJob with a retrieval-augmented generator', () => {
+  it('should retrieve by the records\' exemplar keys, exactly as generateEmbeddings does in-process', async () => {
+    await initBackend({ log: () => {} });
+    const root = await mkdtemp(join(tmpdir(), 'synth2-queue-exemplars-'));
+    const tokenizer = VQTokenizer.create({ imageSize: 16, hidden: [8], codebookSize: 16, codeDim: 4, seed: 1 });
+    const rng = (i: number) => ((i * 2654435761) >>> 0) / 2 ** 32;
+    const grids = TRAIN.map((_, i) => Array.from({ length: 64 }, (_, j) => Math.floor(rng(i * 64 + j + 1) * 16)));
+    const generator = CaptionTokenGenerator.create({ captions: TRAIN, gridHeight: 8, gridWidth: 8, codebookSize: 16, dim: 16, heads: 2, layers: 1, exemplars: true, seed: 1 });
+    await generator.train(
+      TRAIN.map((caption, i) => ({ caption, tokens: grids[i], exemplarKeys: [caption.split(' ')[2]], image: i })),
+      { steps: 5, batchSize: 4, log: () => {} },
+    );
+    const models = { tokenizerDir: join(root, 'tokenizer'), generatorDir: join(root, 'generator') };
+    await tokenizer.save(models.tokenizerDir);
+    await generator.save(models.generatorDir);
+    const records = RECORDS.slice(0, 8).map((r) => ({ ...r, exemplarKeys: [r.text.split(' ')[2]] }));
+    const [job] = planEmbeddingJobs({ runId: 'ex', shardDir: join(root, 'shards'), records, ...models, sampling: SAMPLING, seed: SEED, batchSize: BATCH, recordsPerJob: 8 });
+    expect(job.records[0].exemplarKeys).toEqual(['circle']);
+    const { file } = await processEmbeddingJob(job);
+    const shard = (await readSafetensors(file)).tensors.embeddings.data as Float32Array;
+    const reference: Float32Array[] = [];
+    for (const keys of [true, false]) {
+      const parts: Float32Array[] = [];
+      for (let i = 0; i < records.length; i += BATCH) {
+        const chunk = records.slice(i, i + BATCH);
+        const emb = await generateEmbeddings({
+          generator,
+          tokenizer,
+          captions: chunk.map((r) => r.text),
+          exemplarKeys: keys ? chunk.map((r) => r.exemplarKeys) : undefined,
+          ...SAMPLING,
+          seed: SEED + i,
+        });
+        parts.push((await emb.data()) as Float32Array);
+        emb.dispose();
+      }
+      reference.push(Float32Array.from(parts.flatMap((p) => Array.from(p))));
+    }
+    expect(Array.from(shard)).toEqual(Array.from(reference[0]));
+    expect(Array.from(reference[1])).not.toEqual(Array.from(reference[0])); // the keys change what is generated
+    tokenizer.dispose();
+    generator.dispose();
+  });
+});
 
 describe('planEmbeddingJobs', () => {
   it('should cut contiguous record ranges aligned to generator batches', () => {
