@@ -342,6 +342,9 @@ export class CaptionTokenGenerator {
     options: SamplingOptionsInput & { abortSignal?: AbortSignal; firstIndex?: number; exemplarKeys?: readonly (readonly string[])[] } = {},
   ): Promise<tf.Tensor3D> {
     const { abortSignal, firstIndex = 0, exemplarKeys, ...rest } = options;
+    if (exemplarKeys && !this.config.exemplars) {
+      throw new InvalidInputError('exemplarKeys were given but this generator was created without exemplars; leave them out or train a generator with exemplars: true');
+    }
     if (exemplarKeys && exemplarKeys.length !== captions.length) {
       throw new InvalidInputError(`exemplarKeys must have one entry per caption (${captions.length}), got ${exemplarKeys.length}`);
     }

@@ -92,6 +92,9 @@ describe('retrieval-augmented generation (exemplars)', () => {
     const captions = ['a blue star', 'a blue star', 'a red star'];
     expect(Array.from((await again.generateTokens(captions, sampled)).dataSync())).toEqual(Array.from((await gen.generateTokens(captions, sampled)).dataSync()));
     await expect(gen.generateTokens(['a blue star'], { exemplarKeys: [] })).rejects.toThrow(/one entry per caption/);
+    const plain = CaptionTokenGenerator.create({ ...tiny, exemplars: false, captions: ['a blue star'] });
+    await expect(plain.generateTokens(['a blue star'], { exemplarKeys: [['star@0']] })).rejects.toThrow(/created without exemplars/);
+    plain.dispose();
     gen.dispose();
     again.dispose();
   });
