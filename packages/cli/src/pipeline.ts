@@ -391,22 +391,18 @@ const generatorStage: StageBody = async (ctx, dir) => {
   const train = await readSplit(ctx, 'train');
   const tokens = await loadTokens(p(ctx, 'tokenizer', 'train.tokens.safetensors'));
   const per = tokens.shape[1] * tokens.shape[2];
-  const examples = train.items.flatMap((it, i) =>
-    it.captions.map((caption) => ({ caption, tokens: tokens.data.subarray(i * per, (i + 1) * per) })),
-  );
-  const tokenizer = await loadTokenizer(ctx);
   const { model, training } = splitSettings(GeneratorConfigSchema, demoGeneratorConfig, demoGeneratorTraining, ctx.config.generator);
-  if (model.exemplars) {
-    // retrieval-augmented generator: each caption's exemplar keys; examples of one image share it
-    const key = await exemplarKeysFor(ctx);
-    let k = 0;
-    train.items.forEach((it, i) =>
-      imageExemplarKeys(it.captions, key).forEach((exemplarKeys) => {
-        examples[k] = { ...examples[k], exemplarKeys, image: i } as (typeof examples)[number];
-        k++;
-      }),
-    );
-  }
+  // a retrieval-augmented generator also gets each caption's exemplar keys; the examples of one image share `image`
+  const keyOf = model.exemplars ? await exemplarKeyerFor(ctx) : undefined;
+  const examples = train.items.flatMap((it, i) => {
+    const keys = keyOf && imageExemplarKeys(it.captions, keyOf);
+    return it.captions.map((caption, k) => ({
+      caption,
+      tokens: tokens.data.subarray(i * per, (i + 1) * per),
+      ...(keys ? { exemplarKeys: keys[k], image: i } : {}),
+    }));
+  });
+  const tokenizer = await loadTokenizer(ctx);
   const generator = CaptionTokenGenerator.forTokenizer(tokenizer, { ...model, seed: ctx.config.seed, captions: examples.map((e) => e.caption) } as never);
   tokenizer.dispose();
   const result = await generator.train(examples, {
@@ -425,7 +421,7 @@ const generatorStage: StageBody = async (ctx, dir) => {
 };
 
 /** The exemplar keyer of the run's concept inventory (`generator.exemplars`). */
-async function exemplarKeysFor(ctx: StageRunContext): Promise<(caption: string) => string[]> {
+async function exemplarKeyerFor(ctx: StageRunContext): Promise<(caption: string) => string[]> {
   const file = p(ctx, 'data', 'inventory.json');
   if (!existsSync(file)) {
     throw new ConfigurationError('generator.exemplars needs a concept inventory to key captions by (the shapes world writes one); leave it off for this data source', {
@@ -526,7 +522,7 @@ const generateStage: StageBody = async (ctx, dir) => {
     if (known.length < words.length) partial++;
   }
   const records = all.filter((r) => conditioning.has(r.id));
-  const keyOf = generator.config.exemplars ? await exemplarKeysFor(ctx) : undefined;
+  const keyOf = generator.config.exemplars ? await exemplarKeyerFor(ctx) : undefined;
   const unreadable = all.length - records.length;
   if (unreadable || partial) {
     ctx.reporter.log(

@@ -269,6 +269,7 @@ export class CaptionTokenGenerator {
       }
     });
     const grouped = groupTokens(flat, n, this.geometry);
+    const PG = this.positions * this.perPosition;
     // exemplars: one grid per distinct image, indexed by the examples' keys
     let exemplarOf: ((src: number, rng: Rng) => number) | undefined;
     if (this.config.exemplars) {
@@ -282,12 +283,11 @@ export class CaptionTokenGenerator {
         }
         return imageOf.get(id)!;
       });
-      const PG0 = this.positions * this.perPosition;
-      const grids = new Int32Array(firstExample.length * PG0);
-      firstExample.forEach((ex, k) => grids.set(grouped.subarray(ex * PG0, (ex + 1) * PG0), k * PG0));
+      const grids = new Int32Array(firstExample.length * PG);
+      firstExample.forEach((ex, k) => grids.set(grouped.subarray(ex * PG, (ex + 1) * PG), k * PG));
       this.exemplarCorpus = ExemplarCorpus.build(
         grids,
-        PG0,
+        PG,
         examples.flatMap((e, i) => (e.exemplarKeys ?? []).map((key) => [key, corpusIndex[i]] as [string, number])),
       );
       const corpus = this.exemplarCorpus;
@@ -297,7 +297,6 @@ export class CaptionTokenGenerator {
     this.codeWeights = codeWeightsFor(flat, K, this.config.frequencyWeighting);
     const logW = this.codeWeights ? Float32Array.from(this.codeWeights, (w) => Math.log(w)) : new Float32Array(K);
     tf.tidy(() => this.network.codeLogWeight.assign(tf.tensor1d(logW)));
-    const PG = this.positions * this.perPosition;
     const batchSize = Math.min(opts.batchSize ?? 64, n);
     const info = await initBackend({ log: opts.log });
     void info;
