@@ -56,6 +56,12 @@ export const GeneratorConfigSchema = z
     /** Row + column position embeddings over the grid of positions instead of one learned vector per position. */
     axialPositions: z.boolean().default(false),
     /**
+     * Standard deviation of the initial word and token embeddings. The default 0.02 (GPT-2's) leaves a d = 64
+     * generator's inputs tiny next to its other signals; 1 (PyTorch's default for embeddings) makes it learn the
+     * caption's shape word faster at the same steps (`bench-results/embedding-init-experiment.json`).
+     */
+    embeddingInitStd: z.number().positive().default(0.02),
+    /**
      * Retrieval-augmented generation: besides the caption, the transformer cross-attends to the token grid of a
      * real training image retrieved by an exemplar key (e.g. the caption's shape, size and position without its
      * colour), so it can take an object's geometry from a real example and its colour from the caption. Training

@@ -60,6 +60,36 @@ describe('CaptionTokenGenerator', () => {
     expect(same2 / 64).toBeGreaterThanOrEqual(0.8);
   });
 
+  it('should start its word and token embeddings at embeddingInitStd, train from there and keep the setting in its checkpoint', async () => {
+    const embStd = (g: CaptionTokenGenerator) =>
+      [...g.network.parameters()]
+        .filter(([name]) => name.includes('caption.words') || name.includes('tokens.embed'))
+        .map(([, v]) => tf.tidy(() => tf.sqrt(tf.moments(v).variance).dataSync()[0]));
+    const plain = CaptionTokenGenerator.create(tiny);
+    for (const s of embStd(plain)) expect(s).toBeCloseTo(0.02, 2);
+    const unit = CaptionTokenGenerator.create({ ...tiny, embeddingInitStd: 1 });
+    const stds = embStd(unit);
+    expect(stds).toHaveLength(2);
+    for (const s of stds) expect(Math.abs(s - 1)).toBeLessThan(0.1);
+    const examples = captions.map((caption, i) => ({ caption, tokens: grids[i] }));
+    const res = await unit.train(examples, { steps: 300, batchSize: 4, lr: 5e-3, warmupSteps: 20, log: () => {} });
+    expect(res.finalLoss).toBeLessThan(res.losses[0] / 5);
+    const got = Array.from((await unit.generateTokens(captions, { steps: 4, temperature: 0, guidanceScale: 1, seed: 0 })).dataSync());
+    let same = 0;
+    grids.forEach((g, i) => g.forEach((v, j) => (same += +(got[i * 16 + j] === v))));
+    expect(same / 64).toBeGreaterThanOrEqual(0.9);
+    const dir = join(tmp.dir, 'unit-init');
+    await unit.save(dir);
+    const again = await CaptionTokenGenerator.load(dir);
+    expect(again.config.embeddingInitStd).toBe(1);
+    const sample = { steps: 4, temperature: 1, seed: 2 };
+    expect(Array.from((await again.generateTokens(captions, sample)).dataSync())).toEqual(
+      Array.from((await unit.generateTokens(captions, sample)).dataSync()),
+    );
+    expect(() => CaptionTokenGenerator.create({ ...tiny, embeddingInitStd: 0 })).toThrow(/embeddingInitStd/);
+    for (const g of [plain, unit, again]) g.network.dispose();
+  });
+
   it('should give the same samples for the same seed, independent of the batch size', async () => {
     const a = await gen.generateTokens(captions, { steps: 4, temperature: 1.5, seed: 7 });
     const b = await gen.generateTokens(captions, { steps: 4, temperature: 1.5, seed: 7, batchSize: 3 });

@@ -48,14 +48,14 @@ export class TokenTransformer extends Module {
     const { dim, heads, gridHeight, gridWidth, group, codebookSize: K, maxCaptionLength: L } = cfg;
     this.positions = (gridHeight / group) * (gridWidth / group);
     this.perPosition = group * group;
-    this.wordEmb = this.child('caption.words', new Embedding('words', { vocabSize: captionVocab + 1, dim, rng }));
+    this.wordEmb = this.child('caption.words', new Embedding('words', { vocabSize: captionVocab + 1, dim, rng, initStd: cfg.embeddingInitStd }));
     this.wordPos = this.child('caption.pos', new LearnedPositionEmbedding('pos', { length: L, dim, rng }));
     for (let i = 0; i < cfg.captionLayers; i++) {
       this.capBlocks.push(this.child(`caption.blocks.${i}`, new TransformerBlock('block', { dim, heads, mlpRatio: cfg.mlpRatio, rng })));
     }
     this.capNorm = this.child('caption.norm', new LayerNorm('norm', { dim }));
     this.pooled = this.child('caption.pooled', new Linear('pooled', { inDim: dim, outDim: dim, rng }));
-    this.tokEmb = this.child('tokens.embed', new Embedding('embed', { vocabSize: this.perPosition * (K + 1), dim, rng }));
+    this.tokEmb = this.child('tokens.embed', new Embedding('embed', { vocabSize: this.perPosition * (K + 1), dim, rng, initStd: cfg.embeddingInitStd }));
     if (cfg.axialPositions) {
       this.rowPos = this.param('tokens.row_pos', [gridHeight / group, dim], { kind: 'normal', std: 0.02 });
       this.colPos = this.param('tokens.col_pos', [gridWidth / group, dim], { kind: 'normal', std: 0.02 });
