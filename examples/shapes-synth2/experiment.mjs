@@ -11,7 +11,7 @@ import { makeSplits, mentionedPairs } from '@synth2/datasets';
 import { createConceptGrammarSource, synthesizeCaptions } from '@synth2/captioner';
 import {
   VQTokenizer, CaptionTokenGenerator, trainTokenizer, generateEmbeddings,
-  demoTokenizerConfig, demoGeneratorConfig, demoSampling,
+  demoTokenizerConfig, demoGeneratorConfig, demoGeneratorTraining, demoSampling,
 } from '@synth2/generator';
 import { CaptioningVLM, demoVlmConfig, trainVLM } from '@synth2/vlm';
 import { evaluateCaptions } from '@synth2/eval';
@@ -43,8 +43,9 @@ const trainTokens = tokenizer.encode(toImages(train));
 const per = trainTokens.shape[1] * trainTokens.shape[2];
 const tokenData = trainTokens.dataSync();
 const examples = train.flatMap((it, i) => it.captions.map((caption) => ({ caption, tokens: tokenData.subarray(i * per, (i + 1) * per) })));
-const generator = CaptionTokenGenerator.create({ ...demoGeneratorConfig, seed, captions: examples.map((e) => e.caption) });
-await generator.train(examples, { steps: size.gen, batchSize: 64, lr: 2e-3, seed, log: () => {} });
+// forTokenizer: the demo generator reads and predicts tokens through this tokenizer's code vectors (codebookDim)
+const generator = CaptionTokenGenerator.forTokenizer(tokenizer, { ...demoGeneratorConfig, seed, captions: examples.map((e) => e.caption) });
+await generator.train(examples, { ...demoGeneratorTraining, steps: size.gen, seed, log: () => {} });
 
 // 3. Synthetic captions from the world's concepts alone (every colour–shape pair, balanced), offline grammar.
 const inv = splits.world.inventory;

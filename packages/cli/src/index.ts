@@ -1,4 +1,4 @@
-export { runPipeline, resolveCaptionSource, syntheticStepsFor, STAGES } from './pipeline';
+export { runPipeline, resolveCaptionSource, STAGES } from './pipeline';
 export type { PipelineOptions, StageName } from './pipeline';
 export { PipelineConfigSchema, resolveConfig, readConfigFile, extractOverrides } from './config';
 export type { PipelineConfig, PipelineConfigInput } from './config';

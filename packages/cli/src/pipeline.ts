@@ -606,25 +606,9 @@ async function realPairs(ctx: StageRunContext, tokenizer: VQTokenizer, name: Spl
   return { items: await readItems(ctx, name), embeddings: await splitEmbeddings(ctx, tokenizer, name) };
 }
 
-/**
- * How many of the VLM's steps mix in synthetic pairs when `vlm.syntheticSteps` is not set: a share that grows as
- * the human data shrinks, `min(1, 0.5 / humanFraction)` — half of the steps with the whole human split, every step
- * with half of it or less. Measured on the shapes world (cli/bench-results/vlm-architecture-experiment.json): with
- * 2,000 human images, synthetic pairs in every step made the VLM ignore shape (Synth² 0.83× / 0.95× of the
- * baseline's CIDEr) and in the first half only did not (0.97× / 0.97×); with 500, every step closed 44% / 38% of
- * the gap to the full-human reference and the first half only 3% / 16%.
- */
-export function syntheticStepsFor(steps: number, humanFraction: number): number {
-  return Math.round(steps * Math.min(1, 0.5 / humanFraction));
-}
-
-/** The VLMs' settings: the demo defaults, the user's overrides, and the synthetic schedule for the run's data size. */
+/** The VLMs' settings: the demo defaults and the user's overrides. */
 function resolvedVlmSettings(config: PipelineConfig): { model: Record<string, unknown>; training: Record<string, unknown> } {
-  const settings = splitSettings(VlmArchitectureSchema, demoVlmConfig.architecture, demoVlmConfig.training, config.vlm);
-  if (!('syntheticSteps' in config.vlm)) {
-    settings.training.syntheticSteps = syntheticStepsFor(Number(settings.training.steps), config.data.humanFraction);
-  }
-  return settings;
+  return splitSettings(VlmArchitectureSchema, demoVlmConfig.architecture, demoVlmConfig.training, config.vlm);
 }
 
 function vlmSettings(ctx: StageRunContext) {

@@ -62,6 +62,18 @@ export const GeneratorConfigSchema = z
      */
     embeddingInitStd: z.number().positive().default(0.02),
     /**
+     * Side of a convolution over the grid of positions before every transformer block (a residual branch:
+     * LayerNorm → k×k conv → GELU → linear; 0 = off, odd sizes only). Attention with learned positions must learn
+     * an object's look separately at every place; the convolution shares it across places, so the generator learns
+     * shapes from fewer examples (`bench-results/conv-generator-experiment.json`).
+     */
+    convKernel: z
+      .number()
+      .int()
+      .nonnegative()
+      .refine((k) => k === 0 || k % 2 === 1, 'must be 0 (off) or odd')
+      .default(0),
+    /**
      * Retrieval-augmented generation: besides the caption, the transformer cross-attends to the token grid of a
      * real training image retrieved by an exemplar key (e.g. the caption's shape, size and position without its
      * colour), so it can take an object's geometry from a real example and its colour from the caption. Training

@@ -38,7 +38,7 @@ const records = texts.map((text, i) => ({ id: `c${i}`, text }));
 
 const root = await mkdtemp(join(tmpdir(), 'synth2-ebench-'));
 const tokenizer = VQTokenizer.create({ ...demoTokenizerConfig, seed: 1 });
-const generator = CaptionTokenGenerator.create({ ...demoGeneratorConfig, captions: texts, seed: 1 });
+const generator = CaptionTokenGenerator.forTokenizer(tokenizer, { ...demoGeneratorConfig, captions: texts, seed: 1 });
 const models = { tokenizerDir: join(root, 'tokenizer'), generatorDir: join(root, 'generator') };
 await tokenizer.save(models.tokenizerDir);
 await generator.save(models.generatorDir);

@@ -89,6 +89,28 @@ describe('CaptionTokenGenerator', () => {
     for (const g of [plain, unit, again]) g.network.dispose();
   });
 
+  it('should add a k×k convolution over the position grid before every block with convKernel, learn with it and reload it', async () => {
+    const convParams = (g: CaptionTokenGenerator) =>
+      [...g.network.parameters()].filter(([name]) => /blocks\.\d+\.conv\.weight/.test(name)).map(([, v]) => v.shape);
+    expect(convParams(CaptionTokenGenerator.create(tiny))).toEqual([]);
+    const conv = CaptionTokenGenerator.create({ ...tiny, convKernel: 3 });
+    expect(convParams(conv)).toEqual(Array.from({ length: tiny.layers }, () => [3, 3, tiny.dim, tiny.dim]));
+    const examples = captions.map((caption, i) => ({ caption, tokens: grids[i] }));
+    const res = await conv.train(examples, { steps: 300, batchSize: 4, lr: 5e-3, warmupSteps: 20, log: () => {} });
+    expect(res.finalLoss).toBeLessThan(res.losses[0] / 5);
+    expect(reproduced(await conv.generateTokens(captions, { steps: 4, temperature: 0, guidanceScale: 1, seed: 0 }))).toBeGreaterThanOrEqual(0.9);
+    const dir = join(tmp.dir, 'conv');
+    await conv.save(dir);
+    const again = await CaptionTokenGenerator.load(dir);
+    expect(again.config.convKernel).toBe(3);
+    const sample = { steps: 4, temperature: 1, seed: 3 };
+    expect(Array.from((await again.generateTokens(captions, sample)).dataSync())).toEqual(
+      Array.from((await conv.generateTokens(captions, sample)).dataSync()),
+    );
+    expect(() => CaptionTokenGenerator.create({ ...tiny, convKernel: 2 })).toThrow(/convKernel.*odd/);
+    for (const g of [conv, again]) g.network.dispose();
+  });
+
   it('should give the same samples for the same seed, independent of the batch size', async () => {
     const a = await gen.generateTokens(captions, { steps: 4, temperature: 1.5, seed: 7 });
     const b = await gen.generateTokens(captions, { steps: 4, temperature: 1.5, seed: 7, batchSize: 3 });

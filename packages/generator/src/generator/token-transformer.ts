@@ -1,5 +1,5 @@
 import { Rng } from '@synth2/core';
-import { Embedding, LayerNorm, LearnedPositionEmbedding, Linear, Module, TransformerBlock } from '@synth2/core/nn';
+import { Conv2d, Embedding, gelu, LayerNorm, LearnedPositionEmbedding, Linear, Module, TransformerBlock } from '@synth2/core/nn';
 import { tf } from '@synth2/core/tf';
 import type { GeneratorConfig } from '../config';
 
@@ -24,6 +24,8 @@ export class TokenTransformer extends Module {
   private readonly rowPos: tf.Variable | undefined;
   private readonly colPos: tf.Variable | undefined;
   private readonly blocks: TransformerBlock[] = [];
+  /** Per block, with `convKernel`: the conv branch (norm, k×k conv over the position grid, output projection). */
+  private readonly convs: { norm: LayerNorm; conv: Conv2d; out: Linear }[] = [];
   private readonly outNorm: LayerNorm;
   private readonly head: Linear;
   /** log of the per-code loss weights `[K]` the generator was trained with (zeros without frequency weighting). */
@@ -63,6 +65,13 @@ export class TokenTransformer extends Module {
       this.gridPos = this.child('tokens.pos', new LearnedPositionEmbedding('pos', { length: this.positions, dim, rng }));
     }
     for (let i = 0; i < cfg.layers; i++) {
+      if (cfg.convKernel > 0) {
+        this.convs.push({
+          norm: this.child(`blocks.${i}.conv_norm`, new LayerNorm('conv_norm', { dim })),
+          conv: this.child(`blocks.${i}.conv`, new Conv2d('conv', { inChannels: dim, outChannels: dim, kernel: cfg.convKernel, rng })),
+          out: this.child(`blocks.${i}.conv_out`, new Linear('conv_out', { inDim: dim, outDim: dim, rng })),
+        });
+      }
       this.blocks.push(
         this.child(`blocks.${i}`, new TransformerBlock('block', { dim, heads, mlpRatio: cfg.mlpRatio, crossAttention: true, crossDim: dim, rng })),
       );
@@ -145,7 +154,16 @@ export class TokenTransformer extends Module {
       h = tf.add(h, this.codeIn.apply(vectors));
     }
     h = this.addPositions(tf.add(h, tf.expandDims(caption.pooled, 1)));
-    for (const b of this.blocks) h = b.apply(h, { context, contextMask, training, rng });
+    const rows = this.cfg.gridHeight / this.cfg.group;
+    const cols = this.cfg.gridWidth / this.cfg.group;
+    this.blocks.forEach((b, i) => {
+      const c = this.convs[i];
+      if (c) {
+        const grid = tf.reshape(c.norm.apply(h), [B, rows, cols, this.cfg.dim]);
+        h = tf.add(h, c.out.apply(tf.reshape(gelu(c.conv.apply(grid)), [B, P, this.cfg.dim])));
+      }
+      h = b.apply(h, { context, contextMask, training, rng });
+    });
     const out = this.outNorm.apply(h);
     let logits = tf.reshape(this.head.apply(out), [B, P, G, K]);
     if (this.codebook && this.codeOut) {

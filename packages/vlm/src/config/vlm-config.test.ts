@@ -13,8 +13,9 @@ describe('parseVlmArchitecture', () => {
     const demo = parseVlmArchitecture(demoVlmConfig.architecture);
     expect(demo.group).toBe(2);
     expect(demo.resampler.layers).toBe(0); // the decoder reads the image tokens directly
-    // synthetic pairs in the first half of training only
-    expect(demoVlmConfig.training.syntheticSteps * 2).toBe(demoVlmConfig.training.steps);
+    // synthetic pairs in every step, half of each batch
+    expect('syntheticSteps' in demoVlmConfig.training).toBe(false);
+    expect(demoVlmConfig.training.mix).toEqual({ real: 0.5, synthetic: 0.5 });
   });
 
   it('should reject unknown keys, bad sizes and contradictions with the setting named', () => {
