@@ -12,7 +12,7 @@ const bin = join(here, '..', 'dist', 'bin.js');
 const ARGS = [
   '--seed', '5', '--json',
   '--data.train', '32', '--data.val', '0', '--data.test', '12',
-  '--tokenizer.steps', '10', '--generator.steps', '400', '--generator.batchSize', '8',
+  '--tokenizer.steps', '10', '--generator.steps', '200', '--generator.batchSize', '8',
   '--captions.count', '20', '--vlm.steps', '6', '--vlm.batchSize', '8',
 ];
 
