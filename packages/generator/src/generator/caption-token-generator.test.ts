@@ -24,6 +24,23 @@ function reproduced(ids: tf.Tensor): number {
   grids.forEach((g, i) => g.forEach((v, j) => (same += +(got[i * 16 + j] === v))));
   return same / 64;
 }
+/**
+ * Trains `g` on the four pairs until it reproduces ≥ 90% of their tokens, saves it to `name` under `dir`, reloads it
+ * and checks that the reloaded generator gives the same samples; returns the reloaded generator.
+ */
+async function overfitAndReload(g: CaptionTokenGenerator, dir: string, seed: number): Promise<CaptionTokenGenerator> {
+  const examples = captions.map((caption, i) => ({ caption, tokens: grids[i] }));
+  const res = await g.train(examples, { steps: 300, batchSize: 4, lr: 5e-3, warmupSteps: 20, log: () => {} });
+  expect(res.finalLoss).toBeLessThan(res.losses[0] / 5);
+  expect(reproduced(await g.generateTokens(captions, { steps: 4, temperature: 0, guidanceScale: 1, seed: 0 }))).toBeGreaterThanOrEqual(0.9);
+  await g.save(dir);
+  const again = await CaptionTokenGenerator.load(dir);
+  const sample = { steps: 4, temperature: 1, seed };
+  expect(Array.from((await again.generateTokens(captions, sample)).dataSync())).toEqual(
+    Array.from((await g.generateTokens(captions, sample)).dataSync()),
+  );
+  return again;
+}
 const tiny = {
   captions,
   gridHeight: 4,
@@ -73,18 +90,8 @@ describe('CaptionTokenGenerator', () => {
     const stds = embStd(unit);
     expect(stds).toHaveLength(2);
     for (const s of stds) expect(Math.abs(s - 1)).toBeLessThan(0.1);
-    const examples = captions.map((caption, i) => ({ caption, tokens: grids[i] }));
-    const res = await unit.train(examples, { steps: 300, batchSize: 4, lr: 5e-3, warmupSteps: 20, log: () => {} });
-    expect(res.finalLoss).toBeLessThan(res.losses[0] / 5);
-    expect(reproduced(await unit.generateTokens(captions, { steps: 4, temperature: 0, guidanceScale: 1, seed: 0 }))).toBeGreaterThanOrEqual(0.9);
-    const dir = join(tmp.dir, 'unit-init');
-    await unit.save(dir);
-    const again = await CaptionTokenGenerator.load(dir);
+    const again = await overfitAndReload(unit, join(tmp.dir, 'unit-init'), 2);
     expect(again.config.embeddingInitStd).toBe(1);
-    const sample = { steps: 4, temperature: 1, seed: 2 };
-    expect(Array.from((await again.generateTokens(captions, sample)).dataSync())).toEqual(
-      Array.from((await unit.generateTokens(captions, sample)).dataSync()),
-    );
     expect(() => CaptionTokenGenerator.create({ ...tiny, embeddingInitStd: 0 })).toThrow(/embeddingInitStd/);
     for (const g of [plain, unit, again]) g.network.dispose();
   });
@@ -95,18 +102,8 @@ describe('CaptionTokenGenerator', () => {
     expect(convParams(CaptionTokenGenerator.create(tiny))).toEqual([]);
     const conv = CaptionTokenGenerator.create({ ...tiny, convKernel: 3 });
     expect(convParams(conv)).toEqual(Array.from({ length: tiny.layers }, () => [3, 3, tiny.dim, tiny.dim]));
-    const examples = captions.map((caption, i) => ({ caption, tokens: grids[i] }));
-    const res = await conv.train(examples, { steps: 300, batchSize: 4, lr: 5e-3, warmupSteps: 20, log: () => {} });
-    expect(res.finalLoss).toBeLessThan(res.losses[0] / 5);
-    expect(reproduced(await conv.generateTokens(captions, { steps: 4, temperature: 0, guidanceScale: 1, seed: 0 }))).toBeGreaterThanOrEqual(0.9);
-    const dir = join(tmp.dir, 'conv');
-    await conv.save(dir);
-    const again = await CaptionTokenGenerator.load(dir);
+    const again = await overfitAndReload(conv, join(tmp.dir, 'conv'), 3);
     expect(again.config.convKernel).toBe(3);
-    const sample = { steps: 4, temperature: 1, seed: 3 };
-    expect(Array.from((await again.generateTokens(captions, sample)).dataSync())).toEqual(
-      Array.from((await conv.generateTokens(captions, sample)).dataSync()),
-    );
     expect(() => CaptionTokenGenerator.create({ ...tiny, convKernel: 2 })).toThrow(/convKernel.*odd/);
     for (const g of [conv, again]) g.network.dispose();
   });
