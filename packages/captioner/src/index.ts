@@ -19,7 +19,7 @@ export { loadConcepts } from './concepts/load-concepts';
 export type { LoadConceptsOptions } from './concepts/load-concepts';
 export { combineConcepts, toConcept } from './concepts/concept-list';
 export type { ConceptItemInput, ConceptLike } from './concepts/concept-list';
-export { uniformSampler, balancedSampler, weightedSampler, samplers } from './concepts/samplers';
+export { uniformSampler, balancedSampler, weightedSampler, samplers, gapFillingWeights } from './concepts/samplers';
 export type { ConceptSampler, SamplerFactory, SamplerName, SamplerOptions } from './concepts/samplers';
 
 export { synthesizeCaptions } from './synthesis/synthesize-captions';

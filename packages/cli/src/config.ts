@@ -31,6 +31,12 @@ export const PipelineConfigSchema = z
         wordCount: z.number().int().positive().default(10),
         conceptsPerCaption: z.number().int().positive().default(1),
         sampler: z.enum(['uniform', 'balanced', 'weighted']).default('balanced'),
+        /**
+         * Share (0–1) of the synthetic captions that fill the gaps of the human train captions: with the shapes world's
+         * colour–shape pairs, the pairs human captions name least (the held-out ones: never) get them first, until
+         * human + synthetic mentions are even; the rest is spread evenly. 0: every pair equally often.
+         */
+        gapFill: z.number().min(0).max(1).default(1),
         /** A concept list file (txt, TSV/CSV, JSON). Default for the shapes world: every colour–shape pair of its inventory. */
         concepts: z.string().optional(),
         baseURL: z.string().optional(),

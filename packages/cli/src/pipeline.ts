@@ -25,7 +25,7 @@ import {
 } from '@synth2/core';
 import { describeBackend, initBackend, tf, type BackendInfo } from '@synth2/core/tf';
 import { makeSplits, mentionedPairs, type ShapesSplitManifest } from '@synth2/datasets';
-import { createConceptGrammarSource, createOpenAICaptionSource, defaultCaptionSource, loadConcepts, synthesizeCaptions } from '@synth2/captioner';
+import { createConceptGrammarSource, createOpenAICaptionSource, defaultCaptionSource, gapFillingWeights, loadConcepts, synthesizeCaptions } from '@synth2/captioner';
 import {
   CaptionTokenGenerator,
   GeneratorConfigSchema,
@@ -463,6 +463,37 @@ function pairConcepts(inventory: { objects: Concept[]; attributes: Concept[] }):
   return colors.flatMap((color) => inventory.objects.map((shape) => [color, shape]));
 }
 
+/**
+ * `captions.gapFill`: sampling weights for the colour–shape pair concepts from how often the human train captions
+ * name each pair (the held-out ones: never), so that a share of the synthetic captions fills those gaps first.
+ */
+async function gapFillWeightsFor(ctx: StageRunContext, concepts: Concept[][], share: number): Promise<{ weights: number[] } | undefined> {
+  const pairs = concepts.map((item) => {
+    const color = item.find((x) => x.kind === 'color');
+    const shape = item.find((x) => x.kind !== 'color');
+    return item.length === 2 && color && shape ? `${color.name} ${shape.name}` : undefined;
+  });
+  if (ctx.config.data.source !== 'shapes' || pairs.some((x) => x === undefined)) {
+    ctx.reporter.log(
+      `captions: gap filling off (captions.gapFill counts the shapes world's colour–shape pairs in its human captions; these concepts are not such pairs): using the ${ctx.config.captions.sampler} sampler`,
+    );
+    return undefined;
+  }
+  const counts = new Map<string, number>();
+  for (const item of await readItems(ctx, 'train')) {
+    for (const caption of item.captions) for (const pair of mentionedPairs(caption)) counts.set(pair, (counts.get(pair) ?? 0) + 1);
+  }
+  const existing = pairs.map((x) => counts.get(x!) ?? 0);
+  const budget = ctx.config.captions.count * ctx.config.captions.conceptsPerCaption;
+  const weights = gapFillingWeights(existing, budget, share);
+  const unnamed = existing.filter((n) => n === 0).length;
+  const toUnnamed = weights.reduce((s, w, i) => s + (existing[i] === 0 ? w : 0), 0) / budget;
+  ctx.reporter.log(
+    `captions: gap filling (${share}): ${unnamed} of ${pairs.length} colour–shape pairs are named by no human caption; they get ${(100 * toUnnamed).toFixed(0)}% of the synthetic captions`,
+  );
+  return { weights };
+}
+
 const captionsStage: StageBody = async (ctx, dir) => {
   const inventoryFile = p(ctx, 'data', 'inventory.json');
   const inventory = existsSync(inventoryFile) ? ((await readJson(inventoryFile)) as { objects: Concept[]; attributes: Concept[] }) : undefined;
@@ -477,8 +508,9 @@ const captionsStage: StageBody = async (ctx, dir) => {
       setting: 'captions.concepts',
     });
   }
+  const gaps = c.gapFill > 0 ? await gapFillWeightsFor(ctx, concepts, c.gapFill) : undefined;
   // --queue: the jobs go to `synth2 worker` processes; the stage is done once their shards are merged.
-  if (queued(ctx.config, 'captions')) return runQueuedCaptions(queueContext(ctx, 'captions'), dir, { concepts, inventory });
+  if (queued(ctx.config, 'captions')) return runQueuedCaptions(queueContext(ctx, 'captions'), dir, { concepts, inventory, weights: gaps?.weights });
   const { source, reason } = await resolveCaptionSource(ctx.config, inventory);
   ctx.reporter.log(`captions: ${reason}`);
   try {
@@ -488,7 +520,7 @@ const captionsStage: StageBody = async (ctx, dir) => {
       count: c.count,
       out: join(dir, 'captions.jsonl'),
       conceptsPerCaption: c.conceptsPerCaption,
-      sampler: c.sampler,
+      ...(gaps ? { sampler: 'weighted' as const, weights: gaps.weights } : { sampler: c.sampler }),
       seed: ctx.config.seed,
       wordCount: c.wordCount,
       concurrency: c.concurrency,

@@ -115,7 +115,7 @@ export function captionSourceSpec(
 export async function runQueuedCaptions(
   ctx: QueuedStageContext,
   dir: string,
-  input: { concepts: Concept[][]; inventory: unknown },
+  input: { concepts: Concept[][]; inventory: unknown; weights?: number[] },
 ): Promise<{ outputs: string[]; summary: Record<string, unknown> }> {
   const q = await importQueue();
   const c = ctx.config.captions;
@@ -129,7 +129,7 @@ export async function runQueuedCaptions(
     concepts: input.concepts,
     count: c.count,
     conceptsPerCaption: c.conceptsPerCaption,
-    sampler: c.sampler,
+    ...(input.weights ? { sampler: 'weighted' as const, weights: input.weights } : { sampler: c.sampler }),
     seed: ctx.config.seed,
     wordCount: c.wordCount,
     batchSize: ctx.config.queue!.captionsPerJob,

@@ -4,6 +4,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mentionedPairs } from '@synth2/datasets';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -99,6 +100,31 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
     expect(changed.code, changed.stderr).toBe(0);
     expect([...started(changed)].sort()).toEqual(['evaluate', 'report', 'vlm-baseline', 'vlm-synth2']);
   });
+
+  it('should give the colour–shape pairs no human caption names most synthetic captions with captions.gapFill', async () => {
+    const share = async (gapFill: string) => {
+      const dir = join(await mkdtemp(join(tmpdir(), 'synth2-gap-')), 'run');
+      const r = await synth2(['captions', '--out', dir, '--seed', '3', '--json', ...TINY, '--captions.count', '300', '--captions.gapFill', gapFill]);
+      expect(r.code, r.stderr).toBe(0);
+      const named = new Set<string>();
+      for (const line of (await readFile(join(dir, 'data', 'train.jsonl'), 'utf8')).trim().split('\n')) {
+        for (const c of (JSON.parse(line) as { captions: string[] }).captions) for (const pair of mentionedPairs(c)) named.add(pair);
+      }
+      const pairs = (await readFile(join(dir, 'captions', 'captions.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { concepts: string[] }).concepts.map((c) => c.split(':')[1]).join(' '));
+      expect(pairs.length).toBe(300);
+      return { unnamedPairs: 64 - named.size, share: pairs.filter((x) => !named.has(x)).length / pairs.length };
+    };
+    const even = await share('0');
+    const filled = await share('1');
+    expect(filled.unnamedPairs).toBe(even.unnamedPairs);
+    expect(even.unnamedPairs).toBeGreaterThanOrEqual(16); // the held-out pairs at least
+    // evenly: about their share of the 64 pairs; gap filling: most captions, since human captions never name them
+    expect(even.share).toBeLessThan((even.unnamedPairs / 64) * 1.3);
+    expect(filled.share).toBeGreaterThan(0.6);
+  }, 120_000);
 
   it('should render report.html in headless Chromium with the table and images', async () => {
     const CHROMIUM = process.env.SYNTH2_CHROMIUM ?? '/usr/bin/chromium';

@@ -52,6 +52,8 @@ export interface PlanCaptionJobsOptions {
   overshoot?: number;
   conceptsPerCaption?: number;
   sampler?: SamplerName;
+  /** Weights for the `weighted` sampler, one per concept item (e.g. `gapFillingWeights` from @synth2/captioner). */
+  weights?: readonly number[];
   seed?: number;
   wordCount?: number;
   captionsPerRequest?: number;
@@ -72,7 +74,7 @@ export function planCaptionJobs(options: PlanCaptionJobsOptions): CaptionJob[] {
   );
   if (items.length === 0) throw new InvalidInputError('no concepts to plan caption jobs from: give at least one concept.');
   const seed = options.seed ?? 0;
-  const sampler = samplers[options.sampler ?? 'balanced'](items, { k: options.conceptsPerCaption ?? 1, seed });
+  const sampler = samplers[options.sampler ?? 'balanced'](items, { k: options.conceptsPerCaption ?? 1, seed, weights: options.weights });
   const jobs: CaptionJob[] = [];
   for (let r = 0; r < requestsNeeded; r++) {
     const batch = Math.floor(r / batchSize);

@@ -93,6 +93,12 @@ describe('planCaptionJobs', () => {
     expect(new Set(a.flatMap((j) => j.requests.map((r) => r.concepts[0].name))).size).toBe(10);
   });
 
+  it('should draw concepts by the weights of the weighted sampler', () => {
+    const weights = CONCEPTS.map((_, i) => (i === 3 ? 1 : 0));
+    const jobs = planCaptionJobs({ runId: 'r', shardDir: '/x', concepts: CONCEPTS, count: 20, overshoot: 1, seed: 2, sampler: 'weighted', weights });
+    expect(new Set(jobs.flatMap((j) => j.requests.map((r) => r.concepts[0].name)))).toEqual(new Set(['kite']));
+  });
+
   it('should reject an empty concept list', () => {
     expect(() => planCaptionJobs({ runId: 'r', shardDir: '/x', concepts: [], count: 1 })).toThrow(/no concepts/);
   });

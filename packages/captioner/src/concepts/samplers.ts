@@ -113,3 +113,41 @@ export const samplers: Record<SamplerName, SamplerFactory> = {
   balanced: balancedSampler,
   weighted: weightedSampler,
 };
+
+/**
+ * Weights for the `weighted` sampler that fill the gaps of an existing caption set: `existing[i]` is how often item
+ * `i` already occurs (e.g. in the human captions), `budget` the number of items the synthetic captions will draw.
+ * A `share` (0–1) of the budget goes to the rarest items, raising them to a common level (water-filling: the least
+ * covered first, never past the level the budget reaches); the rest is spread evenly. `share` 0 gives equal
+ * weights (a balanced set), 1 makes `existing + synthetic` as even as the budget allows. Returns expected draws
+ * per item (they sum to `budget`).
+ */
+export function gapFillingWeights(existing: readonly number[], budget: number, share: number): number[] {
+  const n = existing.length;
+  if (n === 0) throw new InvalidInputError('gapFillingWeights needs at least one item', { field: 'existing' });
+  existing.forEach((c, i) => {
+    if (!(c >= 0) || !Number.isFinite(c)) {
+      throw new InvalidInputError(`existing count ${c} of item ${i} is not a finite non-negative number`, { field: `existing[${i}]` });
+    }
+  });
+  if (!(budget > 0) || !Number.isFinite(budget)) {
+    throw new InvalidInputError(`budget must be a positive number, got ${budget}`, { field: 'budget' });
+  }
+  if (!(share >= 0 && share <= 1)) throw new InvalidInputError(`share must be in [0, 1], got ${share}`, { field: 'share' });
+  const fill = budget * share;
+  const even = (budget - fill) / n;
+  // the level L with Σ max(0, L − existing) = fill: walk up the sorted counts
+  const sorted = [...existing].sort((a, b) => a - b);
+  let level = sorted[0];
+  let below = 0;
+  let left = fill;
+  for (let i = 0; i < n; i++) {
+    below = i + 1;
+    const next = i + 1 < n ? sorted[i + 1] : Infinity;
+    const raise = Math.min(left / below, next - level);
+    level += raise;
+    left -= raise * below;
+    if (left <= 1e-9 * budget) break;
+  }
+  return existing.map((c) => even + Math.max(0, level - c));
+}

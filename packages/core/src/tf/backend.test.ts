@@ -164,6 +164,45 @@ describe('built entries in plain Node', () => {
     expect(JSON.parse(r.stdout.trim())).toEqual({ tf: false });
   });
 
+  /** Runs a matMul, a conv2d and a conv2d filter gradient on wasm in a fresh process with `threads` wasm threads. */
+  function wasmRun(threads: string): { threads: number; reason: string; n: number; sha: string; head: number[] } {
+    const script = `
+      const { initBackend, tf } = await import(${JSON.stringify(join(pkg, 'dist', 'tf', 'index.js'))});
+      const info = await initBackend({ backend: 'wasm', native: false });
+      let s = 7;
+      const rand = (n) => Float32Array.from({ length: n }, () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5);
+      const a = tf.tensor2d(rand(300 * 200), [300, 200]);
+      const b = tf.tensor2d(rand(200 * 150), [200, 150]);
+      const x = tf.tensor4d(rand(8 * 16 * 16 * 12), [8, 16, 16, 12]);
+      const f = tf.tensor4d(rand(3 * 3 * 12 * 20), [3, 3, 12, 20]);
+      const df = tf.grad((w) => tf.sum(tf.square(tf.conv2d(x, w, 1, 'same'))))(f);
+      const values = Float32Array.from([...tf.matMul(a, b).dataSync(), ...tf.conv2d(x, f, 1, 'same').dataSync(), ...df.dataSync()]);
+      const sha = (await import('node:crypto')).createHash('sha256').update(Buffer.from(values.buffer)).digest('hex');
+      console.log(JSON.stringify({ threads: info.threads, reason: info.reason, n: values.length, sha, head: Array.from(values.slice(0, 4)) }));`;
+    // a process that keeps running (worker threads still referenced) fails the timeout instead of hanging the suite
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: pkg,
+      timeout: 60_000,
+      env: { ...process.env, SYNTH2_BACKEND: '', SYNTH2_THREADS: threads },
+    });
+    expect(r.status, `${r.stderr} ${r.error ?? ''}`).toBe(0);
+    return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  }
+
+  it.skipIf(!built)('should run wasm on 2 threads under Node with the same outputs as 1 thread, and exit', () => {
+    const one = wasmRun('1');
+    const two = wasmRun('2');
+    expect(one.threads).toBe(1);
+    expect(one.reason).toMatch(/single-threaded \(set SYNTH2_THREADS or the threads option for wasm threads\)/);
+    expect(two.threads).toBe(2);
+    expect(two.reason).toMatch(/SIMD on, 2 threads/);
+    expect(two.n).toBe(300 * 150 + 8 * 16 * 16 * 20 + 3 * 3 * 12 * 20);
+    expect(two.head.every((v) => Number.isFinite(v) && v !== 0)).toBe(true);
+    // bit-identical outputs: every output element is still computed by one thread, in the same order
+    expect(two.sha).toBe(one.sha);
+  });
+
   /** Stand-ins for the native packages (real ones cannot install here), in a temp dir used as the working directory. */
   async function fakePackages(root: string, packages: Record<string, string>): Promise<void> {
     for (const [name, code] of Object.entries(packages)) {

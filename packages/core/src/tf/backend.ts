@@ -5,6 +5,7 @@ import { BackendUnavailableError, ConfigurationError } from '../errors';
 import { fastKernelStatus, registerFastKernels } from './kernels';
 import { registerTfjsExtras } from './backend-gradients';
 import { resolvePackagePath } from './backend-locate';
+import { installThreadedWasm, wantedWasmThreads, type ThreadedWasmResult } from './wasm-threads';
 
 /** The backends `initBackend` can select, fastest first. */
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -21,7 +22,10 @@ export const BACKEND_PACKAGES: Readonly<Record<BackendName, string>> = {
 export interface BackendOptions {
   /** Force a backend (beats env `SYNTH2_BACKEND`); forcing one that cannot load throws `BackendUnavailableError`. */
   backend?: BackendName;
-  /** Threads for multi-threaded pieces (tfjs-node, the native matmul addon, wasm where threads are supported). */
+  /**
+   * Threads for tfjs-node, the native matmul addon and wasm. On wasm the default is env `SYNTH2_THREADS`, else 1:
+   * wasm threads spin while idle, so use them only in a process that has the cores to itself (fixed once wasm started).
+   */
   threads?: number;
   /** true: require the native kernel addon; false: never use it; default: use it when built. */
   native?: boolean;
@@ -126,15 +130,20 @@ async function tryNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<void> {
     throw unavailable(name, `${pkg} loaded but its "tensorflow" backend did not initialise`);
 }
 
-async function tryTfjsBackend(name: 'wasm' | 'cpu'): Promise<void> {
+/** Set when the wasm backend was registered: its threads, or why it runs single-threaded. */
+let wasmThreads: ThreadedWasmResult | undefined;
+
+async function tryTfjsBackend(name: 'wasm' | 'cpu', options: BackendOptions): Promise<void> {
   const pkg = BACKEND_PACKAGES[name];
-  if (!tf.findBackendFactory(name)) {
+  if (!tf.findBackendFactory(name) || (name === 'wasm' && !wasmThreads)) {
     if (!isInstalled(pkg)) throw unavailable(name, `${pkg} is not installed`);
+    let loaded: unknown;
     try {
-      await importPackage(pkg);
+      loaded = await importPackage(pkg);
     } catch (error) {
       throw unavailable(name, `${pkg} failed to load (${(error as Error).message})`, error);
     }
+    if (name === 'wasm') wasmThreads = await installThreadedWasm(wantedWasmThreads(options.threads), loaded);
   }
   let ok = false;
   try {
@@ -164,7 +173,7 @@ async function select(options: BackendOptions): Promise<BackendInfo> {
     }
     try {
       if (name === 'tensorflow-gpu' || name === 'tensorflow') await tryNative(name);
-      else await tryTfjsBackend(name);
+      else await tryTfjsBackend(name, options);
       chosen = name;
       break;
     } catch (error) {
@@ -188,11 +197,8 @@ async function select(options: BackendOptions): Promise<BackendInfo> {
   let simd: boolean | undefined;
   if (chosen === 'wasm') {
     simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-    const multi = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
-    if (multi) {
-      const wasm = (await importPackage(BACKEND_PACKAGES.wasm)) as { getThreadsCount?: () => number };
-      threads = wasm.getThreadsCount?.() ?? 1;
-    }
+    const wasm = (await importPackage(BACKEND_PACKAGES.wasm)) as { getThreadsCount?: () => number };
+    threads = wasm.getThreadsCount?.() ?? 1;
   } else if (chosen === 'tensorflow' || chosen === 'tensorflow-gpu') {
     threads = options.threads ?? cpus().length;
   }
@@ -212,7 +218,7 @@ async function select(options: BackendOptions): Promise<BackendInfo> {
         : 'auto: first available';
   const extra =
     chosen === 'wasm'
-      ? `; SIMD ${simd ? 'on' : 'off'}, ${threads > 1 ? `${threads} threads` : 'single-threaded (tfjs has no wasm threads under Node)'}`
+      ? `; SIMD ${simd ? 'on' : 'off'}, ${threads > 1 ? `${threads} threads` : `single-threaded${wasmThreads && 'reason' in wasmThreads ? ` (${wasmThreads.reason})` : ''}`}`
       : '';
   return {
     name: chosen,
