@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Vocabulary, readJsonlAll, CaptionRecordSchema } from '@synth2/core';
 import { initBackend, describeBackend, tf } from '@synth2/core/tf';
 import { makeSplits, mentionedPairs } from '@synth2/datasets';
-import { createConceptGrammarSource, synthesizeCaptions } from '@synth2/captioner';
+import { createConceptGrammarSource, gapFillingWeights, synthesizeCaptions } from '@synth2/captioner';
 import {
   VQTokenizer, CaptionTokenGenerator, trainTokenizer, generateEmbeddings,
   demoTokenizerConfig, demoGeneratorConfig, demoGeneratorTraining, demoSampling,
@@ -47,11 +47,15 @@ const examples = train.flatMap((it, i) => it.captions.map((caption) => ({ captio
 const generator = CaptionTokenGenerator.forTokenizer(tokenizer, { ...demoGeneratorConfig, seed, captions: examples.map((e) => e.caption) });
 await generator.train(examples, { ...demoGeneratorTraining, steps: size.gen, seed, log: () => {} });
 
-// 3. Synthetic captions from the world's concepts alone (every colour–shape pair, balanced), offline grammar.
+// 3. Synthetic captions from the world's concepts (every colour–shape pair), offline grammar. Gap filling: the pairs
+//    the human captions name least (the held-out ones: never) get most of them, until human + synthetic are even.
 const inv = splits.world.inventory;
 const pairs = inv.attributes.filter((a) => a.kind === 'color').flatMap((c) => inv.objects.map((s) => [c, s]));
+const named = new Map();
+for (const c of train.flatMap((it) => it.captions)) for (const p of mentionedPairs(c)) named.set(p, (named.get(p) ?? 0) + 1);
+const weights = gapFillingWeights(pairs.map(([c, s]) => named.get(`${c.name} ${s.name}`) ?? 0), size.syn, 1);
 const out = join(await mkdtemp(join(tmpdir(), 'synth2-example-')), 'captions.jsonl');
-await synthesizeCaptions({ source: createConceptGrammarSource({ inventory: inv, seed }), concepts: pairs, count: size.syn, out, seed, wordCount: 10 });
+await synthesizeCaptions({ source: createConceptGrammarSource({ inventory: inv, seed }), concepts: pairs, count: size.syn, out, seed, wordCount: 10, sampler: 'weighted', weights });
 const vocab = generator.captions.vocabulary;
 const synthetic = (await readJsonlAll(out, CaptionRecordSchema)).map((r) => r.text).filter((t) => vocab.tokenize(t).every((w) => vocab.has(w)));
 
