@@ -509,8 +509,9 @@ const captionsStage: StageBody = async (ctx, dir) => {
     });
   }
   const gaps = c.gapFill > 0 ? await gapFillWeightsFor(ctx, concepts, c.gapFill) : undefined;
+  const sampling = gaps ? { sampler: 'weighted' as const, weights: gaps.weights } : { sampler: c.sampler };
   // --queue: the jobs go to `synth2 worker` processes; the stage is done once their shards are merged.
-  if (queued(ctx.config, 'captions')) return runQueuedCaptions(queueContext(ctx, 'captions'), dir, { concepts, inventory, weights: gaps?.weights });
+  if (queued(ctx.config, 'captions')) return runQueuedCaptions(queueContext(ctx, 'captions'), dir, { concepts, inventory, sampling });
   const { source, reason } = await resolveCaptionSource(ctx.config, inventory);
   ctx.reporter.log(`captions: ${reason}`);
   try {
@@ -520,7 +521,7 @@ const captionsStage: StageBody = async (ctx, dir) => {
       count: c.count,
       out: join(dir, 'captions.jsonl'),
       conceptsPerCaption: c.conceptsPerCaption,
-      ...(gaps ? { sampler: 'weighted' as const, weights: gaps.weights } : { sampler: c.sampler }),
+      ...sampling,
       seed: ctx.config.seed,
       wordCount: c.wordCount,
       concurrency: c.concurrency,

@@ -115,7 +115,12 @@ export function captionSourceSpec(
 export async function runQueuedCaptions(
   ctx: QueuedStageContext,
   dir: string,
-  input: { concepts: Concept[][]; inventory: unknown; weights?: number[] },
+  input: {
+    concepts: Concept[][];
+    inventory: unknown;
+    /** The concept sampler (and its weights, with `captions.gapFill`), as the local stage uses it. */
+    sampling: { sampler: PipelineConfig['captions']['sampler']; weights?: number[] };
+  },
 ): Promise<{ outputs: string[]; summary: Record<string, unknown> }> {
   const q = await importQueue();
   const c = ctx.config.captions;
@@ -129,7 +134,7 @@ export async function runQueuedCaptions(
     concepts: input.concepts,
     count: c.count,
     conceptsPerCaption: c.conceptsPerCaption,
-    ...(input.weights ? { sampler: 'weighted' as const, weights: input.weights } : { sampler: c.sampler }),
+    ...input.sampling,
     seed: ctx.config.seed,
     wordCount: c.wordCount,
     batchSize: ctx.config.queue!.captionsPerJob,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -76,8 +76,13 @@ function workerScript(wasmDir: string): string {
   if (!existsSync(file) || readFileSync(file, 'utf8') !== text) {
     // written beside and renamed: processes starting together never load a half-written script
     const partial = `${file}.${process.pid}.partial`;
-    writeFileSync(partial, text);
-    renameSync(partial, file);
+    try {
+      writeFileSync(partial, text);
+      renameSync(partial, file);
+    } catch (error) {
+      rmSync(partial, { force: true });
+      throw error;
+    }
   }
   return file;
 }
@@ -101,10 +106,10 @@ export async function installThreadedWasm(threads: number, wasmPackage: unknown)
     return { threads: 1, reason: '@tensorflow/tfjs-backend-wasm does not export BackendWasm/setThreadsCount' };
   }
   const pkgJson = resolvePackagePath('@tensorflow/tfjs-backend-wasm/package.json');
-  const wasmDir = pkgJson ? join(dirname(pkgJson), 'wasm-out') : undefined;
-  const jsPath = wasmDir && join(wasmDir, 'tfjs-backend-wasm-threaded-simd.js');
-  const binPath = wasmDir && join(wasmDir, 'tfjs-backend-wasm-threaded-simd.wasm');
-  if (!wasmDir || !jsPath || !binPath || !existsSync(jsPath) || !existsSync(binPath)) {
+  const wasmDir = join(pkgJson ? dirname(pkgJson) : '', 'wasm-out');
+  const jsPath = join(wasmDir, 'tfjs-backend-wasm-threaded-simd.js');
+  const binPath = join(wasmDir, 'tfjs-backend-wasm-threaded-simd.wasm');
+  if (!pkgJson || !existsSync(jsPath) || !existsSync(binPath)) {
     return { threads: 1, reason: 'the threaded SIMD build of @tensorflow/tfjs-backend-wasm was not found' };
   }
   let module: ThreadedModule;
@@ -112,17 +117,23 @@ export async function installThreadedWasm(threads: number, wasmPackage: unknown)
     const factory = createRequire(jsPath)(jsPath) as Factory;
     const worker = workerScript(wasmDir);
     const binary = readFileSync(binPath);
-    module = await factory({
-      locateFile: (path: string, prefix: string) =>
-        path.endsWith('.worker.js') ? worker : path.endsWith('.wasm') ? binPath : prefix + path,
-      mainScriptUrlOrBlob: jsPath,
-      instantiateWasm(imports: { env: Record<string, unknown> }, receive: (instance: unknown, module: unknown) => void) {
-        // The C side sizes its pool as half the cores it is told about.
-        imports.env.emscripten_num_logical_cores = () => 2 * threads;
-        void wasmApi.instantiate(binary, imports).then((r) => receive(r.instance, r.module));
-        return {};
-      },
-    });
+    // emscripten waits for `receive` forever: a failed instantiation must end the wait instead
+    let fail: (error: unknown) => void = () => {};
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    module = await Promise.race([
+      factory({
+        locateFile: (path: string, prefix: string) =>
+          path.endsWith('.worker.js') ? worker : path.endsWith('.wasm') ? binPath : prefix + path,
+        mainScriptUrlOrBlob: jsPath,
+        instantiateWasm(imports: { env: Record<string, unknown> }, receive: (instance: unknown, module: unknown) => void) {
+          // The C side sizes its pool as half the cores it is told about.
+          imports.env.emscripten_num_logical_cores = () => 2 * threads;
+          wasmApi.instantiate(binary, imports).then((r) => receive(r.instance, r.module), fail);
+          return {};
+        },
+      }),
+      failed,
+    ]);
   } catch (error) {
     return { threads: 1, reason: `the threaded build failed to start (${(error as Error).message})` };
   }
