@@ -84,7 +84,7 @@ const testEmb = embed(test);
 const references = Object.fromEntries(test.map((it) => [it.imageId, it.captions]));
 const isHeldOut = (it) => it.scene.objects.some((o) => heldOut.has(`${o.color} ${o.shape}`));
 for (const [name, model] of Object.entries(models)) {
-  const captions = await model.caption(testEmb);
+  const captions = await model.caption(testEmb, { strategy: 'beam', beamSize: 5 });
   const predictions = Object.fromEntries(test.map((it, i) => [it.imageId, captions[i]]));
   const all = await evaluateCaptions({ references, predictions });
   const ho = test.filter(isHeldOut);
