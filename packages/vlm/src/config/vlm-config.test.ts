@@ -11,7 +11,7 @@ describe('parseVlmArchitecture', () => {
 
   it('should accept the demo settings', () => {
     const demo = parseVlmArchitecture(demoVlmConfig.architecture);
-    expect(demo.group).toBe(2);
+    expect(demo.group).toBe(4); // 16×16 tokens regrouped 4×4 into 16
     expect(demo.resampler.layers).toBe(0); // the decoder reads the image tokens directly
     // synthetic pairs in every step, half of each batch
     expect('syntheticSteps' in demoVlmConfig.training).toBe(false);

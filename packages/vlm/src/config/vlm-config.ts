@@ -130,8 +130,8 @@ export function inputPositions(c: Pick<VlmArchitecture, 'grid'>): number {
 export const demoVlmConfig = {
   architecture: {
     embeddingDim: 32,
-    grid: [8, 8] as [number, number],
-    group: 2,
+    grid: [16, 16] as [number, number],
+    group: 4,
     dim: 64,
     heads: 4,
     mlpRatio: 4,
