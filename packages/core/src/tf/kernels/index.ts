@@ -12,6 +12,7 @@ import { batchMatMulGrad, batchMatMulKernels, nativeMatMulActive } from './batch
 import { convGradKernels } from './conv-grads';
 import { elementwiseKernels } from './elementwise';
 import { fusedMatMulKernels } from './fused-matmul';
+import { gatherKernels } from './gather';
 import { loadNativeKernels, type NativeKernels } from './native-addon';
 import { setNative } from './native-state';
 import { segmentSumKernels } from './segment-sum';
@@ -51,7 +52,8 @@ function install(config: KernelConfig, done: string[]): void {
  * - wasm + cpu: `UnsortedSegmentSum` as an O(N·d) scatter-add (the gradient of `gather`);
  * - wasm: `Conv2DBackpropFilter` / `Conv2DBackpropInput` as forward convolutions (XNNPACK);
  * - wasm: `BatchMatMul` / `_FusedMatMul` that avoid the slow transposed and batched paths;
- * - wasm: `Slice` / `SplitV` as run copies for any rank, `Pow`, leading-axis `Sum`, `Identity`, `Tanh`, `Exp`;
+ * - wasm: `Slice` / `SplitV` as run copies for any rank, `GatherV2` as row copies, `Pow`, leading-axis `Sum`,
+ *   `Identity`, `Tanh`, `Exp`;
  * - wasm + cpu: the `BatchMatMul` gradient with explicit transposes, folded batches and broadcasting;
  * - the optional native addon (OpenBLAS sgemm on the wasm heap) when built.
  * Idempotent; returns the names registered.
@@ -62,7 +64,7 @@ export async function registerFastKernels(backend: string, options: FastKernelOp
   // wasm kernels wrap tfjs's own (reached through `callKernel`): only when @tensorflow/tfjs-backend-wasm is loaded
   const wasmLoaded = getKernel('BatchMatMul', 'wasm') !== undefined;
   const wanted = (c: KernelConfig) => c.backendName === backend && (c.backendName !== 'wasm' || wasmLoaded);
-  for (const c of [...segmentSumKernels, ...convGradKernels, ...fusedMatMulKernels, ...elementwiseKernels, ...sliceKernels].filter(wanted)) {
+  for (const c of [...segmentSumKernels, ...convGradKernels, ...fusedMatMulKernels, ...elementwiseKernels, ...sliceKernels, ...gatherKernels].filter(wanted)) {
     install(c, done);
   }
 
