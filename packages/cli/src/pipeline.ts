@@ -143,9 +143,11 @@ export async function runPipeline(config: PipelineConfig, options: PipelineOptio
   if (options.until) [options.until].flat().forEach(need);
   const order = stages.filter((s) => !options.until || needed.has(s));
   const parallel = Math.max(1, options.parallel ?? Math.min(2, availableParallelism()));
-  const runStage = (stage: StageName) =>
+  const runStage = (stage: StageName, alone: boolean) =>
     run.run(stage, { settings: settings[stage], dependsOn: deps(stage), onEvent }, async (sc) => {
-      const outcome = await (parallel > 1 && CHILD_STAGES.has(stage) ? runStageInChild(ctx, stage, sc.resuming) : STAGE_BODIES[stage](ctx, sc.dir));
+      const threads = parallel > 1 && alone ? wasmThreadsFor(stage, config, parallel) : undefined;
+      const inChild = (parallel > 1 && CHILD_STAGES.has(stage)) || threads !== undefined;
+      const outcome = await (inChild ? runStageInChild(ctx, stage, sc.resuming, threads) : STAGE_BODIES[stage](ctx, sc.dir));
       // Trainers stop cleanly on abort (checkpoint written) and return: such a stage is unfinished, never done.
       throwIfAborted(options.abortSignal);
       return outcome;
@@ -161,7 +163,7 @@ export async function runPipeline(config: PipelineConfig, options: PipelineOptio
       if (done.has(stage) || running.has(stage) || !deps(stage).every((d) => done.has(d))) continue;
       running.set(
         stage,
-        runStage(stage).then(
+        runStage(stage, running.size === 0).then(
           () => stage,
           (error: unknown) => {
             failure ??= error;
@@ -185,16 +187,36 @@ export async function runPipeline(config: PipelineConfig, options: PipelineOptio
 /** Stages that run in a child process when stages run in parallel (each training needs a core of its own). */
 const CHILD_STAGES = new Set<StageName>(['vlm-baseline', 'vlm-full']);
 
+/**
+ * Stages that start with no other stage beside them (the tokenizer — the captions stage beside it is light — and the
+ * embedding generation) and whose kernels gain from wasm threads: they run in a child process with one wasm thread per
+ * core the pipeline may use (tokenizer 1.34×, sampling 1.36× faster with 2; generator/bench-results/token-grid-16-experiment.json).
+ * A child is used because threads are chosen when a process starts its backend, and idle pool threads spin: a threaded
+ * process beside another training process would slow both. An explicit `SYNTH2_THREADS` is always respected.
+ */
+const THREADED_STAGES = new Set<StageName>(['tokenizer', 'generate']);
+
+function wasmThreadsFor(stage: StageName, config: PipelineConfig, parallel: number): number | undefined {
+  if (!THREADED_STAGES.has(stage) || process.env.SYNTH2_THREADS?.trim()) return undefined;
+  if (stage === 'generate' && queued(config, 'generate')) return undefined;
+  return Math.min(parallel, availableParallelism());
+}
+
 function availableParallelism(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
 /** Runs one stage's body in a child process (`synth2 _stage`), forwarding its progress and logs. */
-async function runStageInChild(ctx: StageRunContext, stage: StageName, resuming: boolean): Promise<{ summary?: Record<string, unknown>; outputs?: string[] }> {
+async function runStageInChild(
+  ctx: StageRunContext,
+  stage: StageName,
+  resuming: boolean,
+  threads?: number,
+): Promise<{ summary?: Record<string, unknown>; outputs?: string[] }> {
   const bin = join(cliDistDir(), 'bin.js');
   const child = spawn(process.execPath, [bin, '_stage', stage, '--out', ctx.run.root, '--config', JSON.stringify(ctx.config)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SYNTH2_RESUMING: resuming ? '1' : '0' },
+    env: { ...process.env, SYNTH2_RESUMING: resuming ? '1' : '0', ...(threads ? { SYNTH2_THREADS: String(threads) } : {}) },
   });
   const onAbort = () => child.kill('SIGINT');
   ctx.abortSignal?.addEventListener('abort', onAbort, { once: true });

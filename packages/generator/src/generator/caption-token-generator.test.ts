@@ -79,6 +79,45 @@ describe('CaptionTokenGenerator', () => {
     expect(reproduced(await gen.generateTokens(captions, { steps: 4, temperature: 0.5, guidanceScale: 2, seed: 1 }))).toBeGreaterThanOrEqual(0.8);
   });
 
+  it('should score only the masked positions in training, with the same logits and loss as scoring every position', () => {
+    const g = CaptionTokenGenerator.create({ ...tiny, codebookDim: 0 });
+    const P = g.positions;
+    const G = g.perPosition;
+    const B = captions.length;
+    const enc = g.encodeCaptions(captions);
+    const grouped = new Int32Array(B * P * G);
+    // group the 4×4 grids 2×2 the way training does: position (r, c) holds the tokens of rows 2r…2r+1, cols 2c…2c+1
+    grids.forEach((grid, b) => {
+      for (let p = 0; p < P; p++)
+        for (let s = 0; s < G; s++) {
+          const [r, c] = [Math.floor(p / 2) * 2 + Math.floor(s / 2), (p % 2) * 2 + (s % 2)];
+          grouped[(b * P + p) * G + s] = grid[r * 4 + c];
+        }
+    });
+    const t = g.batchTensors({ size: B, words: enc.words, wordMask: enc.mask, targets: grouped }, new Rng(5), false);
+    const rows = Array.from(t.rows.dataSync());
+    const inputs = t.inputs.dataSync();
+    // exactly the masked positions (the mask id of slot s is s·(K+1) + K), each with its G targets
+    const masked = [...Array(B * P).keys()].filter((r) => inputs[r * G] === K);
+    expect(rows).toEqual(masked);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(Array.from(t.targets.dataSync())).toEqual(rows.flatMap((r) => Array.from(grouped.subarray(r * G, (r + 1) * G))));
+    tf.tidy(() => {
+      const cap = g.network.encodeCaption(t.words, t.wordMask);
+      const all = g.network.predict(t.inputs, cap, t.wordMask);
+      const some = g.network.predict(t.inputs, cap, t.wordMask, false, undefined, undefined, t.rows);
+      expect(some.shape).toEqual([rows.length, 1, G, K]);
+      const picked = tf.gather(tf.reshape(all, [B * P, G, K]), t.rows);
+      expect(tf.max(tf.abs(tf.sub(picked, tf.reshape(some, [rows.length, G, K])))).dataSync()[0]).toBeLessThan(1e-5);
+      // the loss is the mean cross-entropy of the masked positions' tokens
+      const logp = tf.logSoftmax(tf.reshape(picked, [rows.length * G, K]));
+      const ref = -tf.mean(tf.sum(tf.mul(logp, tf.oneHot(t.targets, K).toFloat()), 1)).dataSync()[0];
+      expect(g.loss(t, new Rng(0), false).dataSync()[0]).toBeCloseTo(ref, 4);
+    });
+    tf.dispose([t.words, t.wordMask, t.inputs, t.targets, t.weights, t.rows]);
+    g.network.dispose();
+  });
+
   it('should start its word and token embeddings at embeddingInitStd, train from there and keep the setting in its checkpoint', async () => {
     const embStd = (g: CaptionTokenGenerator) =>
       [...g.network.parameters()]

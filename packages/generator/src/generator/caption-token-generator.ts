@@ -26,8 +26,11 @@ export interface GeneratorTensors {
   words: tf.Tensor2D;
   wordMask: tf.Tensor2D;
   inputs: tf.Tensor3D;
+  /** Target ids and loss weights of the masked positions' tokens `[M·G]`, in the order of `rows`. */
   targets: tf.Tensor1D;
   weights: tf.Tensor1D;
+  /** The masked positions `[M]` as flat indices `b·P + p`: only they are scored (the others carry no loss). */
+  rows: tf.Tensor1D;
   /** Exemplar grids (slot ids `[B, P, G]`) and a keep-mask `[B, P]` (all 0 for a row without one); `exemplars` only. */
   exemplar?: { slotIds: tf.Tensor3D; mask: tf.Tensor2D };
 }
@@ -210,25 +213,35 @@ export class CaptionTokenGenerator {
   batchTensors(batch: GeneratorBatch, rng: Rng, training = true, exemplars?: readonly number[]): GeneratorTensors {
     const { positions: P, perPosition: G, captionLength: L } = this.dims();
     const B = batch.size;
+    const K = this.config.codebookSize;
     const m = maskBatch(batch, this.dims(), training ? this.config.captionDropout : 0, rng, this.codeWeights);
+    // the loss covers masked positions only (all G tokens of a position are masked together): score just those rows
+    const rows: number[] = [];
+    for (let r = 0; r < B * P; r++) if (m.inputs[r * G] === K) rows.push(r);
+    const targets = new Int32Array(rows.length * G);
+    const weights = new Float32Array(rows.length * G);
+    rows.forEach((r, i) => {
+      targets.set(batch.targets.subarray(r * G, (r + 1) * G), i * G);
+      weights.set(m.weights.subarray(r * G, (r + 1) * G), i * G);
+    });
     return {
       exemplar: exemplars && this.exemplarCorpus ? this.exemplarTensors(exemplars) : undefined,
       size: B,
       words: tf.tensor2d(m.words, [B, L], 'int32'),
       wordMask: tf.tensor2d(m.wordMask, [B, L], 'float32'),
       inputs: tf.tensor3d(this.network.slotIds(m.inputs), [B, P, G], 'int32'),
-      targets: tf.tensor1d(batch.targets, 'int32'),
-      weights: tf.tensor1d(m.weights, 'float32'),
+      targets: tf.tensor1d(targets, 'int32'),
+      weights: tf.tensor1d(weights, 'float32'),
+      rows: tf.tensor1d(rows, 'int32'),
     };
   }
 
   /** Training loss of a batch: label-smoothed cross-entropy on the masked positions. */
   loss(t: GeneratorTensors, rng: Rng, training = true): tf.Scalar {
-    const { positions: P, perPosition: G, codebookSize: K } = this.dims();
-    const B = t.size;
+    const { perPosition: G, codebookSize: K } = this.dims();
     const cap = this.network.encodeCaption(t.words, t.wordMask, training, rng);
-    const logits = this.network.predict(t.inputs, cap, t.wordMask, training, rng, t.exemplar);
-    const flat = tf.reshape(logits, [B * P * G, K]) as tf.Tensor2D;
+    const logits = this.network.predict(t.inputs, cap, t.wordMask, training, rng, t.exemplar, t.rows);
+    const flat = tf.reshape(logits, [t.rows.shape[0] * G, K]) as tf.Tensor2D;
     const ce = crossEntropy(flat, t.targets, t.weights);
     const eps = this.config.labelSmoothing;
     if (eps <= 0) return ce;

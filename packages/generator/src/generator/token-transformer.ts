@@ -120,7 +120,11 @@ export class TokenTransformer extends Module {
     return tf.add(h, tf.reshape(tf.add(tf.expandDims(this.rowPos!, 1), tf.expandDims(this.colPos!, 0)), [this.positions, this.cfg.dim]));
   }
 
-  /** Logits `[B, P, G, K]` for slot ids `[B, P, G]` (see {@link slotIds}) given an encoded caption. */
+  /**
+   * Logits `[B, P, G, K]` for slot ids `[B, P, G]` (see {@link slotIds}) given an encoded caption; with `scored` (flat
+   * position indices `b·P + p`, `[M]`) only those positions' logits, `[M, 1, G, K]` (training scores masked positions
+   * only: the output layers and the softmax are most of a step's cost at 16 tokens per position).
+   */
   predict(
     slotIds: tf.Tensor3D,
     caption: { context: tf.Tensor3D; pooled: tf.Tensor2D },
@@ -128,6 +132,7 @@ export class TokenTransformer extends Module {
     training = false,
     rng?: Rng,
     exemplar?: { slotIds: tf.Tensor3D; mask: tf.Tensor2D },
+    scored?: tf.Tensor1D,
   ): tf.Tensor4D {
     const { codebookSize: K } = this.cfg;
     const [B, P, G] = slotIds.shape;
@@ -164,11 +169,16 @@ export class TokenTransformer extends Module {
       }
       h = b.apply(h, { context, contextMask, training, rng });
     });
-    const out = this.outNorm.apply(h);
-    let logits = tf.reshape(this.head.apply(out), [B, P, G, K]);
+    let out = this.outNorm.apply(h);
+    let [n, p] = [B, P];
+    if (scored) {
+      out = tf.gather(tf.reshape(out, [B * P, this.cfg.dim]), scored);
+      [n, p] = [scored.shape[0], 1];
+    }
+    let logits = tf.reshape(this.head.apply(out), [n, p, G, K]);
     if (this.codebook && this.codeOut) {
-      const q = tf.reshape(this.codeOut.apply(out), [B * P * G, cd]);
-      logits = tf.add(logits, tf.reshape(tf.matMul(q, tf.transpose(this.codebook)), [B, P, G, K]));
+      const q = tf.reshape(this.codeOut.apply(out), [n * p * G, cd]);
+      logits = tf.add(logits, tf.reshape(tf.matMul(q, tf.transpose(this.codebook)), [n, p, G, K]));
     }
     return logits as tf.Tensor4D;
   }
