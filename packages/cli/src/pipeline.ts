@@ -246,7 +246,9 @@ async function runStageInChild(
 
 /** The child side of {@link runStageInChild}: runs one stage body against a read-only view of the run. */
 export async function runStageBody(config: PipelineConfig, root: string, stage: StageName, reporter: Reporter, abortSignal?: AbortSignal) {
-  await initBackend({ log: () => {} });
+  const backend = await initBackend({ log: () => {} });
+  // a stage given wasm threads says whether it got them (or why not)
+  if (THREADED_STAGES.has(stage) && Number(process.env.SYNTH2_THREADS) > 1) reporter.log(`${stage}: ${describeBackend(backend)}`);
   const run = await RunDirectory.view(root);
   const body = STAGE_BODIES[stage];
   if (!body) throw new ConfigurationError(`unknown stage "${stage}"; stages: ${STAGES.join(', ')}`);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mentionedPairs } from '@synth2/datasets';
@@ -62,6 +62,13 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
     expect(baseline?.summary.steps).toBe(12);
     expect(first.events.find((e) => e.type === 'log' && /^backend: /.test(e.message))).toBeTruthy();
     expect(first.events.some((e) => e.type === 'log' && /offline concept grammar/.test(e.message))).toBe(true);
+    if (availableParallelism() >= 2 && !process.env.SYNTH2_THREADS) {
+      // the tokenizer and the embedding generation run alone, in a worker process with one wasm thread per core
+      for (const stage of ['tokenizer', 'generate']) {
+        const line = first.events.find((e) => e.type === 'log' && e.message.startsWith(`${stage}: backend`));
+        expect(line?.message, stage).toMatch(/wasm \(SIMD, 2 threads/);
+      }
+    }
     const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
     for (const model of ['baseline', 'synth2']) {
       expect(results.models[model].all.CIDEr).toBeGreaterThanOrEqual(0);
