@@ -179,7 +179,7 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
     expect(genConfig.axialPositions).toBe(true);
     const saved = JSON.parse(await readFile(join(hf, 'generator', 'model', 'config.json'), 'utf8'));
     expect(genConfig.exemplars).toBe(true);
-    expect(saved.exemplarCorpus.grids.length).toBe(12 * 64); // the 12 human train images' grids
+    expect(saved.exemplarCorpus.grids.length).toBe(12 * 16 * 16); // the 12 human train images' 16×16 grids
     expect(Object.keys(saved.exemplarCorpus.keys).length).toBeGreaterThan(3);
   }, 300_000);
 
