@@ -111,7 +111,7 @@ describe('CaptionTokenGenerator', () => {
       expect(tf.max(tf.abs(tf.sub(picked, tf.reshape(some, [rows.length, G, K])))).dataSync()[0]).toBeLessThan(1e-5);
       // the loss is the mean cross-entropy of the masked positions' tokens
       const logp = tf.logSoftmax(tf.reshape(picked, [rows.length * G, K]));
-      const ref = -tf.mean(tf.sum(tf.mul(logp, tf.oneHot(t.targets, K).toFloat()), 1)).dataSync()[0];
+      const ref = -tf.mean(tf.sum(tf.mul(logp, tf.cast(tf.oneHot(t.targets, K), 'float32')), 1)).dataSync()[0];
       expect(g.loss(t, new Rng(0), false).dataSync()[0]).toBeCloseTo(ref, 4);
     });
     tf.dispose([t.words, t.wordMask, t.inputs, t.targets, t.weights, t.rows]);
