@@ -25,7 +25,8 @@ export const demoGeneratorConfig: Omit<GeneratorConfigInput, 'vocabulary'> = {
   gridHeight: 16,
   gridWidth: 16,
   codebookSize: 128,
-  // 4×4 tokens per position: 16 positions, as many as the 8×8 grid grouped 2×2 had, so a step costs about the same
+  // 4×4 tokens per position: the same 16 positions as the 8×8 grid grouped 2×2 (attention costs the same; the token
+  // lookups and the 16 sub-token outputs per position make a step ≈ 0.27 s instead of 0.24 s on portable wasm)
   group: 4,
   dim: 64,
   heads: 4,
@@ -38,8 +39,8 @@ export const demoGeneratorConfig: Omit<GeneratorConfigInput, 'vocabulary'> = {
   // Word and token embeddings at std 1, tokens read and predicted through the tokenizer's code vectors, and a 3×3
   // convolution over the position grid before every block: together with lr 4e-3 the probe finds both the caption's
   // colour and shape in 0.27 / 0.20 of generated single-object embeddings at 1,500 steps and 0.35 / 0.30 at 3,000
-  // (seen / held-out pairs) instead of 0.08 / 0.06 (bench-results/conv-generator-experiment.json). The demo trains
-  // 2,000 steps: on the portable wasm path a step takes ≈ 0.24 s, and 3,000 would not fit the 15-minute budget
+  // (seen / held-out pairs) instead of 0.08 / 0.06 on 8×8 tokens (bench-results/conv-generator-experiment.json); on
+  // 16×16 tokens 0.29 / 0.21 at 1,500 steps (bench-results/generator.json)
   embeddingInitStd: 1,
   codebookDim: 32,
   convKernel: 3,

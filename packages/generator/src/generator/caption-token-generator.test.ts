@@ -9,6 +9,7 @@ import { VQTokenizer } from '../tokenizer/vq-tokenizer';
 import { CaptionTokenGenerator } from './caption-token-generator';
 import { generateEmbeddings, generateEmbeddingsViaPixels, generateImages } from './generate';
 import { writeEmbeddingShards } from './embedding-shards';
+import { groupTokens } from '../data/token-grid';
 
 const K = 16;
 const captions = ['a red circle on the left', 'a blue square at the top', 'a green star in the center', 'two yellow hearts'];
@@ -85,15 +86,7 @@ describe('CaptionTokenGenerator', () => {
     const G = g.perPosition;
     const B = captions.length;
     const enc = g.encodeCaptions(captions);
-    const grouped = new Int32Array(B * P * G);
-    // group the 4×4 grids 2×2 the way training does: position (r, c) holds the tokens of rows 2r…2r+1, cols 2c…2c+1
-    grids.forEach((grid, b) => {
-      for (let p = 0; p < P; p++)
-        for (let s = 0; s < G; s++) {
-          const [r, c] = [Math.floor(p / 2) * 2 + Math.floor(s / 2), (p % 2) * 2 + (s % 2)];
-          grouped[(b * P + p) * G + s] = grid[r * 4 + c];
-        }
-    });
+    const grouped = groupTokens(Int32Array.from(grids.flat()), B, g.geometry);
     const t = g.batchTensors({ size: B, words: enc.words, wordMask: enc.mask, targets: grouped }, new Rng(5), false);
     const rows = Array.from(t.rows.dataSync());
     const inputs = t.inputs.dataSync();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { liveCounts, onBackend, randomArray, setupBackends } from './test-helpers';
+import { expectSameAsCpu, liveCounts, randomArray, setupBackends } from './test-helpers';
 
 beforeAll(setupBackends);
 
@@ -16,25 +16,16 @@ describe('GatherV2 on wasm', () => {
   for (const c of cases) {
     it(`should match cpu for ${c.shape.join('×')} along axis ${c.axis} with ids ${JSON.stringify(c.ids)}`, () => {
       const xs = randomArray(c.shape.reduce((a, b) => a * b, 1), 41);
-      const f = () => [
+      expectSameAsCpu(() => [
         tf.gather(tf.tensor(xs, c.shape), tf.tensor(c.ids, c.idShape, 'int32'), c.axis),
         tf.gather(tf.cast(tf.mul(tf.tensor(xs, c.shape), 100), 'int32'), tf.tensor(c.ids, c.idShape, 'int32'), c.axis),
-      ];
-      const cpu = onBackend('cpu', f);
-      const wasm = onBackend('wasm', f);
-      expect(wasm.shapes).toEqual(cpu.shapes);
-      expect(Array.from(wasm.data[0]!)).toEqual(Array.from(cpu.data[0]!));
-      expect(Array.from(wasm.data[1]!)).toEqual(Array.from(cpu.data[1]!));
+      ]);
     });
   }
 
   it('should keep batched gathers (batchDims 1) right through the stock kernel', () => {
     const xs = randomArray(2 * 5 * 3, 42);
-    const f = () => [tf.gather(tf.tensor3d(xs, [2, 5, 3]), tf.tensor2d([4, 0, 1, 1], [2, 2], 'int32'), 1, 1)];
-    const cpu = onBackend('cpu', f);
-    const wasm = onBackend('wasm', f);
-    expect(wasm.shapes).toEqual(cpu.shapes);
-    expect(Array.from(wasm.data[0]!)).toEqual(Array.from(cpu.data[0]!));
+    expectSameAsCpu(() => [tf.gather(tf.tensor3d(xs, [2, 5, 3]), tf.tensor2d([4, 0, 1, 1], [2, 2], 'int32'), 1, 1)]);
   });
 
   it('should reject an index outside the table with a clear error and leak nothing', () => {

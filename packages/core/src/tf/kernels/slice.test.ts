@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { liveCounts, onBackend, randomArray, setupBackends } from './test-helpers';
+import { expectSameAsCpu, liveCounts, randomArray, setupBackends } from './test-helpers';
 
 beforeAll(setupBackends);
 
@@ -17,12 +17,10 @@ describe('Slice and SplitV on wasm', () => {
   for (const c of cases) {
     it(`should match cpu for slice of ${c.shape.join('×')} at ${JSON.stringify(c.begin)} size ${JSON.stringify(c.size)}`, () => {
       const xs = randomArray(c.shape.reduce((a, b) => a * b, 1), 91);
-      const f = () => [tf.slice(tf.tensor(xs, c.shape), c.begin, c.size), tf.slice(tf.cast(tf.mul(tf.tensor(xs, c.shape), 100), 'int32'), c.begin, c.size)];
-      const cpu = onBackend('cpu', f);
-      const wasm = onBackend('wasm', f);
-      expect(wasm.shapes).toEqual(cpu.shapes);
-      expect(Array.from(wasm.data[0]!)).toEqual(Array.from(cpu.data[0]!));
-      expect(Array.from(wasm.data[1]!)).toEqual(Array.from(cpu.data[1]!));
+      expectSameAsCpu(() => [
+        tf.slice(tf.tensor(xs, c.shape), c.begin, c.size),
+        tf.slice(tf.cast(tf.mul(tf.tensor(xs, c.shape), 100), 'int32'), c.begin, c.size),
+      ]);
     });
   }
 
@@ -37,10 +35,7 @@ describe('Slice and SplitV on wasm', () => {
       })(x);
       return [...parts, g];
     };
-    const cpu = onBackend('cpu', f);
-    const wasm = onBackend('wasm', f);
-    expect(wasm.shapes).toEqual(cpu.shapes);
-    for (let i = 0; i < cpu.data.length; i++) expect(Array.from(wasm.data[i]!)).toEqual(Array.from(cpu.data[i]!));
+    expectSameAsCpu(f);
   });
 
   it('should leak no tensors or buffers', () => {

@@ -1,5 +1,6 @@
 // Test-only helpers for the kernel tests (not exported from the package).
 import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -38,6 +39,14 @@ export function onBackend(name: 'cpu' | 'wasm', f: () => tf.Tensor[]): { data: F
   } finally {
     tf.setBackend(before);
   }
+}
+
+/** Runs `f` on cpu and on wasm and expects the same shapes and exactly the same values (copy-like kernels). */
+export function expectSameAsCpu(f: () => tf.Tensor[]): void {
+  const cpu = onBackend('cpu', f);
+  const wasm = onBackend('wasm', f);
+  expect(wasm.shapes).toEqual(cpu.shapes);
+  for (let i = 0; i < cpu.data.length; i++) expect(Array.from(wasm.data[i]!)).toEqual(Array.from(cpu.data[i]!));
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
