@@ -55,6 +55,13 @@ export const PipelineConfigSchema = z
         guidanceScale: z.number().nonnegative().optional(),
         priorCorrection: z.number().min(0).max(1).optional(),
         batchSize: z.number().int().positive().default(256),
+        /**
+         * Candidates sampled per caption; with more than 1, a concept scorer trained on the human pairs keeps the one
+         * that best shows the caption's words (re-ranking, as DALL·E does with CLIP). 1 = no re-ranking.
+         */
+        candidates: z.number().int().min(1).max(16).default(1),
+        /** Training steps of the re-ranking concept scorer (used when candidates > 1). */
+        scorerSteps: z.number().int().positive().default(400),
       })
       .strict()
       .prefault({}),

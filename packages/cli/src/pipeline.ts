@@ -28,6 +28,7 @@ import { makeSplits, mentionedPairs, type ShapesSplitManifest } from '@synth2/da
 import { createConceptGrammarSource, createOpenAICaptionSource, defaultCaptionSource, gapFillingWeights, loadConcepts, synthesizeCaptions } from '@synth2/captioner';
 import {
   CaptionTokenGenerator,
+  ConceptScorer,
   GeneratorConfigSchema,
   TokenizerConfigSchema,
   VQTokenizer,
@@ -599,6 +600,20 @@ const generateStage: StageBody = async (ctx, dir) => {
   // batch i of the run samples with seed base + i, wherever it runs (here or on a queue worker)
   const seedBase = ctx.config.seed * 7919;
   const started = Date.now();
+  const candidates = ctx.config.generate.candidates;
+  if (candidates > 1 && queued(ctx.config, 'generate')) {
+    throw new ConfigurationError('generate.candidates > 1 (re-ranking) runs in-process only; drop --queue for the generate stage or set generate.candidates 1.', {
+      setting: 'generate.candidates',
+    });
+  }
+  const scorer = candidates > 1 ? await fitConceptScorer(ctx, tokenizer) : undefined;
+  if (scorer) {
+    ctx.reporter.log(
+      `generate: best of ${candidates} candidates per caption, re-ranked by a concept scorer trained on the human pairs (${scorer.words.length} words)`,
+    );
+  }
+  let firstScore = 0;
+  let keptScore = 0;
   if (queued(ctx.config, 'generate')) {
     // --queue: contiguous caption ranges as jobs with the seeds of the loop below, merged into the same store.
     await runQueuedEmbeddings(queueContext(ctx, 'generate'), dir, {
@@ -616,17 +631,42 @@ const generateStage: StageBody = async (ctx, dir) => {
     for (let i = 0; i < records.length; i += batch) {
       const chunk = records.slice(i, i + batch).filter((r) => !writer.has(r.id));
       if (chunk.length) {
-        const emb = await generateEmbeddings({
-          generator,
-          tokenizer,
-          captions: chunk.map((r) => conditioning.get(r.id)!),
-          exemplarKeys: keyOf && chunk.map((r) => keyOf(r.text)),
-          ...sampling,
-          seed: seedBase + i,
-          abortSignal: ctx.abortSignal,
-        } as never);
-        const data = (await emb.data()) as Float32Array;
-        emb.dispose();
+        const sample = async (candidate: number) =>
+          generateEmbeddings({
+            generator,
+            tokenizer,
+            captions: chunk.map((r) => conditioning.get(r.id)!),
+            exemplarKeys: keyOf && chunk.map((r) => keyOf(r.text)),
+            ...sampling,
+            // candidate 0 is what a run without re-ranking samples
+            seed: seedBase + i + candidate * 1_000_003,
+            abortSignal: ctx.abortSignal,
+          } as never) as Promise<tf.Tensor3D>;
+        let data: Float32Array;
+        if (!scorer) {
+          const emb = await sample(0);
+          data = (await emb.data()) as Float32Array;
+          emb.dispose();
+        } else {
+          const texts = chunk.map((r) => r.text);
+          const per = n * d;
+          data = new Float32Array(chunk.length * per);
+          const best = new Float32Array(chunk.length).fill(-Infinity);
+          for (let c = 0; c < candidates; c++) {
+            const emb = await sample(c);
+            const scores = scorer.score(emb, texts);
+            const values = (await emb.data()) as Float32Array;
+            emb.dispose();
+            scores.forEach((s, b) => {
+              if (c === 0) firstScore += s;
+              if (s > best[b]) {
+                best[b] = s;
+                data.set(values.subarray(b * per, (b + 1) * per), b * per);
+              }
+            });
+          }
+          for (const s of best) keptScore += s;
+        }
         await writer.append(
           chunk.map((r) => r.id),
           { embeddings: data },
@@ -648,9 +688,35 @@ const generateStage: StageBody = async (ctx, dir) => {
   await writeJsonAtomic(join(dir, 'gallery.json'), gallery);
   generator.dispose();
   tokenizer.dispose();
+  scorer?.dispose();
   const seconds = (Date.now() - started) / 1000;
-  return { outputs: ['generate/embeddings'], summary: { captions: records.length, leftOut: unreadable, readWithoutUnknownWords: partial, captionsPerSecond: records.length / seconds } };
+  return {
+    outputs: ['generate/embeddings'],
+    summary: {
+      captions: records.length,
+      leftOut: unreadable,
+      readWithoutUnknownWords: partial,
+      captionsPerSecond: records.length / seconds,
+      // mean log-probability of the caption's words under the scorer: the first candidate vs the kept one
+      ...(scorer ? { candidates, scorerWords: scorer.words.length, meanScoreFirst: firstScore / records.length, meanScoreKept: keptScore / records.length } : {}),
+    },
+  };
 };
+
+/** The re-ranking scorer of `generate.candidates`: trained on the human train pairs (never on test data). */
+async function fitConceptScorer(ctx: StageRunContext, tokenizer: VQTokenizer): Promise<ConceptScorer> {
+  const items = await readItems(ctx, 'train');
+  const embeddings = await splitEmbeddings(ctx, tokenizer, 'train');
+  const scorer = await ConceptScorer.fit({
+    embeddings,
+    captions: items.map((it) => it.captions),
+    steps: ctx.config.generate.scorerSteps,
+    seed: ctx.config.seed,
+    abortSignal: ctx.abortSignal,
+  });
+  throwIfAborted(ctx.abortSignal);
+  return scorer;
+}
 
 /** What a queued stage needs: the run, and the settings hashes of its inputs (new inputs → new job ids). */
 function queueContext(ctx: StageRunContext, stage: 'captions' | 'generate'): QueuedStageContext {

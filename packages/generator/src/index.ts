@@ -24,3 +24,5 @@ export type { ImageBatch, PixelArray } from './data/images';
 export { cosineMaskRatio, decodingPlan } from './maskgit/mask-schedule';
 export { groupTokens, ungroupTokens } from './data/token-grid';
 export type { GridGeometry } from './data/token-grid';
+export { ConceptScorer } from './rerank/concept-scorer';
+export type { ConceptScorerFitOptions, EmbeddingBatch } from './rerank/concept-scorer';
