@@ -631,42 +631,27 @@ const generateStage: StageBody = async (ctx, dir) => {
     for (let i = 0; i < records.length; i += batch) {
       const chunk = records.slice(i, i + batch).filter((r) => !writer.has(r.id));
       if (chunk.length) {
-        const sample = async (candidate: number) =>
-          generateEmbeddings({
-            generator,
-            tokenizer,
-            captions: chunk.map((r) => conditioning.get(r.id)!),
-            exemplarKeys: keyOf && chunk.map((r) => keyOf(r.text)),
-            ...sampling,
-            // candidate 0 is what a run without re-ranking samples
-            seed: seedBase + i + candidate * 1_000_003,
-            abortSignal: ctx.abortSignal,
-          } as never) as Promise<tf.Tensor3D>;
-        let data: Float32Array;
-        if (!scorer) {
-          const emb = await sample(0);
-          data = (await emb.data()) as Float32Array;
-          emb.dispose();
-        } else {
-          const texts = chunk.map((r) => r.text);
-          const per = n * d;
-          data = new Float32Array(chunk.length * per);
-          const best = new Float32Array(chunk.length).fill(-Infinity);
-          for (let c = 0; c < candidates; c++) {
-            const emb = await sample(c);
-            const scores = scorer.score(emb, texts);
-            const values = (await emb.data()) as Float32Array;
-            emb.dispose();
-            scores.forEach((s, b) => {
-              if (c === 0) firstScore += s;
-              if (s > best[b]) {
-                best[b] = s;
-                data.set(values.subarray(b * per, (b + 1) * per), b * per);
-              }
-            });
-          }
-          for (const s of best) keptScore += s;
-        }
+        const emb = await generateEmbeddings({
+          generator,
+          tokenizer,
+          captions: chunk.map((r) => conditioning.get(r.id)!),
+          exemplarKeys: keyOf && chunk.map((r) => keyOf(r.text)),
+          ...sampling,
+          seed: seedBase + i,
+          abortSignal: ctx.abortSignal,
+          ...(scorer && {
+            rerank: {
+              scorer,
+              candidates,
+              onScores: (first: Float32Array, kept: Float32Array) => {
+                first.forEach((s) => (firstScore += s));
+                kept.forEach((s) => (keptScore += s));
+              },
+            },
+          }),
+        } as never);
+        const data = (await emb.data()) as Float32Array;
+        emb.dispose();
         await writer.append(
           chunk.map((r) => r.id),
           { embeddings: data },

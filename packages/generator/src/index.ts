@@ -15,6 +15,7 @@ export type { TokenTrainingExample, GeneratorTrainOptions } from './generator/ca
 export { ExemplarCorpus } from './generator/exemplars';
 export { exemplarKeyer, imageExemplarKeys } from './generator/exemplar-keys';
 export { generateEmbeddings, generateImages, generateEmbeddingsViaPixels } from './generator/generate';
+export type { RerankOptions } from './generator/generate';
 export type { GenerateOptions } from './generator/generate';
 export { writeEmbeddingShards } from './generator/embedding-shards';
 export type { WriteEmbeddingShardsOptions } from './generator/embedding-shards';

@@ -10,6 +10,7 @@ import { CaptionTokenGenerator } from './caption-token-generator';
 import { generateEmbeddings, generateEmbeddingsViaPixels, generateImages } from './generate';
 import { writeEmbeddingShards } from './embedding-shards';
 import { groupTokens } from '../data/token-grid';
+import { ConceptScorer } from '../rerank/concept-scorer';
 
 const K = 16;
 const captions = ['a red circle on the left', 'a blue square at the top', 'a green star in the center', 'two yellow hearts'];
@@ -262,6 +263,52 @@ describe('generateEmbeddings / generateImages / generateEmbeddingsViaPixels / wr
     const viaPixels = await generateEmbeddingsViaPixels({ generator: gen, tokenizer, captions, steps: 4, seed: 0, batchSize: 3 });
     expect(viaPixels.shape).toEqual([4, 16, 4]);
     tf.dispose([e, ids, img, viaPixels]);
+  });
+
+  it('should keep, of N candidates per caption, the one the scorer rates best (best-of-N re-ranking)', async () => {
+    const tokenizer = tok();
+    // a scorer trained on the four pairs' true grids
+    const truth = tokenizer.embed(tf.tensor3d(grids.flat(), [4, 4, 4], 'int32'));
+    const copies = 8;
+    const data = new Float32Array(copies * truth.size);
+    for (let k = 0; k < copies; k++) data.set(truth.dataSync(), k * truth.size);
+    const scorer = await ConceptScorer.fit({
+      embeddings: { data, shape: [copies * 4, 16, 4] },
+      captions: Array.from({ length: copies * 4 }, (_, i) => [captions[i % 4]]),
+      minImages: 2,
+      maxShare: 0.5,
+      steps: 40,
+      hidden: 8,
+    });
+    truth.dispose();
+    const sampling = { steps: 2, temperature: 3, guidanceScale: 0, seed: 5 };
+    const plain = await generateEmbeddings({ generator: gen, tokenizer, captions, ...sampling });
+    const one = await generateEmbeddings({ generator: gen, tokenizer, captions, ...sampling, rerank: { scorer, candidates: 1 } });
+    expect(Array.from(one.dataSync())).toEqual(Array.from(plain.dataSync()));
+    let first: Float32Array = new Float32Array();
+    let kept: Float32Array = new Float32Array();
+    const best = await generateEmbeddings({
+      generator: gen,
+      tokenizer,
+      captions,
+      ...sampling,
+      rerank: { scorer, candidates: 4, onScores: (f, k) => ([first, kept] = [f, k]) },
+    });
+    // the candidates, sampled one by one with the documented seeds
+    const cands = await Promise.all([0, 1, 2, 3].map((c) => generateEmbeddings({ generator: gen, tokenizer, captions, ...sampling, seed: 5 + c * 1_000_003 })));
+    const scores = cands.map((e) => scorer.score(e, captions));
+    expect(Array.from(first)).toEqual(Array.from(scores[0]));
+    let improved = 0;
+    captions.forEach((_, b) => {
+      const winner = scores.reduce((w, s, c) => (s[b] > scores[w][b] ? c : w), 0);
+      expect(kept[b]).toBe(scores[winner][b]);
+      expect(Array.from(best.dataSync().slice(b * 64, (b + 1) * 64))).toEqual(Array.from(cands[winner].dataSync().slice(b * 64, (b + 1) * 64)));
+      improved += +(winner > 0);
+    });
+    expect(improved).toBeGreaterThan(0);
+    await expect(generateEmbeddings({ generator: gen, tokenizer, captions, rerank: { scorer, candidates: 0 } })).rejects.toThrow(/candidates must be/);
+    tf.dispose([plain, one, best, ...cands]);
+    scorer.dispose();
   });
 
   it('should refuse a tokenizer that does not match the generator', async () => {

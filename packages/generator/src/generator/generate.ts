@@ -1,6 +1,7 @@
 import { InvalidInputError } from '@synth2/core';
 import { tf } from '@synth2/core/tf';
 import type { SamplingOptionsInput } from '../config';
+import type { ConceptScorer } from '../rerank/concept-scorer';
 import type { VQTokenizer } from '../tokenizer/vq-tokenizer';
 import type { CaptionTokenGenerator } from './caption-token-generator';
 
@@ -13,6 +14,18 @@ export interface GenerateOptions extends SamplingOptionsInput {
   /** Exemplar keys per caption, most specific first (generators with `exemplars`; see `TokenTrainingExample`). */
   exemplarKeys?: readonly (readonly string[])[];
 }
+
+/** Best-of-N sampling: N candidates per caption, the one the scorer rates best is kept. */
+export interface RerankOptions {
+  scorer: ConceptScorer;
+  /** Candidates per caption (≥ 1). Candidate 0 is what sampling without re-ranking returns for the same seed. */
+  candidates: number;
+  /** The scorer's scores of the first and of the kept candidate of every caption (for reporting the gain). */
+  onScores?: (first: Float32Array, kept: Float32Array) => void;
+}
+
+/** Seed of candidate `c` (candidate 0 keeps the caller's seed). */
+const candidateSeed = (seed: number | undefined, c: number): number => (seed ?? 0) + c * 1_000_003;
 
 function checkPair(generator: CaptionTokenGenerator, tokenizer: VQTokenizer): void {
   const g = generator.config;
@@ -28,15 +41,44 @@ function checkPair(generator: CaptionTokenGenerator, tokenizer: VQTokenizer): vo
  * Embedding-space synthesis (the Synth² path): caption → token grid → codebook rows, no pixels.
  * Returns `[B, h·w, d]`.
  */
-export async function generateEmbeddings(options: GenerateOptions): Promise<tf.Tensor3D> {
-  const { generator, tokenizer, captions, abortSignal, ...sampling } = options;
+export async function generateEmbeddings(options: GenerateOptions & { rerank?: RerankOptions }): Promise<tf.Tensor3D> {
+  const { generator, tokenizer, captions, abortSignal, rerank, ...sampling } = options;
   checkPair(generator, tokenizer);
-  const ids = await generator.generateTokens(captions, { ...sampling, abortSignal });
-  try {
-    return tokenizer.embed(ids);
-  } finally {
-    ids.dispose();
+  const once = async (seed: number | undefined) => {
+    const ids = await generator.generateTokens(captions, { ...sampling, seed, abortSignal });
+    try {
+      return tokenizer.embed(ids);
+    } finally {
+      ids.dispose();
+    }
+  };
+  if (!rerank) return once(sampling.seed);
+  const { scorer, candidates } = rerank;
+  if (!Number.isInteger(candidates) || candidates < 1) throw new InvalidInputError(`rerank.candidates must be a whole number ≥ 1, got ${candidates}`);
+  let kept: Float32Array | undefined;
+  let keptScores: Float32Array | undefined;
+  let firstScores: Float32Array | undefined;
+  let shape: [number, number, number] = [0, 0, 0];
+  for (let c = 0; c < candidates; c++) {
+    const emb = await once(candidateSeed(sampling.seed, c));
+    shape = emb.shape;
+    const scores = scorer.score(emb, captions);
+    const values = (await emb.data()) as Float32Array;
+    emb.dispose();
+    if (!kept || !keptScores) {
+      [kept, keptScores, firstScores] = [values, scores, scores.slice()];
+      continue;
+    }
+    const per = shape[1] * shape[2];
+    scores.forEach((s, b) => {
+      if (s > keptScores![b]) {
+        keptScores![b] = s;
+        kept!.set(values.subarray(b * per, (b + 1) * per), b * per);
+      }
+    });
   }
+  rerank.onScores?.(firstScores!, keptScores!);
+  return tf.tensor3d(kept!, shape);
 }
 
 /** Images `[B, S, S, C]` in [0, 1] for captions: sampled token grids decoded by the tokenizer. */
