@@ -42,6 +42,7 @@ export const PipelineConfigSchema = z
         baseURL: z.string().optional(),
         model: z.string().optional(),
         concurrency: z.number().int().positive().default(8),
+        /** Settings passed to the caption source (the OpenAI-compatible client, the concept grammar — also when `auto` falls back to it — or a plugin). */
         options: z.record(z.string(), z.unknown()).default({}),
       })
       .strict()
@@ -56,12 +57,11 @@ export const PipelineConfigSchema = z
         priorCorrection: z.number().min(0).max(1).optional(),
         batchSize: z.number().int().positive().default(256),
         /**
-         * Candidates sampled per caption; with more than 1, a concept scorer trained on the human pairs keeps the one
-         * that best shows the caption's words (re-ranking, as DALL·E does with CLIP). 1 = no re-ranking.
+         * Candidates sampled per caption; with more than 1, the baseline VLM (trained on the human pairs only, beside the
+         * generator) keeps the candidate whose caption it finds most likely — best-of-N re-ranking, as DALL·E re-ranks
+         * with CLIP — and the stage waits for that VLM. 1 (default) = no re-ranking.
          */
         candidates: z.number().int().min(1).max(16).default(1),
-        /** Training steps of the re-ranking concept scorer (used when candidates > 1). */
-        scorerSteps: z.number().int().positive().default(400),
       })
       .strict()
       .prefault({}),
@@ -99,7 +99,16 @@ export const PipelineConfigSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.generate.candidates > 1 && c.queue?.stages.includes('generate')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['generate', 'candidates'],
+        message: 're-ranking (candidates > 1) runs in-process only; set generate.candidates 1 or leave "generate" out of queue.stages',
+      });
+    }
+  });
 export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
 

@@ -28,8 +28,8 @@ import { makeSplits, mentionedPairs, type ShapesSplitManifest } from '@synth2/da
 import { createConceptGrammarSource, createOpenAICaptionSource, defaultCaptionSource, gapFillingWeights, loadConcepts, synthesizeCaptions } from '@synth2/captioner';
 import {
   CaptionTokenGenerator,
-  ConceptScorer,
   GeneratorConfigSchema,
+  type CandidateScorer,
   TokenizerConfigSchema,
   VQTokenizer,
   demoGeneratorConfig,
@@ -132,7 +132,11 @@ export async function runPipeline(config: PipelineConfig, options: PipelineOptio
   const onEvent = (e: StageEvent) => reporter.event(e);
   const wantFull = hasFullReference(config);
   const stages = STAGES.filter((s) => s !== 'vlm-full' || wantFull);
-  const deps = (s: StageName) => DEPENDS[s].filter((d) => stages.includes(d)).concat(s === 'evaluate' && wantFull ? ['vlm-full'] : []);
+  const deps = (s: StageName) =>
+    DEPENDS[s]
+      .filter((d) => stages.includes(d))
+      .concat(s === 'evaluate' && wantFull ? ['vlm-full'] : [])
+      .concat(s === 'generate' && rerankedByVlm(config) ? ['vlm-baseline'] : []);
   const ctx: StageRunContext = { config, run, reporter, abortSignal: options.abortSignal };
   // With `until`, run that stage and only the stages it needs.
   const needed = new Set<StageName>();
@@ -184,6 +188,9 @@ export async function runPipeline(config: PipelineConfig, options: PipelineOptio
   }
   return { run, backend };
 }
+
+/** `generate.candidates` are re-ranked by the baseline VLM: the generate stage needs that VLM. */
+const rerankedByVlm = (config: PipelineConfig): boolean => config.generate.candidates > 1;
 
 /** Stages that run in a child process when stages run in parallel (each training needs a core of its own). */
 const CHILD_STAGES = new Set<StageName>(['vlm-baseline', 'vlm-full']);
@@ -465,7 +472,8 @@ export async function resolveCaptionSource(
   const c = config.captions;
   const openai = { baseURL: c.baseURL, model: c.model, maxConcurrency: c.concurrency, ...(c.options as object) };
   if (c.source === 'auto') {
-    const d = defaultCaptionSource({ openai, inventory: inventory as never, seed: config.seed });
+    // captions.options go to whichever source auto picks (the grammar ignores LLM settings and vice versa)
+    const d = defaultCaptionSource({ openai, grammar: c.options as never, inventory: inventory as never, seed: config.seed });
     return { source: d.source, reason: d.reason };
   }
   if (c.source === 'grammar') {
@@ -601,17 +609,9 @@ const generateStage: StageBody = async (ctx, dir) => {
   const seedBase = ctx.config.seed * 7919;
   const started = Date.now();
   const candidates = ctx.config.generate.candidates;
-  if (candidates > 1 && queued(ctx.config, 'generate')) {
-    throw new ConfigurationError('generate.candidates > 1 (re-ranking) runs in-process only; drop --queue for the generate stage or set generate.candidates 1.', {
-      setting: 'generate.candidates',
-    });
-  }
-  const scorer = candidates > 1 ? await fitConceptScorer(ctx, tokenizer) : undefined;
-  if (scorer) {
-    ctx.reporter.log(
-      `generate: best of ${candidates} candidates per caption, re-ranked by a concept scorer trained on the human pairs (${scorer.words.length} words)`,
-    );
-  }
+  const reranker = candidates > 1 ? await candidateScorer(ctx) : undefined;
+  const scorer = reranker?.scorer;
+  if (reranker) ctx.reporter.log(`generate: best of ${candidates} candidates per caption, re-ranked by ${reranker.what}`);
   let firstScore = 0;
   let keptScore = 0;
   if (queued(ctx.config, 'generate')) {
@@ -673,7 +673,7 @@ const generateStage: StageBody = async (ctx, dir) => {
   await writeJsonAtomic(join(dir, 'gallery.json'), gallery);
   generator.dispose();
   tokenizer.dispose();
-  scorer?.dispose();
+  reranker?.dispose();
   const seconds = (Date.now() - started) / 1000;
   return {
     outputs: ['generate/embeddings'],
@@ -682,25 +682,20 @@ const generateStage: StageBody = async (ctx, dir) => {
       leftOut: unreadable,
       readWithoutUnknownWords: partial,
       captionsPerSecond: records.length / seconds,
-      // mean log-probability of the caption's words under the scorer: the first candidate vs the kept one
-      ...(scorer ? { candidates, scorerWords: scorer.words.length, meanScoreFirst: firstScore / records.length, meanScoreKept: keptScore / records.length } : {}),
+      // mean caption log-likelihood under the baseline VLM: the first candidate vs the kept one
+      ...(reranker ? { candidates, meanScoreFirst: firstScore / records.length, meanScoreKept: keptScore / records.length } : {}),
     },
   };
 };
 
-/** The re-ranking scorer of `generate.candidates`: trained on the human train pairs (never on test data). */
-async function fitConceptScorer(ctx: StageRunContext, tokenizer: VQTokenizer): Promise<ConceptScorer> {
-  const items = await readItems(ctx, 'train');
-  const embeddings = await splitEmbeddings(ctx, tokenizer, 'train');
-  const scorer = await ConceptScorer.fit({
-    embeddings,
-    captions: items.map((it) => it.captions),
-    steps: ctx.config.generate.scorerSteps,
-    seed: ctx.config.seed,
-    abortSignal: ctx.abortSignal,
-  });
-  throwIfAborted(ctx.abortSignal);
-  return scorer;
+/** The re-ranking scorer of `generate.candidates`: the baseline VLM, trained on the human train pairs only. */
+async function candidateScorer(ctx: StageRunContext): Promise<{ scorer: CandidateScorer; what: string; dispose(): void }> {
+  const vlm = await CaptioningVLM.load(p(ctx, 'vlm-baseline', 'model'));
+  return {
+    scorer: { score: (embeddings, captions) => vlm.score(embeddings, captions) },
+    what: "the baseline VLM's caption log-likelihood",
+    dispose: () => vlm.dispose(),
+  };
 }
 
 /** What a queued stage needs: the run, and the settings hashes of its inputs (new inputs → new job ids). */

@@ -108,6 +108,25 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
     expect([...started(changed)].sort()).toEqual(['evaluate', 'report', 'vlm-baseline', 'vlm-synth2']);
   });
 
+  it('should keep the best of N generated candidates per caption with generate.candidates', async () => {
+    // re-ranked by the baseline VLM (already trained, so it is not rerun)
+    const byVlm = await synth2(['run', '--out', out, '--seed', '3', '--json', ...TINY, '--vlm.steps', '8', '--generate.candidates', '3']);
+    expect(byVlm.code, byVlm.stderr).toBe(0);
+    expect([...started(byVlm)].sort()).toEqual(['evaluate', 'generate', 'report', 'vlm-synth2']);
+    const summary = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')).stages.generate.summary;
+    expect(summary.candidates).toBe(3);
+    // the kept candidate is never worse than the first under the scorer, and better for some caption
+    expect(summary.meanScoreKept).toBeGreaterThan(summary.meanScoreFirst);
+    // a new baseline VLM re-ranks again
+    const newBaseline = await synth2(['run', '--out', out, '--seed', '3', '--json', ...TINY, '--vlm.steps', '9', '--generate.candidates', '3']);
+    expect(newBaseline.code, newBaseline.stderr).toBe(0);
+    expect([...started(newBaseline)].sort()).toEqual(['evaluate', 'generate', 'report', 'vlm-baseline', 'vlm-synth2']);
+    const queued = await synth2(['run', '--out', out, '--seed', '3', '--json', ...TINY, '--generate.candidates', '3', '--queue.url', 'redis://127.0.0.1:1']);
+    expect(queued.code).not.toBe(0);
+    expect(queued.stderr).toMatch(/"generate.candidates": re-ranking \(candidates > 1\) runs in-process only/);
+    expect(started(queued)).toEqual([]);
+  }, 300_000);
+
   it('should give the colour–shape pairs no human caption names most synthetic captions with captions.gapFill', async () => {
     const share = async (gapFill: string) => {
       const dir = join(await mkdtemp(join(tmpdir(), 'synth2-gap-')), 'run');
@@ -131,6 +150,22 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
     // evenly: about their share of the 64 pairs; gap filling: most captions, since human captions never name them
     expect(even.share).toBeLessThan((even.unnamedPairs / 64) * 1.3);
     expect(filled.share).toBeGreaterThan(0.6);
+  }, 120_000);
+
+  it('should pass captions.options to the offline grammar when the auto source falls back to it', async () => {
+    const twoPairShare = async (extra: string[]) => {
+      const dir = join(await mkdtemp(join(tmpdir(), 'synth2-opts-')), 'run');
+      const r = await synth2(['captions', '--out', dir, '--seed', '3', '--json', ...TINY, '--captions.count', '200', ...extra]);
+      expect(r.code, r.stderr).toBe(0);
+      const texts = (await readFile(join(dir, 'captions', 'captions.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { text: string }).text);
+      return texts.filter((t) => mentionedPairs(t).length > 1).length / texts.length;
+    };
+    // by default about 30% of the captions describe a second, random object; the grammar option turns that off
+    expect(await twoPairShare([])).toBeGreaterThan(0.1);
+    expect(await twoPairShare(['--captions.options.extraObjectProbability', '0'])).toBe(0);
   }, 120_000);
 
   it('should render report.html in headless Chromium with the table and images', async () => {

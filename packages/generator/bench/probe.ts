@@ -1,7 +1,9 @@
 import { Rng } from '@synth2/core';
-import { Conv2d, Linear, Module, crossEntropy } from '@synth2/core/nn';
+import { Conv2d, Linear, Module, crossEntropy, loadCheckpoint, saveCheckpoint } from '@synth2/core/nn';
 import { tf } from '@synth2/core/tf';
 import { train } from '@synth2/core/train';
+import { COLOR_NAMES, SHAPE_NAMES, createShapesWorld } from '@synth2/datasets';
+import type { VQTokenizer } from '../src/index';
 
 /**
  * Faithfulness probe over an image embedding `[h·w, d]`: three 3×3 convolutions over the grid of codebook vectors,
@@ -100,4 +102,50 @@ export class AttributeProbe extends Module {
     s.dispose();
     return out;
   }
+}
+
+/** Colour, shape and both right, against `truth` (indices into COLOR_NAMES / SHAPE_NAMES). */
+export function scoreAttributes(pred: { color: Int32Array; shape: Int32Array }, truth: { c: number; s: number }[]) {
+  let c = 0;
+  let s = 0;
+  let both = 0;
+  truth.forEach((t, i) => {
+    c += +(pred.color[i] === t.c);
+    s += +(pred.shape[i] === t.s);
+    both += +(pred.color[i] === t.c && pred.shape[i] === t.s);
+  });
+  const n = Math.max(1, truth.length);
+  return { color: c / n, shape: s / n, both: both / n, n: truth.length };
+}
+
+/**
+ * The bench's probe for a tokenizer: trained on the embeddings of real single-object scenes of every colour–shape
+ * pair (a world of its own, seed + 7), checked on held-back ones. `PROBE_LOAD` / `PROBE_SAVE` (folders) reuse one.
+ */
+export async function fitProbeForTokenizer(tokenizer: VQTokenizer, opts: { seed: number; quick?: boolean }) {
+  const probeWorld = createShapesWorld({ seed: opts.seed + 7, minObjects: 1, maxObjects: 1 });
+  const nProbe = opts.quick ? 400 : 3000;
+  const nProbeTest = Math.floor(nProbe / 6);
+  const probeItems = Array.from({ length: nProbe }, (_, i) => probeWorld.item(i));
+  const pixels = new Uint8Array(nProbe * 3072);
+  probeItems.forEach((it, i) => pixels.set(it.pixels, i * 3072));
+  const probeIdsT = tokenizer.encode({ data: pixels, shape: [nProbe, 32, 32, 3] });
+  const probeEmbT = tokenizer.embed(probeIdsT);
+  const probeIds = Int32Array.from(probeIdsT.dataSync());
+  const realE = Float32Array.from(probeEmbT.dataSync());
+  tf.dispose([probeIdsT, probeEmbT]);
+  const rc = Int32Array.from(probeItems, (it) => COLOR_NAMES.indexOf(it.scene.objects[0].color));
+  const rs = Int32Array.from(probeItems, (it) => SHAPE_NAMES.indexOf(it.scene.objects[0].shape));
+  const D = tokenizer.tokensPerImage * tokenizer.config.codeDim;
+  const nFit = nProbe - nProbeTest;
+  const probe = new AttributeProbe(tokenizer.gridSize, tokenizer.config.codeDim, 8, 8);
+  if (process.env.PROBE_LOAD) {
+    await loadCheckpoint(process.env.PROBE_LOAD, probe);
+  } else {
+    await probe.fit(realE.subarray(0, nFit * D), rc.subarray(0, nFit), rs.subarray(0, nFit), { steps: opts.quick ? 100 : 1500, lr: 2e-3 });
+    if (process.env.PROBE_SAVE) await saveCheckpoint(process.env.PROBE_SAVE, probe, { kind: 'bench-probe' });
+  }
+  const realTruth = Array.from({ length: nProbeTest }, (_, k) => ({ c: rc[nFit + k], s: rs[nFit + k] }));
+  const probeReal = scoreAttributes(probe.predict(realE.subarray(nFit * D)), realTruth);
+  return { probe, probeReal, probeItems, probeIds, nFit };
 }

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { saveImageGrid, type ImageTensor } from '@synth2/core';
 import { initBackend, describeBackend, tf } from '@synth2/core/tf';
-import { loadCheckpoint, saveCheckpoint } from '@synth2/core/nn';
+import { loadCheckpoint } from '@synth2/core/nn';
 import { COLOR_NAMES, SHAPE_NAMES, createShapesWorld, makeSplits, mentionedPairs } from '@synth2/datasets';
 import {
   CaptionTokenGenerator,
@@ -29,7 +29,7 @@ import {
   exemplarKeyer,
   imageExemplarKeys,
 } from '../src/index';
-import { AttributeProbe } from './probe';
+import { fitProbeForTokenizer, scoreAttributes as score } from './probe';
 import { captionSensitivity } from './caption-sensitivity';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -80,40 +80,7 @@ async function main() {
   log(`tokenizer test: PSNR ${tokEval.psnr.toFixed(2)} dB, ${tokEval.usedCodes} codes used, perplexity ${tokEval.perplexity.toFixed(1)}`);
 
   // (2) faithfulness probe, trained on real single-object embeddings (all pairs), checked on held-back real ones
-  const probeWorld = createShapesWorld({ seed: seed + 7, minObjects: 1, maxObjects: 1 });
-  const nProbe = quick ? 400 : 3000;
-  const nProbeTest = Math.floor(nProbe / 6);
-  const probeItems = Array.from({ length: nProbe }, (_, i) => probeWorld.item(i));
-  const probeIdsT = tokenizer.encode(pixels(probeItems));
-  const probeEmbT = tokenizer.embed(probeIdsT);
-  const probeIds = Int32Array.from(probeIdsT.dataSync());
-  const realE = Float32Array.from(probeEmbT.dataSync());
-  tf.dispose([probeIdsT, probeEmbT]);
-  const rc = Int32Array.from(probeItems, (it) => COLOR_NAMES.indexOf(it.scene.objects[0].color));
-  const rs = Int32Array.from(probeItems, (it) => SHAPE_NAMES.indexOf(it.scene.objects[0].shape));
-  const D = tokenizer.tokensPerImage * tokenizer.config.codeDim;
-  const nFit = nProbe - nProbeTest;
-  const probe = new AttributeProbe(tokenizer.gridSize, tokenizer.config.codeDim, 8, 8);
-  if (process.env.PROBE_LOAD) {
-    await loadCheckpoint(process.env.PROBE_LOAD, probe);
-  } else {
-    await probe.fit(realE.subarray(0, nFit * D), rc.subarray(0, nFit), rs.subarray(0, nFit), { steps: quick ? 100 : 1500, lr: 2e-3 });
-    if (process.env.PROBE_SAVE) await saveCheckpoint(process.env.PROBE_SAVE, probe, { kind: 'bench-probe' });
-  }
-  const score = (pred: { color: Int32Array; shape: Int32Array }, truth: { c: number; s: number }[]) => {
-    let c = 0;
-    let s = 0;
-    let both = 0;
-    truth.forEach((t, i) => {
-      c += +(pred.color[i] === t.c);
-      s += +(pred.shape[i] === t.s);
-      both += +(pred.color[i] === t.c && pred.shape[i] === t.s);
-    });
-    const n = Math.max(1, truth.length);
-    return { color: c / n, shape: s / n, both: both / n, n: truth.length };
-  };
-  const realTruth = Array.from({ length: nProbeTest }, (_, k) => ({ c: rc[nFit + k], s: rs[nFit + k] }));
-  const probeReal = score(probe.predict(realE.subarray(nFit * D)), realTruth);
+  const { probe, probeReal, probeItems, probeIds, nFit } = await fitProbeForTokenizer(tokenizer, { seed, quick });
   log(`probe on real embeddings: colour ${probeReal.color.toFixed(3)}, shape ${probeReal.shape.toFixed(3)}`);
 
   if (only === 'tokenizer') {

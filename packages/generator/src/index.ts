@@ -15,7 +15,7 @@ export type { TokenTrainingExample, GeneratorTrainOptions } from './generator/ca
 export { ExemplarCorpus } from './generator/exemplars';
 export { exemplarKeyer, imageExemplarKeys } from './generator/exemplar-keys';
 export { generateEmbeddings, generateImages, generateEmbeddingsViaPixels } from './generator/generate';
-export type { RerankOptions } from './generator/generate';
+export type { RerankOptions, CandidateScorer } from './generator/generate';
 export type { GenerateOptions } from './generator/generate';
 export { writeEmbeddingShards } from './generator/embedding-shards';
 export type { WriteEmbeddingShardsOptions } from './generator/embedding-shards';
@@ -25,5 +25,3 @@ export type { ImageBatch, PixelArray } from './data/images';
 export { cosineMaskRatio, decodingPlan } from './maskgit/mask-schedule';
 export { groupTokens, ungroupTokens } from './data/token-grid';
 export type { GridGeometry } from './data/token-grid';
-export { ConceptScorer } from './rerank/concept-scorer';
-export type { ConceptScorerFitOptions, EmbeddingBatch } from './rerank/concept-scorer';

@@ -10,7 +10,6 @@ import { CaptionTokenGenerator } from './caption-token-generator';
 import { generateEmbeddings, generateEmbeddingsViaPixels, generateImages } from './generate';
 import { writeEmbeddingShards } from './embedding-shards';
 import { groupTokens } from '../data/token-grid';
-import { ConceptScorer } from '../rerank/concept-scorer';
 
 const K = 16;
 const captions = ['a red circle on the left', 'a blue square at the top', 'a green star in the center', 'two yellow hearts'];
@@ -267,20 +266,23 @@ describe('generateEmbeddings / generateImages / generateEmbeddingsViaPixels / wr
 
   it('should keep, of N candidates per caption, the one the scorer rates best (best-of-N re-ranking)', async () => {
     const tokenizer = tok();
-    // a scorer trained on the four pairs' true grids
+    // a scorer that prefers embeddings close to the caption's training grid
     const truth = tokenizer.embed(tf.tensor3d(grids.flat(), [4, 4, 4], 'int32'));
-    const copies = 8;
-    const data = new Float32Array(copies * truth.size);
-    for (let k = 0; k < copies; k++) data.set(truth.dataSync(), k * truth.size);
-    const scorer = await ConceptScorer.fit({
-      embeddings: { data, shape: [copies * 4, 16, 4] },
-      captions: Array.from({ length: copies * 4 }, (_, i) => [captions[i % 4]]),
-      minImages: 2,
-      maxShare: 0.5,
-      steps: 40,
-      hidden: 8,
-    });
+    const target = truth.dataSync().slice();
     truth.dispose();
+    let calls = 0;
+    const scorer = {
+      score: async (e: tf.Tensor3D, caps: readonly string[]) => {
+        calls++;
+        const x = e.dataSync();
+        return Float32Array.from(caps, (c, b) => {
+          const i = captions.indexOf(c);
+          let d = 0;
+          for (let k = 0; k < 64; k++) d += (x[b * 64 + k] - target[i * 64 + k]) ** 2;
+          return -d;
+        });
+      },
+    };
     const sampling = { steps: 2, temperature: 3, guidanceScale: 0, seed: 5 };
     const plain = await generateEmbeddings({ generator: gen, tokenizer, captions, ...sampling });
     const one = await generateEmbeddings({ generator: gen, tokenizer, captions, ...sampling, rerank: { scorer, candidates: 1 } });
@@ -296,7 +298,8 @@ describe('generateEmbeddings / generateImages / generateEmbeddingsViaPixels / wr
     });
     // the candidates, sampled one by one with the documented seeds
     const cands = await Promise.all([0, 1, 2, 3].map((c) => generateEmbeddings({ generator: gen, tokenizer, captions, ...sampling, seed: 5 + c * 1_000_003 })));
-    const scores = cands.map((e) => scorer.score(e, captions));
+    const scores = await Promise.all(cands.map((e) => scorer.score(e, captions)));
+    expect(calls).toBe(1 + 4 + 4);
     expect(Array.from(first)).toEqual(Array.from(scores[0]));
     let improved = 0;
     captions.forEach((_, b) => {
@@ -307,8 +310,9 @@ describe('generateEmbeddings / generateImages / generateEmbeddingsViaPixels / wr
     });
     expect(improved).toBeGreaterThan(0);
     await expect(generateEmbeddings({ generator: gen, tokenizer, captions, rerank: { scorer, candidates: 0 } })).rejects.toThrow(/candidates must be/);
+    const wrong = { score: () => new Float32Array(1) };
+    await expect(generateEmbeddings({ generator: gen, tokenizer, captions, rerank: { scorer: wrong, candidates: 2 } })).rejects.toThrow(/1 scores for 4 captions/);
     tf.dispose([plain, one, best, ...cands]);
-    scorer.dispose();
   });
 
   it('should refuse a tokenizer that does not match the generator', async () => {

@@ -1,7 +1,6 @@
 import { InvalidInputError } from '@synth2/core';
 import { tf } from '@synth2/core/tf';
 import type { SamplingOptionsInput } from '../config';
-import type { ConceptScorer } from '../rerank/concept-scorer';
 import type { VQTokenizer } from '../tokenizer/vq-tokenizer';
 import type { CaptionTokenGenerator } from './caption-token-generator';
 
@@ -15,9 +14,18 @@ export interface GenerateOptions extends SamplingOptionsInput {
   exemplarKeys?: readonly (readonly string[])[];
 }
 
+/**
+ * Rates how well embeddings `[B, h·w, d]` show their captions (one each): higher is better. Only compared between
+ * candidates of the same caption. A captioning VLM trained on human pairs is one: `@synth2/vlm`'s
+ * `CaptioningVLM.score` (the caption's log-likelihood) has this shape.
+ */
+export interface CandidateScorer {
+  score(embeddings: tf.Tensor3D, captions: readonly string[]): Float32Array | Promise<Float32Array>;
+}
+
 /** Best-of-N sampling: N candidates per caption, the one the scorer rates best is kept. */
 export interface RerankOptions {
-  scorer: ConceptScorer;
+  scorer: CandidateScorer;
   /** Candidates per caption (≥ 1). Candidate 0 is what sampling without re-ranking returns for the same seed. */
   candidates: number;
   /** The scorer's scores of the first and of the kept candidate of every caption (for reporting the gain). */
@@ -62,7 +70,17 @@ export async function generateEmbeddings(options: GenerateOptions & { rerank?: R
   for (let c = 0; c < candidates; c++) {
     const emb = await once(candidateSeed(sampling.seed, c));
     shape = emb.shape;
-    const scores = scorer.score(emb, captions);
+    let scores: Float32Array;
+    try {
+      scores = await scorer.score(emb, captions);
+    } catch (e) {
+      emb.dispose();
+      throw e;
+    }
+    if (scores.length !== captions.length) {
+      emb.dispose();
+      throw new InvalidInputError(`the re-ranking scorer returned ${scores.length} scores for ${captions.length} captions; it must return one per caption`);
+    }
     const values = (await emb.data()) as Float32Array;
     emb.dispose();
     if (!kept || !keptScores) {

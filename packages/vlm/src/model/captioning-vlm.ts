@@ -161,6 +161,16 @@ export class CaptioningVLM {
    * (which the model never predicts, so they lower every candidate of that caption alike).
    */
   async score(embeddings: EmbeddingsInput, captions: readonly string[], options: { batchSize?: number } = {}): Promise<Float32Array> {
+    const perWord = await this.wordLogProbs(embeddings, captions, options);
+    return Float32Array.from(perWord, (lp) => lp.reduce((a, b) => a + b, 0));
+  }
+
+  /**
+   * The terms of {@link score} one by one: for each caption, `log p(word | image, earlier words)` of each of its words
+   * as `tokenizeCaption` splits them (at most `maxCaptionLength`), then of the end token. Lets a caller weigh the
+   * words that matter (an object's name) above the rest.
+   */
+  async wordLogProbs(embeddings: EmbeddingsInput, captions: readonly string[], options: { batchSize?: number } = {}): Promise<Float32Array[]> {
     const tokens = this.prepareEmbeddings(embeddings);
     if (!Array.isArray(captions) || captions.length !== tokens.count) {
       throw new InvalidInputError(
@@ -178,7 +188,7 @@ export class CaptioningVLM {
       if (ids.length === 0) throw new InvalidInputError(`captions[${i}] (${JSON.stringify(text)}) has no words to score.`, { field: 'captions' });
       return Int32Array.from(ids.slice(0, maxLen));
     });
-    const out = new Float32Array(tokens.count);
+    const out: Float32Array[] = [];
     const V = this.vocabulary.size;
     const shape = { positions: tokens.positions, dim: tokens.dim };
     for (let start = 0; start < tokens.count; start += batchSize) {
@@ -186,15 +196,15 @@ export class CaptioningVLM {
       const images = Array.from({ length: rows }, (_, i) => ({ tokens, index: start + i }));
       const batch = collateBatch(images, words.slice(start, start + rows), 0, shape, SPECIAL_IDS);
       const T = batch.length;
-      const sums = tf.tidy(() => {
+      const picked = tf.tidy(() => {
         const image = tf.tensor3d(batch.tokens, [rows, batch.tokenCount, batch.tokenWidth]);
         const logits = this.network.decoder.apply(tf.tensor2d(batch.input, [rows, T], 'int32'), this.network.encode(image));
         const logp = tf.logSoftmax(tf.reshape(logits, [rows * T, V]));
-        const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(batch.target, 'int32'), V)), 1);
-        return tf.sum(tf.reshape(tf.mul(picked, tf.tensor1d(batch.weights)), [rows, T]), 1);
+        return tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(batch.target, 'int32'), V)), 1);
       });
-      out.set(sums.dataSync() as Float32Array, start);
-      sums.dispose();
+      const lp = picked.dataSync() as Float32Array;
+      picked.dispose();
+      for (let r = 0; r < rows; r++) out.push(lp.slice(r * T, r * T + words[start + r].length + 1));
     }
     return out;
   }

@@ -91,6 +91,15 @@ describe('trainVLM', () => {
       expect(own[i]).toBeGreaterThan(-0.5);
       expect(shifted[i]).toBeLessThan(own[i] - 5);
     }
+    // per word: one term per word and one for the end token, summing to the score; the word the shifted caption
+    // gets wrong costs most of its total
+    const perWord = await model.wordLogProbs(real.embeddings, CAPTIONS);
+    const perWordShifted = await model.wordLogProbs(real.embeddings, CAPTIONS.map((_, i) => CAPTIONS[(i + 1) % CAPTIONS.length]));
+    perWord.forEach((lp, i) => {
+      expect(lp.length).toBe(CAPTIONS[i].split(' ').length + 1);
+      expect(lp.reduce((a, b) => a + b, 0)).toBeCloseTo(own[i], 4);
+      expect(Math.min(...perWordShifted[i])).toBeLessThan(-2);
+    });
     // batching does not change scores; a reloaded model scores identically
     expect(Array.from(await model.score(real.embeddings, CAPTIONS, { batchSize: 3 }))).toEqual(Array.from(own));
     await model.save(join(dir, 'no-resampler'));
