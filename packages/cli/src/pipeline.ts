@@ -29,7 +29,6 @@ import { createConceptGrammarSource, createOpenAICaptionSource, defaultCaptionSo
 import {
   CaptionTokenGenerator,
   GeneratorConfigSchema,
-  type CandidateScorer,
   TokenizerConfigSchema,
   VQTokenizer,
   demoGeneratorConfig,
@@ -609,9 +608,9 @@ const generateStage: StageBody = async (ctx, dir) => {
   const seedBase = ctx.config.seed * 7919;
   const started = Date.now();
   const candidates = ctx.config.generate.candidates;
-  const reranker = candidates > 1 ? await candidateScorer(ctx) : undefined;
-  const scorer = reranker?.scorer;
-  if (reranker) ctx.reporter.log(`generate: best of ${candidates} candidates per caption, re-ranked by ${reranker.what}`);
+  // re-ranking judge: the baseline VLM, trained on the human train pairs only (the stage depends on it then)
+  const judge = candidates > 1 ? await CaptioningVLM.load(p(ctx, 'vlm-baseline', 'model')) : undefined;
+  if (judge) ctx.reporter.log(`generate: best of ${candidates} candidates per caption, re-ranked by the baseline VLM's caption log-likelihood`);
   let firstScore = 0;
   let keptScore = 0;
   if (queued(ctx.config, 'generate')) {
@@ -639,9 +638,9 @@ const generateStage: StageBody = async (ctx, dir) => {
           ...sampling,
           seed: seedBase + i,
           abortSignal: ctx.abortSignal,
-          ...(scorer && {
+          ...(judge && {
             rerank: {
-              scorer,
+              scorer: judge,
               candidates,
               onScores: (first: Float32Array, kept: Float32Array) => {
                 first.forEach((s) => (firstScore += s));
@@ -673,7 +672,7 @@ const generateStage: StageBody = async (ctx, dir) => {
   await writeJsonAtomic(join(dir, 'gallery.json'), gallery);
   generator.dispose();
   tokenizer.dispose();
-  reranker?.dispose();
+  judge?.dispose();
   const seconds = (Date.now() - started) / 1000;
   return {
     outputs: ['generate/embeddings'],
@@ -683,20 +682,10 @@ const generateStage: StageBody = async (ctx, dir) => {
       readWithoutUnknownWords: partial,
       captionsPerSecond: records.length / seconds,
       // mean caption log-likelihood under the baseline VLM: the first candidate vs the kept one
-      ...(reranker ? { candidates, meanScoreFirst: firstScore / records.length, meanScoreKept: keptScore / records.length } : {}),
+      ...(judge ? { candidates, meanScoreFirst: firstScore / records.length, meanScoreKept: keptScore / records.length } : {}),
     },
   };
 };
-
-/** The re-ranking scorer of `generate.candidates`: the baseline VLM, trained on the human train pairs only. */
-async function candidateScorer(ctx: StageRunContext): Promise<{ scorer: CandidateScorer; what: string; dispose(): void }> {
-  const vlm = await CaptioningVLM.load(p(ctx, 'vlm-baseline', 'model'));
-  return {
-    scorer: { score: (embeddings, captions) => vlm.score(embeddings, captions) },
-    what: "the baseline VLM's caption log-likelihood",
-    dispose: () => vlm.dispose(),
-  };
-}
 
 /** What a queued stage needs: the run, and the settings hashes of its inputs (new inputs → new job ids). */
 function queueContext(ctx: StageRunContext, stage: 'captions' | 'generate'): QueuedStageContext {

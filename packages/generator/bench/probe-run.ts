@@ -11,9 +11,9 @@
  * and reports, for 1…N, the share of captions with at least one candidate the probe finds right: what best-of-N
  * re-ranking could reach with a perfect judge.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ShardedTensorReader } from '@synth2/core';
+import { ShardedTensorReader, writeJsonAtomic } from '@synth2/core';
 import { describeBackend, initBackend } from '@synth2/core/tf';
 import { COLOR_NAMES, SHAPE_NAMES, mentionedPairs, type ColorName, type ShapeName } from '@synth2/datasets';
 import { CaptionTokenGenerator, VQTokenizer, demoSampling, generateEmbeddings } from '../src/index';
@@ -96,7 +96,7 @@ async function main() {
     heldOutPairs: part(true),
   };
   console.log(JSON.stringify(result, null, 2));
-  if (out) await writeFile(out, JSON.stringify(result, null, 2) + '\n');
+  if (out) await writeJsonAtomic(out, result);
 }
 
 /** Share of captions (seen / held-out pairs) with at least one of the first k candidates right, k = 1…n. */

@@ -63,40 +63,34 @@ export async function generateEmbeddings(options: GenerateOptions & { rerank?: R
   if (!rerank) return once(sampling.seed);
   const { scorer, candidates } = rerank;
   if (!Number.isInteger(candidates) || candidates < 1) throw new InvalidInputError(`rerank.candidates must be a whole number ≥ 1, got ${candidates}`);
-  let kept: Float32Array | undefined;
-  let keptScores: Float32Array | undefined;
-  let firstScores: Float32Array | undefined;
-  let shape: [number, number, number] = [0, 0, 0];
-  for (let c = 0; c < candidates; c++) {
+  /** One candidate per caption: its embeddings (read back) and scores. */
+  const candidate = async (c: number) => {
     const emb = await once(candidateSeed(sampling.seed, c));
-    shape = emb.shape;
-    let scores: Float32Array;
     try {
-      scores = await scorer.score(emb, captions);
-    } catch (e) {
+      const scores = await scorer.score(emb, captions);
+      if (scores.length !== captions.length) {
+        throw new InvalidInputError(`the re-ranking scorer returned ${scores.length} scores for ${captions.length} captions; it must return one per caption`);
+      }
+      return { values: (await emb.data()) as Float32Array, scores, shape: emb.shape };
+    } finally {
       emb.dispose();
-      throw e;
     }
-    if (scores.length !== captions.length) {
-      emb.dispose();
-      throw new InvalidInputError(`the re-ranking scorer returned ${scores.length} scores for ${captions.length} captions; it must return one per caption`);
-    }
-    const values = (await emb.data()) as Float32Array;
-    emb.dispose();
-    if (!kept || !keptScores) {
-      [kept, keptScores, firstScores] = [values, scores, scores.slice()];
-      continue;
-    }
-    const per = shape[1] * shape[2];
+  };
+  const first = await candidate(0);
+  const { values: kept, shape } = first;
+  const keptScores = first.scores.slice();
+  const per = shape[1] * shape[2];
+  for (let c = 1; c < candidates; c++) {
+    const { values, scores } = await candidate(c);
     scores.forEach((s, b) => {
-      if (s > keptScores![b]) {
-        keptScores![b] = s;
-        kept!.set(values.subarray(b * per, (b + 1) * per), b * per);
+      if (s > keptScores[b]) {
+        keptScores[b] = s;
+        kept.set(values.subarray(b * per, (b + 1) * per), b * per);
       }
     });
   }
-  rerank.onScores?.(firstScores!, keptScores!);
-  return tf.tensor3d(kept!, shape);
+  rerank.onScores?.(first.scores, keptScores);
+  return tf.tensor3d(kept, shape);
 }
 
 /** Images `[B, S, S, C]` in [0, 1] for captions: sampled token grids decoded by the tokenizer. */

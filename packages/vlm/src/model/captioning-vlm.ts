@@ -174,7 +174,7 @@ export class CaptioningVLM {
     const tokens = this.prepareEmbeddings(embeddings);
     if (!Array.isArray(captions) || captions.length !== tokens.count) {
       throw new InvalidInputError(
-        `score needs one caption per image: got ${Array.isArray(captions) ? captions.length : 'no'} captions for ${tokens.count} images.`,
+        `scoring needs one caption per image: got ${Array.isArray(captions) ? captions.length : 'no'} captions for ${tokens.count} images.`,
         { field: 'captions' },
       );
     }
