@@ -9,7 +9,9 @@
  * Env: PROBE_LOAD / PROBE_SAVE (folders) reuse a trained probe for the same tokenizer. ORACLE_CANDIDATES=N also
  * samples N candidates (the demo's sampling settings) for the first 512 single-pair captions with the run's generator
  * and reports, for 1…N, the share of captions with at least one candidate the probe finds right: what best-of-N
- * re-ranking could reach with a perfect judge.
+ * re-ranking could reach with a perfect judge. SAMPLING_SWEEP='[{"guidanceScale":2},{"choiceTemperature":0.3}]' samples the
+ * first 1,024 single-pair captions afresh with each setting (over the demo's sampling) and reports both right: how
+ * much the sampler, not the trained generator, decides.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -86,8 +88,19 @@ async function main() {
     all.ids,
     texts,
   );
+  const sweep = await samplingSweep(
+    process.env.SAMPLING_SWEEP ? (JSON.parse(process.env.SAMPLING_SWEEP) as Record<string, unknown>[]) : [],
+    runDir,
+    tokenizer,
+    probe,
+    picked,
+    all.ids,
+    texts,
+    seed,
+  );
   const result = {
     ...(oracle ? { oracleBestOf: oracle } : {}),
+    ...(sweep ? { samplingSweep: sweep } : {}),
     run: runDir,
     generate: manifest.stages?.generate?.summary ?? null,
     singlePairCaptions: picked.length,
@@ -97,6 +110,71 @@ async function main() {
   };
   console.log(JSON.stringify(result, null, 2));
   if (out) await writeJsonAtomic(out, result);
+}
+
+/** Both-right shares (seen / held-out pairs) of fresh samples for the first 1,024 single-pair captions, per setting. */
+async function samplingSweep(
+  settings: Record<string, unknown>[],
+  runDir: string,
+  tokenizer: VQTokenizer,
+  probe: Awaited<ReturnType<typeof fitProbeForTokenizer>>['probe'],
+  picked: { row: number; c: number; s: number; held: boolean }[],
+  ids: readonly string[],
+  texts: Map<string, string>,
+  seed: number,
+) {
+  if (!settings.length) return undefined;
+  const generator = await CaptionTokenGenerator.load(join(runDir, 'generator', 'model'));
+  const caps = picked.slice(0, 1024);
+  const conditioning = readableCaptions(
+    generator,
+    caps.map((p) => texts.get(ids[p.row])!),
+  );
+  const rows: Record<string, unknown>[] = [];
+  for (const setting of settings) {
+    const t0 = performance.now();
+    const e = await generateEmbeddings({
+      generator,
+      tokenizer,
+      captions: conditioning,
+      ...demoSampling,
+      seed,
+      ...setting,
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const p = probe.predict(e.dataSync() as Float32Array);
+    e.dispose();
+    const part = (h: boolean) => {
+      const idx = caps.map((c, i) => (c.held === h ? i : -1)).filter((i) => i >= 0);
+      return scoreAttributes(
+        { color: Int32Array.from(idx, (i) => p.color[i]), shape: Int32Array.from(idx, (i) => p.shape[i]) },
+        idx.map((i) => caps[i]),
+      );
+    };
+    const row = {
+      sampling: { ...demoSampling, ...setting },
+      seconds,
+      seen: part(false),
+      heldOut: part(true),
+    };
+    rows.push(row);
+    console.error(
+      `[probe-run] ${JSON.stringify(setting)}: both right seen ${row.seen.both.toFixed(3)}, held-out ${row.heldOut.both.toFixed(3)} (${seconds.toFixed(1)} s)`,
+    );
+  }
+  generator.dispose();
+  return { captions: caps.length, rows };
+}
+
+/** The captions as the generate stage reads them: without the words the generator never saw. */
+function readableCaptions(generator: CaptionTokenGenerator, captions: string[]): string[] {
+  const vocab = generator.captions.vocabulary;
+  return captions.map((t) =>
+    vocab
+      .tokenize(t)
+      .filter((w) => vocab.has(w))
+      .join(' '),
+  );
 }
 
 /** Share of captions (seen / held-out pairs) with at least one of the first k candidates right, k = 1…n. */
@@ -111,14 +189,11 @@ async function oracleBestOf(
 ) {
   if (!n) return undefined;
   const generator = await CaptionTokenGenerator.load(join(runDir, 'generator', 'model'));
-  const vocab = generator.captions.vocabulary;
   const caps = picked.slice(0, 512);
   // the generator reads a caption without the words it never saw, as the generate stage does
-  const conditioning = caps.map((p) =>
-    vocab
-      .tokenize(texts.get(ids[p.row])!)
-      .filter((w) => vocab.has(w))
-      .join(' '),
+  const conditioning = readableCaptions(
+    generator,
+    caps.map((p) => texts.get(ids[p.row])!),
   );
   const anyRight = new Uint8Array(caps.length);
   const rows: { candidates: number; seen: number; heldOut: number }[] = [];
