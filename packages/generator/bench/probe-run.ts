@@ -48,7 +48,7 @@ async function main() {
   const all = await (await ShardedTensorReader.open(join(runDir, 'generate', 'embeddings'))).loadAll();
   const emb = all.tensors.embeddings.data as Float32Array;
   const D = tokenizer.tokensPerImage * tokenizer.config.codeDim;
-  const picked: { row: number; c: number; s: number; held: boolean }[] = [];
+  const picked: Picked[] = [];
   all.ids.forEach((id, row) => {
     const pairs = mentionedPairs(texts.get(id) ?? '');
     if (pairs.length !== 1) return;
@@ -69,6 +69,38 @@ async function main() {
     pred.color.set(r.color, i);
     pred.shape.set(r.shape, i);
   }
+  const candidates = Number(process.env.ORACLE_CANDIDATES ?? 0);
+  const settings = samplingSettings(process.env.SAMPLING_SWEEP);
+  // fresh samples (oracle, sweep) come from the run's generator, loaded once for both
+  const sampler =
+    candidates || settings.length
+      ? await freshSampler(runDir, tokenizer, probe, (p) => texts.get(all.ids[p.row])!)
+      : undefined;
+  const oracle =
+    sampler && candidates ? await oracleBestOf(sampler, candidates, picked.slice(0, 512)) : undefined;
+  const sweep =
+    sampler && settings.length
+      ? await samplingSweep(sampler, settings, picked.slice(0, 1024), seed)
+      : undefined;
+  sampler?.dispose();
+  const result = {
+    ...(oracle ? { oracleBestOf: oracle } : {}),
+    ...(sweep ? { samplingSweep: sweep } : {}),
+    run: runDir,
+    generate: manifest.stages?.generate?.summary ?? null,
+    singlePairCaptions: picked.length,
+    probeOnRealEmbeddings: probeReal,
+    ...bySplit(pred, picked),
+  };
+  console.log(JSON.stringify(result, null, 2));
+  if (out) await writeJsonAtomic(out, result);
+}
+
+type Picked = { row: number; c: number; s: number; held: boolean };
+type Predictions = { color: Int32Array; shape: Int32Array };
+
+/** Colour / shape / both right, separately for captions of seen and of held-out pairs. */
+function bySplit(pred: Predictions, picked: Picked[]) {
   const part = (h: boolean) => {
     const idx = picked.map((p, i) => (p.held === h ? i : -1)).filter((i) => i >= 0);
     return scoreAttributes(
@@ -79,147 +111,99 @@ async function main() {
       idx.map((i) => picked[i]),
     );
   };
-  const oracle = await oracleBestOf(
-    Number(process.env.ORACLE_CANDIDATES ?? 0),
-    runDir,
-    tokenizer,
-    probe,
-    picked,
-    all.ids,
-    texts,
-  );
-  const sweep = await samplingSweep(
-    process.env.SAMPLING_SWEEP ? (JSON.parse(process.env.SAMPLING_SWEEP) as Record<string, unknown>[]) : [],
-    runDir,
-    tokenizer,
-    probe,
-    picked,
-    all.ids,
-    texts,
-    seed,
-  );
-  const result = {
-    ...(oracle ? { oracleBestOf: oracle } : {}),
-    ...(sweep ? { samplingSweep: sweep } : {}),
-    run: runDir,
-    generate: manifest.stages?.generate?.summary ?? null,
-    singlePairCaptions: picked.length,
-    probeOnRealEmbeddings: probeReal,
-    seenPairs: part(false),
-    heldOutPairs: part(true),
-  };
-  console.log(JSON.stringify(result, null, 2));
-  if (out) await writeJsonAtomic(out, result);
+  return { seenPairs: part(false), heldOutPairs: part(true) };
 }
 
-/** Both-right shares (seen / held-out pairs) of fresh samples for the first 1,024 single-pair captions, per setting. */
-async function samplingSweep(
-  settings: Record<string, unknown>[],
+/** SAMPLING_SWEEP: a JSON array of sampling-option objects (checked by the generator's own schema when used). */
+function samplingSettings(env: string | undefined): Record<string, unknown>[] {
+  if (!env) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(env);
+  } catch (e) {
+    throw new Error(
+      `SAMPLING_SWEEP is not JSON (${(e as Error).message}); give an array such as '[{"guidanceScale":5}]'`,
+    );
+  }
+  if (!Array.isArray(parsed) || parsed.some((x) => typeof x !== 'object' || x === null || Array.isArray(x))) {
+    throw new Error(
+      'SAMPLING_SWEEP must be a JSON array of sampling-option objects, e.g. \'[{"guidanceScale":5},{"steps":16}]\'',
+    );
+  }
+  return parsed as Record<string, unknown>[];
+}
+
+/**
+ * Samples the run's generator afresh for picked captions (read without the words the generator never saw, as the
+ * generate stage does) and returns the probe's predictions.
+ */
+async function freshSampler(
   runDir: string,
   tokenizer: VQTokenizer,
   probe: Awaited<ReturnType<typeof fitProbeForTokenizer>>['probe'],
-  picked: { row: number; c: number; s: number; held: boolean }[],
-  ids: readonly string[],
-  texts: Map<string, string>,
+  text: (p: Picked) => string,
+) {
+  const generator = await CaptionTokenGenerator.load(join(runDir, 'generator', 'model'));
+  const vocab = generator.captions.vocabulary;
+  return {
+    async predict(caps: Picked[], sampling: Record<string, unknown>): Promise<Predictions> {
+      const captions = caps.map((p) =>
+        vocab
+          .tokenize(text(p))
+          .filter((w) => vocab.has(w))
+          .join(' '),
+      );
+      const e = await generateEmbeddings({ generator, tokenizer, captions, ...demoSampling, ...sampling });
+      try {
+        return probe.predict(e.dataSync() as Float32Array);
+      } finally {
+        e.dispose();
+      }
+    },
+    dispose: () => generator.dispose(),
+  };
+}
+type FreshSampler = Awaited<ReturnType<typeof freshSampler>>;
+
+/** Both right (seen / held-out pairs) of fresh samples with each sampling setting. */
+async function samplingSweep(
+  sampler: FreshSampler,
+  settings: Record<string, unknown>[],
+  caps: Picked[],
   seed: number,
 ) {
-  if (!settings.length) return undefined;
-  const generator = await CaptionTokenGenerator.load(join(runDir, 'generator', 'model'));
-  const caps = picked.slice(0, 1024);
-  const conditioning = readableCaptions(
-    generator,
-    caps.map((p) => texts.get(ids[p.row])!),
-  );
-  const rows: Record<string, unknown>[] = [];
+  const rows = [];
   for (const setting of settings) {
     const t0 = performance.now();
-    const e = await generateEmbeddings({
-      generator,
-      tokenizer,
-      captions: conditioning,
-      ...demoSampling,
-      seed,
-      ...setting,
-    });
+    const pred = await sampler.predict(caps, { seed, ...setting });
     const seconds = (performance.now() - t0) / 1000;
-    const p = probe.predict(e.dataSync() as Float32Array);
-    e.dispose();
-    const part = (h: boolean) => {
-      const idx = caps.map((c, i) => (c.held === h ? i : -1)).filter((i) => i >= 0);
-      return scoreAttributes(
-        { color: Int32Array.from(idx, (i) => p.color[i]), shape: Int32Array.from(idx, (i) => p.shape[i]) },
-        idx.map((i) => caps[i]),
-      );
-    };
-    const row = {
-      sampling: { ...demoSampling, ...setting },
-      seconds,
-      seen: part(false),
-      heldOut: part(true),
-    };
-    rows.push(row);
+    const { seenPairs: seen, heldOutPairs: heldOut } = bySplit(pred, caps);
+    rows.push({ sampling: { ...demoSampling, ...setting }, seconds, seen, heldOut });
     console.error(
-      `[probe-run] ${JSON.stringify(setting)}: both right seen ${row.seen.both.toFixed(3)}, held-out ${row.heldOut.both.toFixed(3)} (${seconds.toFixed(1)} s)`,
+      `[probe-run] ${JSON.stringify(setting)}: both right seen ${seen.both.toFixed(3)}, held-out ${heldOut.both.toFixed(3)} (${seconds.toFixed(1)} s)`,
     );
   }
-  generator.dispose();
   return { captions: caps.length, rows };
 }
 
-/** The captions as the generate stage reads them: without the words the generator never saw. */
-function readableCaptions(generator: CaptionTokenGenerator, captions: string[]): string[] {
-  const vocab = generator.captions.vocabulary;
-  return captions.map((t) =>
-    vocab
-      .tokenize(t)
-      .filter((w) => vocab.has(w))
-      .join(' '),
-  );
-}
-
 /** Share of captions (seen / held-out pairs) with at least one of the first k candidates right, k = 1…n. */
-async function oracleBestOf(
-  n: number,
-  runDir: string,
-  tokenizer: VQTokenizer,
-  probe: Awaited<ReturnType<typeof fitProbeForTokenizer>>['probe'],
-  picked: { row: number; c: number; s: number; held: boolean }[],
-  ids: readonly string[],
-  texts: Map<string, string>,
-) {
-  if (!n) return undefined;
-  const generator = await CaptionTokenGenerator.load(join(runDir, 'generator', 'model'));
-  const caps = picked.slice(0, 512);
-  // the generator reads a caption without the words it never saw, as the generate stage does
-  const conditioning = readableCaptions(
-    generator,
-    caps.map((p) => texts.get(ids[p.row])!),
-  );
+async function oracleBestOf(sampler: FreshSampler, n: number, caps: Picked[]) {
   const anyRight = new Uint8Array(caps.length);
   const rows: { candidates: number; seen: number; heldOut: number }[] = [];
+  const share = (h: boolean) => {
+    const idx = caps.map((c, i) => (c.held === h ? i : -1)).filter((i) => i >= 0);
+    return idx.reduce((a, i) => a + anyRight[i], 0) / Math.max(1, idx.length);
+  };
   for (let k = 0; k < n; k++) {
-    const e = await generateEmbeddings({
-      generator,
-      tokenizer,
-      captions: conditioning,
-      ...demoSampling,
-      seed: 100 + k * 1_000_003,
-    });
-    const p = probe.predict(e.dataSync() as Float32Array);
-    e.dispose();
+    const p = await sampler.predict(caps, { seed: 100 + k * 1_000_003 });
     caps.forEach((c, i) => {
       if (p.color[i] === c.c && p.shape[i] === c.s) anyRight[i] = 1;
     });
-    const share = (h: boolean) => {
-      const idx = caps.map((c, i) => (c.held === h ? i : -1)).filter((i) => i >= 0);
-      return idx.reduce((a, i) => a + anyRight[i], 0) / Math.max(1, idx.length);
-    };
     rows.push({ candidates: k + 1, seen: share(false), heldOut: share(true) });
     console.error(
       `[probe-run] oracle best of ${k + 1}: seen ${share(false).toFixed(3)}, held-out ${share(true).toFixed(3)}`,
     );
   }
-  generator.dispose();
   return { captions: caps.length, rows };
 }
 
