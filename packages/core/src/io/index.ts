@@ -1,6 +1,8 @@
 export { writeFileAtomic, writeJsonAtomic } from './atomic-write';
 export type { AtomicWriteData, AtomicWriteOptions } from './atomic-write';
 export { readJson, parseJsonText } from './json';
+export { sha256File } from './file-hash';
+export type { FileHash } from './file-hash';
 export { readJsonl, readJsonlAll, JsonlWriter, appendJsonl, writeJsonl } from './jsonl';
 export type { ReadJsonlOptions, JsonlWriterOptions } from './jsonl';
 export {
