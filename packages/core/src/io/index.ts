@@ -30,11 +30,15 @@ export {
   float16ToFloat32Array,
   float32ToFloat16Array,
 } from './float16';
-export { ShardedTensorWriter, ShardedTensorReader, SHARD_MANIFEST_FILE } from './sharded-tensors';
+export { ShardedTensorWriter, ShardedTensorReader, SHARD_MANIFEST_FILE, verifyShardedStore } from './sharded-tensors';
 export type {
   ShardTensorSpec,
   ShardedTensorWriterOptions,
   ShardedTensorReaderOptions,
   ShardData,
   ShardItem,
+  ShardedStoreVerification,
+  VerifyShardedStoreOptions,
 } from './sharded-tensors';
+export { resolvePathInside, resolvePathInsideSync, assertSafeFileName } from './safe-path';
+export type { PathEntryOrigin } from './safe-path';

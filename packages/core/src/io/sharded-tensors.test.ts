@@ -1,11 +1,16 @@
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigurationError, InvalidInputError } from '../errors';
 import { EmbeddingShardManifestSchema } from '../schemas';
 import { makeTmpDir } from '../test/tmp-dir';
 import { readSafetensors } from './safetensors';
-import { ShardedTensorReader, ShardedTensorWriter, type ShardedTensorWriterOptions } from './sharded-tensors';
+import {
+  ShardedTensorReader,
+  ShardedTensorWriter,
+  verifyShardedStore,
+  type ShardedTensorWriterOptions,
+} from './sharded-tensors';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -192,11 +197,11 @@ describe('ShardedTensorReader', () => {
   it('should read committed shards of an incomplete store unless completeness is required', async () => {
     const w = await ShardedTensorWriter.open(dir, spec);
     await writeItems(w, 0, 5);
-    const r = await ShardedTensorReader.open(dir);
+    const r = await ShardedTensorReader.open(dir, { requireComplete: false });
     expect(r.manifest.complete).toBe(false);
     expect(r.length).toBe(4);
-    await expect(ShardedTensorReader.open(dir, { requireComplete: true })).rejects.toThrow(
-      /incomplete \(4 items so far\).*Rerun/,
+    await expect(ShardedTensorReader.open(dir)).rejects.toThrow(
+      /incomplete \(complete: false, 4 items so far\).*Rerun.*requireComplete: false/,
     );
   });
 
@@ -208,14 +213,121 @@ describe('ShardedTensorReader', () => {
     const bytes = await readFile(join(dir, 'shard-00001.safetensors'));
     bytes[bytes.length - 1] ^= 0xff;
     await writeFile(join(dir, 'shard-00001.safetensors'), bytes);
-    await expect((await ShardedTensorReader.open(dir, { verify: true })).read(5)).rejects.toThrow(
+    await expect((await ShardedTensorReader.open(dir)).read(5)).rejects.toThrow(
       /shard-00001.*sha256 mismatch/,
     );
     await writeFile(join(dir, 'shard-00000.safetensors'), bytes.subarray(0, 100));
-    await expect((await ShardedTensorReader.open(dir)).read(0)).rejects.toThrow(
+    await expect((await ShardedTensorReader.open(dir, { verify: false })).read(0)).rejects.toThrow(
       /shard-00000\.safetensors.*(truncated|out of range)/,
     );
     await writeFile(join(dir, 'manifest.json'), '{"format": "synth2-shards", "version": 2}');
     await expect(ShardedTensorReader.open(dir)).rejects.toThrow(/manifest\.json, field "version"/);
+  });
+});
+
+/** A complete store of 3 shards of 4 items, 1 KiB of F32 per item (4 KiB shards plus headers). */
+async function writeStore(): Promise<void> {
+  const w = await ShardedTensorWriter.open(dir, { kind: 'image-embeddings', tensors: { emb: { dtype: 'F32', shape: [256] } }, shardSize: 4 });
+  const n = 12;
+  await w.append(
+    Array.from({ length: n }, (_, i) => `img-${i}`),
+    { emb: new Float32Array(n * 256).map((_, j) => Math.sin(j)) },
+  );
+  await w.close();
+}
+
+async function editManifest(edit: (m: Record<string, any>) => void): Promise<void> {
+  const file = join(dir, 'manifest.json');
+  const m = JSON.parse(await readFile(file, 'utf8'));
+  edit(m);
+  await writeFile(file, JSON.stringify(m));
+}
+
+describe('store verification', () => {
+  it('should refuse a shard with 1 KiB flipped (same size) on the default read path, in verify() and verifyShardedStore', async () => {
+    await writeStore();
+    const file = join(dir, 'shard-00001.safetensors');
+    const bytes = await readFile(file);
+    const size = bytes.length;
+    for (let i = 1024; i < 2048; i++) bytes[i] ^= 0x5a;
+    await writeFile(file, bytes);
+    expect((await readFile(file)).length).toBe(size);
+    const mismatch = /shard-00001\.safetensors: sha256 mismatch for shard shard-00001\.safetensors.*Regenerate the store \(rerun the stage/;
+    await expect((await ShardedTensorReader.open(dir)).loadAll()).rejects.toThrow(mismatch);
+    await expect((await ShardedTensorReader.open(dir)).read(4)).rejects.toThrow(mismatch);
+    await expect((await ShardedTensorReader.open(dir)).read(0)).resolves.toMatchObject({ id: 'img-0' });
+    await expect((await ShardedTensorReader.open(dir, { verify: false })).verify()).rejects.toThrow(mismatch);
+    const error = await verifyShardedStore(dir).catch((e) => e);
+    expect(InvalidInputError.isInstance(error)).toBe(true);
+    expect(error.file).toBe(file);
+    // the documented opt-out reads what is there
+    expect((await (await ShardedTensorReader.open(dir, { verify: false })).loadAll()).ids).toHaveLength(12);
+  });
+
+  it('should report what it checked for a good store', async () => {
+    await writeStore();
+    const result = await verifyShardedStore(dir);
+    expect(result).toMatchObject({ shards: 3, items: 12, manifest: { total: 12, complete: true } });
+    const sizes = await Promise.all([0, 1, 2].map(async (k) => (await readFile(join(dir, `shard-0000${k}.safetensors`))).length));
+    expect(result.bytes).toBe(sizes.reduce((a, b) => a + b));
+  });
+
+  it('should refuse a manifest whose sha256 is zeroed, malformed or missing, and a truncated shard', async () => {
+    await writeStore();
+    const good = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    for (const [bad, said] of [
+      ['0'.repeat(64), /malformed or zeroed \(got "0{64}"\)/],
+      ['abc', /malformed or zeroed \(got "abc"\)/],
+      [good.shards[2].sha256.toUpperCase(), /malformed or zeroed/],
+      [undefined, /is missing \(got none\)/],
+    ] as const) {
+      await editManifest((m) => {
+        m.shards[2].sha256 = bad;
+      });
+      const error = await ShardedTensorReader.open(dir).catch((e) => e);
+      expect(InvalidInputError.isInstance(error), String(bad)).toBe(true);
+      expect(error.message).toMatch(/manifest\.json, field "sha256": the manifest's sha256 for shard shard-00002\.safetensors/);
+      expect(error.message).toMatch(said);
+      expect(error.message).toMatch(/cannot be verified\. Regenerate the store/);
+      await expect(verifyShardedStore(dir)).rejects.toThrow(said);
+    }
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify(good));
+    const shard = await readFile(join(dir, 'shard-00002.safetensors'));
+    await writeFile(join(dir, 'shard-00002.safetensors'), shard.subarray(0, shard.length - 8));
+    await expect(verifyShardedStore(dir)).rejects.toThrow(/has \d+ bytes, the manifest recorded \d+: it was truncated/);
+    await writeFile(join(dir, 'shard-00002.safetensors'), shard);
+    await expect(verifyShardedStore(dir)).resolves.toMatchObject({ shards: 3 });
+  });
+
+  it('should refuse an incomplete store unless told to read the committed part', async () => {
+    await writeStore();
+    await editManifest((m) => {
+      m.complete = false;
+    });
+    await expect(verifyShardedStore(dir)).rejects.toThrow(/incomplete \(complete: false, 12 items so far\)/);
+    await expect(verifyShardedStore(dir, { requireComplete: false })).resolves.toMatchObject({ items: 12 });
+  });
+
+  it("should refuse a manifest's shard file that leads outside the store", async () => {
+    await writeStore();
+    const outside = join(dir, '..', `${dir.split('/').pop()}-outside`);
+    await mkdir(outside, { recursive: true });
+    await writeFile(join(outside, 'shard.safetensors'), await readFile(join(dir, 'shard-00000.safetensors')));
+    await editManifest((m) => {
+      m.shards[0].file = `../${outside.split('/').pop()}/shard.safetensors`;
+    });
+    const climb = /manifest\.json, field "shards\[0\]\.file": path "\.\.\/.*shard\.safetensors" climbs out of its folder/;
+    await expect(ShardedTensorReader.open(dir, { verify: false })).rejects.toThrow(climb);
+    await expect(verifyShardedStore(dir)).rejects.toThrow(climb);
+    await expect(ShardedTensorWriter.open(dir, { kind: 'image-embeddings', tensors: { emb: { dtype: 'F32', shape: [256] } } })).rejects.toThrow(climb);
+    await editManifest((m) => {
+      m.shards[0].file = join(outside, 'shard.safetensors');
+    });
+    await expect(ShardedTensorReader.open(dir)).rejects.toThrow(/field "shards\[0\]\.file": path ".*" is absolute/);
+    await editManifest((m) => {
+      m.shards[0].file = 'link.safetensors';
+    });
+    await symlink(join(outside, 'shard.safetensors'), join(dir, 'link.safetensors'));
+    await expect(ShardedTensorReader.open(dir)).rejects.toThrow(/"link\.safetensors" leads outside its folder through a symlink/);
   });
 });

@@ -3,9 +3,11 @@ import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigurationError, InvalidInputError } from '../errors';
 import { fileError } from '../internal/file-error';
-import { EmbeddingShardManifestSchema, type EmbeddingShardManifest } from '../schemas';
+import { EmbeddingShardManifestSchema, type EmbeddingShardManifest, type ShardEntry } from '../schemas';
 import { writeFileAtomic, writeJsonAtomic } from './atomic-write';
+import { sha256File } from './file-hash';
 import { readJson } from './json';
+import { resolvePathInside } from './safe-path';
 import {
   SAFETENSORS_DTYPES,
   parseSafetensors,
@@ -155,8 +157,9 @@ export class ShardedTensorWriter {
           { setting: 'tensors' },
         );
       }
-      for (const shard of existing.shards) {
-        const file = join(dir, shard.file);
+      const files = await shardPaths(dir, existing, manifestPath);
+      for (const [k, shard] of existing.shards.entries()) {
+        const file = files[k];
         const header = await readSafetensorsHeader(file);
         for (const id of parseIds(header.metadata, file, shard.count)) ids.add(id);
       }
@@ -361,6 +364,45 @@ async function removeStrays(dir: string, manifest: EmbeddingShardManifest): Prom
   }
 }
 
+/** Each listed shard's path, resolved inside the store: a `file` that leads outside it is refused. */
+async function shardPaths(dir: string, manifest: EmbeddingShardManifest, manifestPath: string): Promise<string[]> {
+  return Promise.all(
+    manifest.shards.map((s, k) => resolvePathInside(dir, s.file, { file: manifestPath, field: `shards[${k}].file` })),
+  );
+}
+
+const SHA256_RE = /^[0-9a-f]{64}$/;
+const REDO = 'Regenerate the store (rerun the stage that wrote it) or restore the file from a good copy.';
+
+/** Refuses a shard entry whose sha256 is missing, malformed or zeroed: such a shard cannot be verified. */
+function checkRecordedHash(entry: ShardEntry, file: string, manifestPath: string): string {
+  const sha = entry.sha256;
+  if (sha === undefined || !SHA256_RE.test(sha) || /^0+$/.test(sha)) {
+    const got = sha === undefined ? 'none' : JSON.stringify(sha);
+    throw new InvalidInputError(
+      `the manifest's sha256 for shard ${entry.file} (${file}) is ${sha === undefined ? 'missing' : 'malformed or zeroed'} (got ${got}): the shard cannot be verified. ${REDO} Pass verify: false only to read it unverified.`,
+      { file: manifestPath, field: 'sha256' },
+    );
+  }
+  return sha;
+}
+
+/** Compares a shard's size and sha256 with what the manifest recorded. */
+function checkShardDigest(entry: ShardEntry, file: string, got: { sha256: string; bytes: number }): void {
+  if (entry.bytes !== undefined && got.bytes !== entry.bytes) {
+    throw new InvalidInputError(
+      `shard ${entry.file} has ${got.bytes} bytes, the manifest recorded ${entry.bytes}: it was truncated or replaced. ${REDO}`,
+      { file },
+    );
+  }
+  if (got.sha256 !== entry.sha256) {
+    throw new InvalidInputError(
+      `sha256 mismatch for shard ${entry.file}: the file changed after it was written (corrupt or tampered; the manifest recorded ${entry.sha256}, the file hashes to ${got.sha256}). ${REDO}`,
+      { file },
+    );
+  }
+}
+
 function parseIds(metadata: Record<string, string>, file: string, count: number): string[] {
   let ids: unknown;
   try {
@@ -376,6 +418,7 @@ function parseIds(metadata: Record<string, string>, file: string, count: number)
   }
   return ids as string[];
 }
+
 
 /** One shard's items. */
 export interface ShardData {
@@ -395,15 +438,34 @@ export interface ShardItem {
 }
 
 export interface ShardedTensorReaderOptions {
-  /** Throw unless the producer finished (`complete: true`). Default false: read what is committed. */
+  /**
+   * Throw unless the producer finished (`complete: true`). Default true; pass false to read the committed part of a
+   * store that is still being written.
+   */
   requireComplete?: boolean;
-  /** Check every shard's sha256 against the manifest when it is read. Default false. */
+  /**
+   * Check every shard against the manifest (size and sha256) as it is read from disk, and refuse at open a manifest
+   * whose sha256 entries are missing, malformed or zeroed. Default true. The check hashes bytes already in memory;
+   * pass false only for repeated reads of a store verified once (e.g. random access in a training loop after
+   * `verify()`).
+   */
   verify?: boolean;
   /** How many decoded shards `read(i)` keeps for random access (least recently used dropped; default 2). */
   cacheShards?: number;
 }
 
-/** Reads a sharded store written by `ShardedTensorWriter`: by item, by shard, or all at once. */
+/** What `verify()` checked. */
+export interface ShardedStoreVerification {
+  shards: number;
+  items: number;
+  bytes: number;
+}
+
+/**
+ * Reads a sharded store written by `ShardedTensorWriter`: by item, by shard, or all at once. By default only a
+ * complete store opens and every shard is checked against the manifest's sha256 when it is read; `verify()` checks
+ * them all up front by streaming the files.
+ */
 export class ShardedTensorReader {
   /** Recently read shards, most recent last. */
   private cache: ShardData[] = [];
@@ -411,6 +473,7 @@ export class ShardedTensorReader {
   private constructor(
     readonly dir: string,
     readonly manifest: EmbeddingShardManifest,
+    private readonly files: readonly string[],
     private readonly options: ShardedTensorReaderOptions,
   ) {}
 
@@ -425,9 +488,9 @@ export class ShardedTensorReader {
       );
     }
     const manifest = await readJson(manifestPath, EmbeddingShardManifestSchema);
-    if (options.requireComplete && !manifest.complete) {
+    if ((options.requireComplete ?? true) && !manifest.complete) {
       throw new InvalidInputError(
-        `the store is incomplete (${manifest.total} items so far): its producer did not finish. Rerun that stage to resume it.`,
+        `the store is incomplete (complete: false, ${manifest.total} items so far): its producer did not finish. Rerun that stage to resume it, or pass requireComplete: false to read the committed part.`,
         { file: manifestPath },
       );
     }
@@ -445,7 +508,9 @@ export class ShardedTensorReader {
         file: manifestPath,
         field: 'total',
       });
-    return new ShardedTensorReader(dir, manifest, options);
+    const files = await shardPaths(dir, manifest, manifestPath);
+    if (options.verify ?? true) manifest.shards.forEach((s, k) => checkRecordedHash(s, files[k], manifestPath));
+    return new ShardedTensorReader(dir, manifest, files, options);
   }
 
   /** Number of items. */
@@ -457,11 +522,33 @@ export class ShardedTensorReader {
     return this.manifest.shards.length;
   }
 
-  /** Every item's id, in store order (reads only the shards' headers). */
+  /**
+   * Streams every shard from disk and checks its size and sha256 against the manifest (whatever the `verify`
+   * option); throws an `InvalidInputError` naming the first shard that differs. Reads each file once with constant
+   * memory.
+   */
+  async verify(options: { abortSignal?: AbortSignal } = {}): Promise<ShardedStoreVerification> {
+    const manifestPath = join(this.dir, SHARD_MANIFEST_FILE);
+    let bytes = 0;
+    for (const [k, entry] of this.manifest.shards.entries()) {
+      const file = this.files[k];
+      checkRecordedHash(entry, file, manifestPath);
+      const got = await sha256File(file, options).catch((error) => {
+        throw InvalidInputError.isInstance(error) && !options.abortSignal?.aborted
+          ? fileError(file, error.cause ?? error, 'shard file listed in the manifest')
+          : error;
+      });
+      checkShardDigest(entry, file, got);
+      bytes += got.bytes;
+    }
+    return { shards: this.numShards, items: this.length, bytes };
+  }
+
+  /** Every item's id, in store order (reads only the shards' headers, which `verify` does not check: call `verify()` first). */
   async ids(): Promise<string[]> {
     const out: string[] = [];
-    for (const s of this.manifest.shards) {
-      const file = join(this.dir, s.file);
+    for (const [k, s] of this.manifest.shards.entries()) {
+      const file = this.files[k];
       out.push(...parseIds((await readSafetensorsHeader(file)).metadata, file, s.count));
     }
     return out;
@@ -478,20 +565,18 @@ export class ShardedTensorReader {
     }
     const entry = this.manifest.shards[index];
     if (!entry) throw new RangeError(`shard ${index} out of range [0, ${this.manifest.shards.length})`);
-    const file = join(this.dir, entry.file);
+    const file = this.files[index];
     let buffer: Buffer;
     try {
       buffer = await readFile(file);
     } catch (error) {
       throw fileError(file, error, 'shard file listed in the manifest');
     }
-    if (this.options.verify && entry.sha256) {
-      const digest = createHash('sha256').update(buffer).digest('hex');
-      if (digest !== entry.sha256)
-        throw new InvalidInputError(
-          `sha256 mismatch: the shard changed after it was written. Regenerate the store.`,
-          { file },
-        );
+    if (this.options.verify ?? true) {
+      checkShardDigest(entry, file, {
+        sha256: createHash('sha256').update(buffer).digest('hex'),
+        bytes: buffer.byteLength,
+      });
     }
     const parsed = parseSafetensors(buffer, { file });
     for (const [name, spec] of Object.entries(this.manifest.tensors)) {
@@ -566,4 +651,25 @@ export class ShardedTensorReader {
     this.cache = [];
     return { ids, tensors };
   }
+}
+
+export interface VerifyShardedStoreOptions {
+  /** Refuse a store whose producer did not finish (`complete: false`). Default true. */
+  requireComplete?: boolean;
+  abortSignal?: AbortSignal;
+}
+
+/**
+ * Checks a sharded store on disk without decoding it: the manifest is valid and (by default) complete, every shard
+ * `file` stays inside the store, and every shard has the size and sha256 the manifest recorded (streamed, constant
+ * memory). Returns the manifest and what was checked; throws an `InvalidInputError` naming the first bad file and
+ * what to do.
+ */
+export async function verifyShardedStore(
+  dir: string,
+  options: VerifyShardedStoreOptions = {},
+): Promise<ShardedStoreVerification & { manifest: EmbeddingShardManifest }> {
+  const reader = await ShardedTensorReader.open(dir, { requireComplete: options.requireComplete ?? true });
+  const checked = await reader.verify({ abortSignal: options.abortSignal });
+  return { ...checked, manifest: reader.manifest };
 }
