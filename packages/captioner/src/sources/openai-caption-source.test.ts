@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AbortedError, APICallError, ConfigurationError } from '@synth2/core';
 import { createOpenAICaptionSource } from './openai-caption-source';
 import { startChatCompletionsServer, type ChatCompletionsHandler, type ChatCompletionsServer } from '../test/chat-completions-server';
+import { faultReply } from '../test/fault-injecting-server';
 
 const dog = { id: 'coco:dog', name: 'dog', kind: 'object' as const, synonyms: [] };
 const frisbee = { id: 'coco:frisbee', name: 'frisbee', kind: 'object' as const, synonyms: [] };
@@ -85,13 +86,58 @@ describe('createOpenAICaptionSource', () => {
     expect(s.requests).toHaveLength(1);
   });
 
-  it('should throw a clear non-retryable error for a malformed answer', async () => {
+  it('should throw a clear retryable error for a malformed answer', async () => {
     const s = await serve(() => ({ kind: 'raw', body: JSON.stringify({ id: 'x', choices: 'none' }) }));
     const source = createOpenAICaptionSource({ baseURL: s.baseURL });
     const error = await source.doGenerate({ concepts: [dog], n: 1 }).catch((e: unknown) => e);
     expect(APICallError.isInstance(error)).toBe(true);
-    expect((error as APICallError).retryable).toBe(false);
+    expect((error as APICallError).retryable).toBe(true);
     expect((error as Error).message).toMatch(/did not answer with a chat completion \(choices: .*\).*OpenAI-compatible \/v1 endpoint/);
+  });
+
+  it('should classify HTML, truncated JSON and empty choices as retryable malformed answers', async () => {
+    for (const fault of ['html', 'truncated-json', 'empty-choices'] as const) {
+      const s = await serve(() => faultReply(fault));
+      const source = createOpenAICaptionSource({ baseURL: s.baseURL, maxRetries: 0 });
+      const error = await source.doGenerate({ concepts: [dog], n: 1 }).catch((e: unknown) => e);
+      expect(APICallError.isInstance(error), `${fault}: ${String(error)}`).toBe(true);
+      expect((error as APICallError).retryable, fault).toBe(true);
+      expect((error as { reason?: string }).reason, fault).toBe('malformed');
+      expect((error as Error).message, fault).toMatch(fault === 'truncated-json' ? /invalid JSON/ : fault === 'html' ? /text starting "<!DOCTYPE html>/ : /choices/);
+      await server!.close();
+      server = undefined;
+    }
+  });
+
+  it('should turn a connection reset in the middle of the body into a retryable APICallError', async () => {
+    const s = await serve(() => faultReply('reset'));
+    const source = createOpenAICaptionSource({ baseURL: s.baseURL, maxRetries: 0 });
+    const error = await source.doGenerate({ concepts: [dog], n: 1 }).catch((e: unknown) => e);
+    expect(APICallError.isInstance(error), String(error)).toBe(true);
+    expect((error as APICallError).retryable).toBe(true);
+    expect((error as { reason?: string }).reason).toBe('reset');
+    expect((error as Error).message).toMatch(/closed while the answer was being read.*terminated/);
+  });
+
+  it('should time out a body that stalls after the headers at the timeout', async () => {
+    const s = await serve(() => ({ kind: 'stall', body: '{"id":"chatcmpl-1","choices":[' }));
+    const source = createOpenAICaptionSource({ baseURL: s.baseURL, timeout: 200, maxRetries: 0 });
+    const t0 = Date.now();
+    const error = await source.doGenerate({ concepts: [dog], n: 1 }).catch((e: unknown) => e);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(APICallError.isInstance(error), String(error)).toBe(true);
+    expect((error as APICallError).retryable).toBe(true);
+    expect((error as { reason?: string }).reason).toBe('timeout');
+    expect((error as Error).message).toMatch(/timed out after 200 ms: the server sent the headers but not the whole answer/);
+  });
+
+  it('should still abort a stalled body when the caller aborts', async () => {
+    const s = await serve(() => ({ kind: 'stall' }));
+    const source = createOpenAICaptionSource({ baseURL: s.baseURL, timeout: 30_000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const error = await source.doGenerate({ concepts: [dog], n: 1, abortSignal: controller.signal }).catch((e: unknown) => e);
+    expect(AbortedError.isInstance(error)).toBe(true);
   });
 
   it('should throw a clear error for an answer that is not JSON', async () => {

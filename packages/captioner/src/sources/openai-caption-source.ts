@@ -16,6 +16,8 @@ import {
   validatePromptTemplate,
   type CaptionPromptTemplate,
 } from '../prompt/caption-prompt';
+import { CaptionRequestError } from '../internal/caption-request-error';
+import { RequestDeadlineError, withRequestDeadline } from './request-deadline';
 
 export interface OpenAICaptionSourceSettings {
   /** Server URL up to `/v1` (default: env `OPENAI_BASE_URL`, else OpenAI's). Any OpenAI-compatible server works. */
@@ -30,7 +32,7 @@ export interface OpenAICaptionSourceSettings {
   fetch?: typeof globalThis.fetch;
   /** Requests in flight at once in a synthesis run (default 8). */
   maxConcurrency?: number;
-  /** Per-request timeout in ms, enforced by the `openai` client (default 60 000). */
+  /** Per-request deadline in ms, each try, covering the headers and the whole body (default 60 000). */
   timeout?: number;
   /** Retries of the `openai` client on connection errors, timeouts, 408/409/429/5xx (default 2). */
   maxRetries?: number;
@@ -121,12 +123,14 @@ export function createOpenAICaptionSource(settings: OpenAICaptionSourceSettings 
       }
       apiKey = 'no-key'; // local servers ignore it; the client insists on one
     }
+    const timeout = settings.timeout ?? 60_000;
     const client = new OpenAI({
       apiKey,
       baseURL,
       defaultHeaders: settings.headers,
-      fetch: settings.fetch,
-      timeout: settings.timeout ?? 60_000,
+      // The client's own timeout stops at the headers; the deadline also covers reading the body.
+      fetch: withRequestDeadline(settings.fetch ?? globalThis.fetch, timeout),
+      timeout,
       maxRetries: settings.maxRetries ?? 2,
     });
     resolved = { client, baseURL: client.baseURL, model: settings.model ?? env.OPENAI_MODEL ?? DEFAULT_MODEL };
@@ -170,17 +174,7 @@ export function createOpenAICaptionSource(settings: OpenAICaptionSourceSettings 
       } catch (error) {
         throw toSynth2Error(error, { baseURL, model, settings, signal: request.abortSignal });
       }
-      const parsed = ChatCompletionSchema.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const body = typeof raw === 'string' ? raw : JSON.stringify(raw);
-        throw new APICallError(
-          `the server at ${baseURL} did not answer with a chat completion (${issue.path.join('.') || 'body'}: ${issue.message}); ` +
-            'check that baseURL points at an OpenAI-compatible /v1 endpoint',
-          { url: `${baseURL}/chat/completions`, retryable: false, responseBody: body?.slice(0, 2000), cause: parsed.error },
-        );
-      }
-      const completion = parsed.data;
+      const completion = parseCompletion(raw, baseURL);
       const captions: string[] = [];
       const rejected: { text: string; reason: string }[] = [];
       for (const choice of completion.choices) {
@@ -215,6 +209,20 @@ export function createOpenAICaptionSource(settings: OpenAICaptionSourceSettings 
   };
 }
 
+/** The answer as a chat completion, or a retryable error saying what came instead (HTML, `choices: []`, …). */
+function parseCompletion(raw: unknown, baseURL: string): z.infer<typeof ChatCompletionSchema> {
+  const parsed = ChatCompletionSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const body = typeof raw === 'string' ? raw : JSON.stringify(raw);
+  const what = typeof raw === 'string' ? `text starting "${raw.slice(0, 40).replace(/\s+/g, ' ')}"` : `${issue.path.join('.') || 'body'}: ${issue.message}`;
+  throw new CaptionRequestError(
+    `the server at ${baseURL} did not answer with a chat completion (${what}); ` +
+      'if this keeps happening, check that baseURL points at an OpenAI-compatible /v1 endpoint',
+    { reason: 'malformed', url: `${baseURL}/chat/completions`, retryable: true, responseBody: body?.slice(0, 2000), cause: parsed.error },
+  );
+}
+
 function toSynth2Error(
   error: unknown,
   ctx: { baseURL: string; model: string; settings: OpenAICaptionSourceSettings; signal?: AbortSignal },
@@ -225,18 +233,31 @@ function toSynth2Error(
     return new AbortedError('caption request aborted', { cause: ctx.signal?.reason ?? error });
   }
   if (error instanceof OpenAI.APIConnectionTimeoutError) {
-    return new APICallError(
+    return new CaptionRequestError(
       `caption request to ${url} timed out after ${ctx.settings.timeout ?? 60_000} ms (tried ${retries + 1} time(s)); ` +
         'raise timeout or maxRetries, or check that the server is answering',
-      { url, retryable: true, cause: error },
+      { reason: 'timeout', url, retryable: true, cause: error },
     );
   }
   if (error instanceof OpenAI.APIConnectionError) {
-    return new APICallError(`cannot connect to ${ctx.baseURL} (${(error.cause as Error | undefined)?.message ?? error.message}); check baseURL and that the server is running`, {
-      url,
-      retryable: true,
-      cause: error,
-    });
+    return new CaptionRequestError(
+      `cannot connect to ${ctx.baseURL} (${(error.cause as Error | undefined)?.message ?? error.message}); check baseURL and that the server is running`,
+      { reason: 'connection', url, retryable: true, cause: error },
+    );
+  }
+  // Failures while reading the body happen after the client's retry loop; they are retryable.
+  if (error instanceof RequestDeadlineError) {
+    return new CaptionRequestError(
+      `caption request to ${url} timed out after ${error.timeoutMs} ms: the server sent the headers but not the whole answer; ` +
+        'raise timeout, or check that the server is answering',
+      { reason: 'timeout', url, retryable: true, cause: error },
+    );
+  }
+  if (isConnectionReset(error)) {
+    return new CaptionRequestError(
+      `the connection to ${ctx.baseURL} was closed while the answer was being read (${describeCause(error)}); the request can be retried`,
+      { reason: 'reset', url, retryable: true, cause: error },
+    );
   }
   if (error instanceof OpenAI.APIError) {
     const status = error.status;
@@ -250,7 +271,8 @@ function toSynth2Error(
             : status !== undefined && status >= 500
               ? `the server kept failing after ${retries} retries; check its logs`
               : 'check the request settings';
-    return new APICallError(`caption request to ${url} failed with HTTP ${status}: ${error.message}; ${hint}`, {
+    return new CaptionRequestError(`caption request to ${url} failed with HTTP ${status}: ${error.message}; ${hint}`, {
+      reason: `http-${status ?? 0}`,
       url,
       status,
       responseBody: error.error === undefined ? undefined : JSON.stringify(error.error).slice(0, 2000),
@@ -258,11 +280,23 @@ function toSynth2Error(
     });
   }
   if (error instanceof SyntaxError) {
-    return new APICallError(`the server at ${ctx.baseURL} answered with invalid JSON (${error.message}); check that it speaks the chat-completions protocol`, {
-      url,
-      retryable: false,
-      cause: error,
-    });
+    return new CaptionRequestError(
+      `the server at ${ctx.baseURL} answered with invalid JSON (${error.message}); if this keeps happening, check that it speaks the chat-completions protocol`,
+      { reason: 'malformed', url, retryable: true, cause: error },
+    );
   }
   return error instanceof Error ? error : new APICallError(String(error), { url, cause: error });
+}
+
+/** undici's `TypeError: terminated` (socket closed mid-body) and plain socket errors. */
+function isConnectionReset(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code ?? (error.cause as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && /^(ECONNRESET|EPIPE|ECONNABORTED|UND_ERR_SOCKET|UND_ERR_CLOSED)$/.test(code)) return true;
+  return error instanceof TypeError && error.message === 'terminated';
+}
+
+function describeCause(error: Error): string {
+  const cause = error.cause as { message?: string; code?: string } | undefined;
+  return [error.message, cause?.code, cause?.message].filter(Boolean).join(': ');
 }

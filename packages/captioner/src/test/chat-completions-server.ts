@@ -16,7 +16,11 @@ export type ChatCompletionsReply =
   | { kind?: 'choices'; contents: (string | { content?: string | null; refusal?: string; finishReason?: string })[]; usage?: { prompt: number; completion: number }; delayMs?: number }
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }
   | { kind: 'raw'; status?: number; body: string; contentType?: string; delayMs?: number }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** 200 with the headers of a full answer and `bytes` of its body (default: half), then a TCP reset. */
+  | { kind: 'reset'; contents?: string[]; bytes?: number; delayMs?: number }
+  /** 200 headers and `body` (default: nothing), then silence until the client gives up or the server closes. */
+  | { kind: 'stall'; body?: string; delayMs?: number };
 
 export type ChatCompletionsHandler = (request: ChatCompletionsRequest, index: number) => ChatCompletionsReply | Promise<ChatCompletionsReply>;
 
@@ -69,28 +73,27 @@ export async function startChatCompletionsServer(handler: ChatCompletionsHandler
           res.end(JSON.stringify(reply.body ?? { error: { message: `error ${reply.status}`, type: 'server_error' } }));
           return;
         }
+        if (reply.kind === 'reset') {
+          const payload = completionPayload(body, index, (reply.contents ?? ['a caption cut short']).map((c) => ({ content: c })));
+          const cut = Math.max(1, Math.min(payload.length - 1, reply.bytes ?? Math.floor(payload.length / 2)));
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) });
+          res.write(payload.slice(0, cut), () => setTimeout(() => res.socket?.resetAndDestroy(), 5));
+          return;
+        }
+        if (reply.kind === 'stall') {
+          hanging.add(res);
+          res.on('close', () => hanging.delete(res));
+          res.writeHead(200, { 'content-type': 'application/json' });
+          if (reply.body) res.write(reply.body);
+          else res.flushHeaders();
+          return;
+        }
         if (reply.kind === 'raw') {
           res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? 'application/json' });
           res.end(reply.body);
           return;
         }
-        const choices = reply.contents.map((c, i) => {
-          const o = typeof c === 'string' ? { content: c } : c;
-          return {
-            index: i,
-            message: { role: 'assistant', content: o.content ?? null, refusal: o.refusal ?? null },
-            finish_reason: o.finishReason ?? (o.refusal ? 'stop' : 'stop'),
-          };
-        });
-        const usage = reply.usage ?? { prompt: 20, completion: 10 * choices.length };
-        const payload = JSON.stringify({
-          id: `chatcmpl-${index}`,
-          object: 'chat.completion',
-          created: 0,
-          model: body.model,
-          choices,
-          usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion, total_tokens: usage.prompt + usage.completion },
-        });
+        const payload = completionPayload(body, index, reply.contents, reply.usage);
         res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': `req-${index}` });
         res.end(payload);
       };
@@ -116,4 +119,27 @@ export async function startChatCompletionsServer(handler: ChatCompletionsHandler
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+type ChoiceSpec = string | { content?: string | null; refusal?: string; finishReason?: string };
+
+/** The JSON body of a chat completion with the given choices. */
+function completionPayload(body: ChatCompletionsRequest, index: number, contents: ChoiceSpec[], usage?: { prompt: number; completion: number }): string {
+  const choices = contents.map((c, i) => {
+    const o = typeof c === 'string' ? { content: c } : c;
+    return {
+      index: i,
+      message: { role: 'assistant', content: o.content ?? null, refusal: o.refusal ?? null },
+      finish_reason: o.finishReason ?? 'stop',
+    };
+  });
+  const u = usage ?? { prompt: 20, completion: 10 * choices.length };
+  return JSON.stringify({
+    id: `chatcmpl-${index}`,
+    object: 'chat.completion',
+    created: 0,
+    model: body.model,
+    choices,
+    usage: { prompt_tokens: u.prompt, completion_tokens: u.completion, total_tokens: u.prompt + u.completion },
+  });
 }
