@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ConfigurationError, InvalidInputError, throwIfAborted, writeFileAtomic, writeJsonAtomic } from '@synth2/core';
+import {
+  ConfigurationError,
+  InvalidInputError,
+  assertSafeFileName,
+  throwIfAborted,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from '@synth2/core';
 import type { ShapesItem } from '../shapes/shapes-world';
 import type { ShapesSplit } from '../shapes/splits';
 import { encodeRgbPng } from './encode';
@@ -28,11 +35,26 @@ const exists = (p: string): Promise<boolean> =>
     () => false,
   );
 
+/** Image ids become file names (`images/<id>.png`): each must be one plain, unique path segment. */
+function checkImageIds(items: readonly ShapesItem[]): void {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    assertSafeFileName(item.imageId, { field: `items[${i}].imageId` });
+    if (seen.has(item.imageId)) {
+      throw new InvalidInputError(`image id "${item.imageId}" is used twice: each image needs its own id (its file name).`, {
+        field: `items[${i}].imageId`,
+      });
+    }
+    seen.add(item.imageId);
+  });
+}
+
 /**
  * Writes a split (or any list of shapes items) as a COCO-format folder: `images/<id>.png`, `captions.json` in the
  * COCO caption annotations format (`images[{id, file_name, width, height}]`, `annotations[{id, image_id, caption}]`;
  * numeric ids, the world's id in `synth2_id`, the scene in `scene`) and, for a split, `manifest.json` with its
- * held-out pairs. Atomic: the folder is built beside `dir` and renamed into place.
+ * held-out pairs. Atomic: the folder is built beside `dir` and renamed into place. Image ids are file names: an id
+ * with a path separator, `.`/`..`, a NUL byte, or used twice is refused before anything is written.
  */
 export async function exportCocoFolder(
   split: ShapesSplit | { name?: string; items: ShapesItem[] } | ShapesItem[],
@@ -40,6 +62,7 @@ export async function exportCocoFolder(
   options: ExportCocoOptions = {},
 ): Promise<ExportCocoResult> {
   const items = Array.isArray(split) ? split : split.items;
+  checkImageIds(items);
   const target = resolve(dir);
   if ((await exists(target)) && !options.overwrite) {
     throw new ConfigurationError(`${target} already exists; choose a new folder or pass overwrite: true.`, {

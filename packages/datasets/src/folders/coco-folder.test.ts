@@ -1,6 +1,6 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { AbortedError, ConfigurationError, ImageCaptionPairSchema, InvalidInputError } from '@synth2/core';
 import { evaluateCaptions, readJsonFile } from '@synth2/eval';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,7 +87,66 @@ describe('exportCocoFolder', () => {
   });
 });
 
+describe('exportCocoFolder image ids', () => {
+  it('should refuse an id that would write outside the target, or twice, before writing anything', async () => {
+    const marker = `x-${basename(tmp)}`;
+    const evil = { name: 'evil', items: [{ ...splits.test.items[0] }, { ...splits.test.items[1], imageId: `../../../${marker}` }] };
+    const target = join(tmp, 'evil');
+    const error = await exportCocoFolder(evil, target).catch((e) => e);
+    expect(InvalidInputError.isInstance(error)).toBe(true);
+    expect(error.message).toMatch(/field "items\[1\]\.imageId": "\.\.\/\.\.\/\.\.\/x-.*" cannot be used as a file name: it contains a path separator/);
+    // where the id pointed: images/ of the temporary folder beside the target, three levels up
+    for (const up of [join(tmp, '..', `${marker}.png`), join(tmp, `${marker}.png`), resolve(tmp, '..', '..', `${marker}.png`)]) {
+      await expect(readFile(up)).rejects.toThrow(/ENOENT/);
+    }
+    expect((await readdir(tmp)).filter((f) => f.includes('evil'))).toEqual([]);
+    for (const id of ['..', 'a\\b', '']) {
+      await expect(exportCocoFolder([{ ...splits.test.items[0], imageId: id }], join(tmp, 'evil'))).rejects.toThrow(/cannot be used as a file name/);
+    }
+    const twice = [{ ...splits.test.items[0] }, { ...splits.test.items[1], imageId: splits.test.items[0].imageId }];
+    await expect(exportCocoFolder(twice, join(tmp, 'evil'))).rejects.toThrow(/image id "shapes-test-000000" is used twice/);
+    expect((await readdir(tmp)).filter((f) => f.includes('evil'))).toEqual([]);
+  });
+});
+
 describe('loadCocoFolder', () => {
+  it('should refuse image paths that leave the image folder (.., absolute, symlink), naming the entry and the file', async () => {
+    // a real image outside the dataset, so a loader that followed the paths would load it
+    const outside = join(tmp, 'outside');
+    await mkdir(outside, { recursive: true });
+    const source = join(tmp, 'outside-src');
+    await exportCocoFolder(splits.test, source);
+    await copyFile(join(source, 'images', `${splits.test.items[0].imageId}.png`), join(outside, 'secret.png'));
+    const dir = await brokenFolder('escape', async (ann, d) => {
+      ann.images[0].file_name = '../../outside/secret.png';
+      ann.images[1].file_name = join(outside, 'secret.png');
+      await symlink(join(outside, 'secret.png'), join(d, 'images', 'link.png'));
+      ann.images[2].file_name = 'link.png';
+    });
+    const error = await loadCocoFolder(dir, { image: false })
+      .toArray()
+      .catch((e) => e);
+    expect(InvalidInputError.isInstance(error)).toBe(true);
+    expect(error.file).toBe(join(dir, 'captions.json'));
+    expect(error.message).toMatch(
+      /captions\.json: image 1 \(\.\.\/\.\.\/outside\/secret\.png\): field "file_name": path "\.\.\/\.\.\/outside\/secret\.png" climbs out of its folder with "\.\."; paths read from a data file must stay inside .*escape\/images\..*\(2 more problems/,
+    );
+    const stream = loadCocoFolder(dir, { onError: 'skip', image: false });
+    const pairs = await stream.toArray();
+    expect(pairs).toHaveLength(6);
+    expect(pairs.every((p) => p.imagePath.startsWith(join(dir, 'images')))).toBe(true);
+    expect(stream.report.skipped.map((s) => [s.problem, s.entry])).toEqual([
+      ['unsafe-path', 'image 1 (../../outside/secret.png)'],
+      ['unsafe-path', `image 2 (${join(outside, 'secret.png')})`],
+      ['unsafe-path', 'image 3 (link.png)'],
+    ]);
+    expect(stream.report.skipped.map((s) => s.message)).toEqual([
+      expect.stringMatching(/climbs out/),
+      expect.stringMatching(/is absolute/),
+      expect.stringMatching(/leads outside its folder through a symlink/),
+    ]);
+  });
+
   it('should resize images through core', async () => {
     const dir = join(tmp, 'resize');
     await exportCocoFolder(splits.train, dir);

@@ -116,7 +116,9 @@ async function readCocoSource(source: CocoSource): Promise<{ entries: IndexEntry
     }
     entries.push({
       imageId: id,
-      imagePath: join(resolve(source.images), image.file_name),
+      imagesRoot: resolve(source.images),
+      imageEntry: image.file_name,
+      pathField: 'file_name',
       captions,
       label,
       file,

@@ -90,7 +90,9 @@ async function readFlickrSource(source: FlickrSource): Promise<{ entries: IndexE
     }
     entries.push({
       imageId: image,
-      imagePath: join(resolve(source.images), image),
+      imagesRoot: resolve(source.images),
+      imageEntry: image,
+      pathField: 'image',
       captions,
       label,
       file,

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidInputError } from '@synth2/core';
@@ -103,6 +103,54 @@ describe('loadFlickrFolder', () => {
       if (++decoded === 50) break;
     }
     expect(decoded).toBe(50);
+  });
+});
+
+describe('path containment', () => {
+  it('should refuse Flickr image entries that climb out of the image folder', async () => {
+    // tmp/src/images holds real PNGs: a loader that followed "../src/images/…" from tmp/images would read them
+    const dir = await flickrFolder('escape', 'image,caption\na.png,A red circle .\n../src/images/shapes-train-000000.png,Stolen .\n/etc/hostname,Host .\n');
+    const source = { captions: join(dir, 'captions.csv'), images };
+    const error = await loadFlickrFolder(source, { image: false })
+      .toArray()
+      .catch((e) => e);
+    expect(InvalidInputError.isInstance(error)).toBe(true);
+    expect(error.message).toMatch(
+      /captions\.csv:3: image \.\.\/src\/images\/shapes-train-000000\.png \(line 3\): field "image": path "\.\.\/src\/images\/shapes-train-000000\.png" climbs out of its folder/,
+    );
+    const stream = loadFlickrFolder(source, { onError: 'skip', image: false });
+    expect((await stream.toArray()).map((p) => p.imageId)).toEqual(['a.png']);
+    expect(stream.report.skipped.map((s) => [s.problem, s.line])).toEqual([
+      ['unsafe-path', 3],
+      ['unsafe-path', 4],
+    ]);
+  });
+
+  it('should refuse JSONL manifest paths that are absolute, climb out, or follow a symlink out', async () => {
+    const dir = join(tmp, 'jsonl-escape');
+    await mkdir(dir);
+    await symlink(images, join(dir, 'linked'));
+    await copyFile(join(images, 'a.png'), join(dir, 'a.png'));
+    const file = join(dir, 'manifest.jsonl');
+    await writeFile(
+      file,
+      [
+        JSON.stringify({ image: 'a.png', caption: 'inside' }),
+        JSON.stringify({ image: '../images/b.png', caption: 'climbs' }),
+        JSON.stringify({ file_name: join(images, 'c.png'), caption: 'absolute' }),
+        JSON.stringify({ file: 'linked/a.png', caption: 'symlinked folder' }),
+      ].join('\n'),
+    );
+    await expect(loadJsonlManifest(file, { image: false }).toArray()).rejects.toThrow(
+      /manifest\.jsonl:2: line 2 \(\.\.\/images\/b\.png\): field "image": path "\.\.\/images\/b\.png" climbs out/,
+    );
+    const stream = loadJsonlManifest(file, { onError: 'skip', image: false });
+    expect((await stream.toArray()).map((p) => p.captions[0])).toEqual(['inside']);
+    expect(stream.report.skipped.map((s) => [s.problem, s.line, s.message.match(/climbs out|is absolute|symlink/)?.[0]])).toEqual([
+      ['unsafe-path', 2, 'climbs out'],
+      ['unsafe-path', 3, 'is absolute'],
+      ['unsafe-path', 4, 'symlink'],
+    ]);
   });
 });
 

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { InvalidInputError, parseJsonText } from '@synth2/core';
 import { z } from 'zod';
 import { PairStream, type FolderLoadOptions, type IndexEntry, type SkippedEntry } from './pair-stream';
 
 /**
  * One line of a JSONL manifest: the image path (`image`, `file`, `imagePath` or `file_name`; relative to the
- * manifest's folder) and its captions (`captions` array or one `caption`); an optional id (`id`, `imageId`,
+ * manifest's folder or `imagesRoot`, and inside it: absolute paths and `..` escapes are refused) and its captions (`captions` array or one `caption`); an optional id (`id`, `imageId`,
  * `image_id`, `coco_id`; default: the path). Other fields are kept in `meta`.
  */
 export const JsonlManifestLineSchema = z.looseObject({
@@ -27,7 +27,7 @@ export const JsonlManifestLineSchema = z.looseObject({
 const RESERVED = new Set(Object.keys(JsonlManifestLineSchema.shape));
 
 export interface JsonlManifestOptions extends FolderLoadOptions {
-  /** Folder that relative image paths start from (default: the manifest's folder). */
+  /** Folder the image paths are relative to, and must stay inside (default: the manifest's folder). */
   imagesRoot?: string;
 }
 
@@ -60,7 +60,8 @@ async function readManifest(file: string, imagesRoot: string): Promise<{ entries
       return bad('malformed-entry', `field "${issue.path.join('.')}": ${issue.message}`);
     }
     const rec = parsed.data;
-    const path = rec.image ?? rec.file ?? rec.imagePath ?? rec.file_name;
+    const pathField = (['image', 'file', 'imagePath', 'file_name'] as const).find((k) => rec[k] !== undefined);
+    const path = pathField && rec[pathField];
     if (!path) return bad('malformed-entry', 'no image path (give "image", "file", "imagePath" or "file_name")');
     const id = String(rec.id ?? rec.imageId ?? rec.image_id ?? rec.coco_id ?? path);
     const label = `line ${line} (${path})`;
@@ -72,7 +73,9 @@ async function readManifest(file: string, imagesRoot: string): Promise<{ entries
     for (const [k, v] of Object.entries(rec)) if (!RESERVED.has(k)) meta[k] = v;
     entries.push({
       imageId: id,
-      imagePath: isAbsolute(path) ? path : join(imagesRoot, path),
+      imagesRoot,
+      imageEntry: path,
+      pathField: pathField!,
       captions,
       label,
       file,

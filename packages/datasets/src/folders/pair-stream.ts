@@ -1,9 +1,25 @@
 import { stat } from 'node:fs/promises';
-import { InvalidInputError, throwIfAborted, type ImageCaptionPair, type ImageTensor, type LoadImageOptions } from '@synth2/core';
+import {
+  InvalidInputError,
+  resolvePathInside,
+  throwIfAborted,
+  type ImageCaptionPair,
+  type ImageTensor,
+  type LoadImageOptions,
+} from '@synth2/core';
 import { decodeImageFile } from './decode';
 
-/** Why an entry of a dataset folder was rejected. */
-export type EntryProblem = 'missing-image' | 'no-captions' | 'unknown-image' | 'unreadable-image' | 'malformed-entry';
+/**
+ * Why an entry of a dataset folder was rejected. `unsafe-path`: its image path is absolute, climbs out of the image
+ * folder with `..`, holds a NUL byte, or leads outside it through a symlink (the file is never opened).
+ */
+export type EntryProblem =
+  | 'missing-image'
+  | 'no-captions'
+  | 'unknown-image'
+  | 'unreadable-image'
+  | 'malformed-entry'
+  | 'unsafe-path';
 
 /** One rejected entry: what it was, where it is, and why. */
 export interface SkippedEntry {
@@ -43,7 +59,11 @@ export interface FolderLoadOptions {
 /** An entry read from an index (annotations, CSV, manifest) before its image is checked. */
 export interface IndexEntry {
   imageId: string;
-  imagePath: string;
+  /** The folder the image must be in, and the image's path as the index gives it (relative to `imagesRoot`). */
+  imagesRoot: string;
+  imageEntry: string;
+  /** The index field the path came from (named when it is refused). */
+  pathField: string;
   captions: string[];
   label: string;
   file?: string;
@@ -93,28 +113,14 @@ export class PairStream implements AsyncIterable<LoadedPair> {
   private async *run(): AsyncGenerator<LoadedPair> {
     const mode = this.options.onError ?? 'throw';
     const { entries, problems } = await this.read();
-    // image files are checked up front so that 'throw' fails before any pair is yielded
-    const present = await Promise.all(
-      entries.map((e) =>
-        stat(e.imagePath).then(
-          (s) => s.isFile(),
-          () => false,
-        ),
-      ),
-    );
+    // image paths and files are checked up front so that 'throw' fails before any pair is yielded
+    const checked = await Promise.all(entries.map(checkImage));
     const all = [...problems];
-    const ok: IndexEntry[] = [];
-    entries.forEach((e, i) => {
-      if (present[i]) ok.push(e);
-      else
-        all.push({
-          problem: 'missing-image',
-          entry: e.label,
-          message: `image file not found: ${e.imagePath}`,
-          file: e.file,
-          line: e.line,
-        });
-    });
+    const ok: (IndexEntry & { imagePath: string })[] = [];
+    for (const c of checked) {
+      if ('imagePath' in c) ok.push(c);
+      else all.push(c);
+    }
     if (all.length && mode === 'throw') this.fail(all);
     for (const p of all) this.skip(p);
 
@@ -147,4 +153,22 @@ export class PairStream implements AsyncIterable<LoadedPair> {
       yield pair;
     }
   }
+}
+
+/** Resolves an entry's image inside its folder and checks that it is a file; returns the problem otherwise. */
+async function checkImage(e: IndexEntry): Promise<(IndexEntry & { imagePath: string }) | SkippedEntry> {
+  const where = { entry: e.label, file: e.file, line: e.line };
+  let imagePath: string;
+  try {
+    imagePath = await resolvePathInside(e.imagesRoot, e.imageEntry, { field: e.pathField });
+  } catch (error) {
+    if (!InvalidInputError.isInstance(error)) throw error;
+    return { problem: 'unsafe-path', message: error.message.replace(/\.$/, ''), ...where };
+  }
+  const isFile = await stat(imagePath).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  if (!isFile) return { problem: 'missing-image', message: `image file not found: ${imagePath}`, ...where };
+  return { ...e, imagePath };
 }
