@@ -16,6 +16,8 @@ interface CommonOptions {
   queue?: string;
   quiet?: boolean;
   json?: boolean;
+  redo?: string[];
+  allowPluginPaths?: boolean;
 }
 
 function outputMode(o: CommonOptions): OutputMode {
@@ -39,8 +41,9 @@ function defaultOut(config: PipelineConfig): string {
 const pipelineHelp = `
 Every config value can be overridden with a dotted flag, e.g.
   --data.train 500 --vlm.train.steps 1000 --captions.source grammar --generator.steps 2000
-Finished stages are skipped when re-run with the same settings; an interrupted run resumes; changing a
-stage's settings reruns that stage and the ones after it.`;
+Finished stages are skipped when re-run with the same settings (after checking their files' SHA-256); an
+interrupted run resumes; changing a stage's settings reruns that stage and the ones after it; --redo <stage>
+redoes a stage and the ones after it. --out must be a new or empty folder, or a run directory synth2 made.`;
 
 /** `--queue <url>`: caption synthesis and embedding generation as jobs for `synth2 worker` processes. */
 function addQueueOption(cmd: Command): Command {
@@ -55,12 +58,31 @@ function addCommonOptions(cmd: Command): Command {
     .option('-o, --out <dir>', 'run directory (default: runs/<source>-seed<seed>)')
     .option('--seed <n>', 'seed of every stage (default 1)')
     .option('--human-fraction <f>', 'share of the human train split to use (the data-efficiency comparison), e.g. 0.25')
+    .option('--redo <stage>', 'redo this stage and every stage after it, even if it finished (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--allow-plugin-paths', 'let the config\'s plugins name local files (paths, file: URLs); by default only installed package names are loaded')
     .option('-q, --quiet', 'print nothing but errors')
     .option('--json', 'print events as JSON lines (for scripts)')
     .addHelpText('after', pipelineHelp);
 }
 
-async function runStages(file: string | undefined, o: CommonOptions, overrides: Record<string, unknown>, until?: StageName | StageName[]): Promise<number> {
+/** The command that was run, with `--redo <stage>` instead of any `--redo` it had (quoted for a POSIX shell). */
+export function redoCommandFor(argv: readonly string[]): (stage: string) => string {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--redo') i++;
+    else if (!argv[i].startsWith('--redo=')) kept.push(argv[i]);
+  }
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return (stage) => ['synth2', ...kept, '--redo', stage].map(quote).join(' ');
+}
+
+async function runStages(
+  file: string | undefined,
+  o: CommonOptions,
+  overrides: Record<string, unknown>,
+  until: StageName | StageName[] | undefined,
+  argv: readonly string[],
+): Promise<number> {
   const config = await loadPipelineConfig(file, o, overrides);
   const reporter = new Reporter(outputMode(o));
   const out = resolve(o.out ?? defaultOut(config));
@@ -72,7 +94,15 @@ async function runStages(file: string | undefined, o: CommonOptions, overrides: 
   };
   process.once('SIGINT', onSignal);
   try {
-    await runPipeline(config, { out, reporter, until, abortSignal: abort.signal });
+    await runPipeline(config, {
+      out,
+      reporter,
+      until,
+      abortSignal: abort.signal,
+      redo: o.redo as StageName[] | undefined,
+      allowPluginPaths: o.allowPluginPaths,
+      redoCommand: redoCommandFor(argv),
+    });
   } finally {
     process.off('SIGINT', onSignal);
     reporter.stopBar();
@@ -89,6 +119,7 @@ export function buildProgram(
   overrides: Record<string, unknown>,
   io: { out: (t: string) => void; err: (t: string) => void },
   state: { code: number } = { code: 0 },
+  argv: readonly string[] = [],
 ): Command {
   const act =
     <A extends unknown[]>(fn: (...args: A) => Promise<number | void> | number | void) =>
@@ -107,26 +138,26 @@ export function buildProgram(
       .command('run')
       .description('run the whole Synth² experiment (data → tokenizer → generator → captions → embeddings → two VLMs → eval → report)')
       .argument('[config]', 'JSON or YAML config file (all values have defaults)'),
-  )).action(act((file: string | undefined, o: CommonOptions) => runStages(file, o, overrides)));
+  )).action(act((file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, undefined, argv)));
 
   addQueueOption(addCommonOptions(
     program.command('captions').description('synthesize captions from concepts (and the stages before it)').argument('[config]', 'config file'),
-  )).action(act((file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, 'captions')));
+  )).action(act((file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, 'captions', argv)));
 
   const tokenizer = program.command('tokenizer').description('the VQ image tokenizer');
   addCommonOptions(tokenizer.command('train').description('train the VQ tokenizer on the human train split').argument('[config]', 'config file')).action(act(
-    (file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, 'tokenizer'),
+    (file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, 'tokenizer', argv),
   ));
   const generator = program.command('generator').description('the caption → image-token generator');
   addCommonOptions(generator.command('train').description('train the generator on human pairs (and the tokenizer first)').argument('[config]', 'config file')).action(act(
-    (file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, 'generator'),
+    (file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, 'generator', argv),
   ));
   addQueueOption(addCommonOptions(
     program.command('generate').description('generate image embeddings for the synthetic captions (and the stages before it)').argument('[config]', 'config file'),
-  )).action(act((file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, 'generate')));
+  )).action(act((file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, 'generate', argv)));
   const vlm = program.command('vlm').description('the captioning VLM');
   addCommonOptions(vlm.command('train').description('train the baseline and the Synth² VLM (and the stages before them)').argument('[config]', 'config file')).action(act(
-    (file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, ['vlm-baseline', 'vlm-synth2']),
+    (file: string | undefined, o: CommonOptions) => runStages(file, o, overrides, ['vlm-baseline', 'vlm-synth2'], argv),
   ));
 
   program
@@ -273,7 +304,7 @@ async function expandImages(paths: string[]): Promise<string[]> {
 export async function main(argv: string[], io = { out: (t: string) => void process.stdout.write(t), err: (t: string) => void process.stderr.write(t) }): Promise<number> {
   const { overrides, rest } = extractOverrides(argv);
   const state = { code: 0 };
-  const program = buildProgram(overrides, io, state);
+  const program = buildProgram(overrides, io, state, argv);
   try {
     await program.parseAsync(rest, { from: 'user' });
     return state.code;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CaptionRecordSchema,
@@ -23,7 +23,7 @@ import {
   type Concept,
   type ImageCaptionPair,
 } from '@synth2/core';
-import { describeBackend, initBackend, tf, type BackendInfo } from '@synth2/core/tf';
+import { describeBackend, initBackend, tf, type BackendInfo } from '@synth2/nn';
 import { makeSplits, mentionedPairs, type ShapesSplitManifest } from '@synth2/datasets';
 import { createConceptGrammarSource, createOpenAICaptionSource, defaultCaptionSource, gapFillingWeights, loadConcepts, synthesizeCaptions } from '@synth2/captioner';
 import {
@@ -50,6 +50,7 @@ import { encodePngBase64 } from './png';
 import { renderReport, type ModelReport, type ReportInput } from './report';
 import type { Reporter } from './reporter';
 import { RunDirectory, type StageEvent } from './run-directory';
+import { checkPluginSpecifiers, isLocalPath } from './plugins';
 import { objectNaming } from './object-accuracy';
 import { EMBEDDING_STORE, queued, runQueuedCaptions, runQueuedEmbeddings, type QueuedStageContext } from './queued-stages';
 
@@ -76,6 +77,12 @@ export interface PipelineOptions {
   /** Stages run at once (default: 2 on a machine with 2+ cores; the baseline VLM then trains in a child process). */
   parallel?: number;
   abortSignal?: AbortSignal;
+  /** Redo these stages and every stage that uses their outputs, even when they finished with the same settings. */
+  redo?: StageName[];
+  /** Let `plugins` name local files (absolute or relative paths, file: URLs), not only installed packages. */
+  allowPluginPaths?: boolean;
+  /** How to redo a stage, for error messages (default: `synth2 run --out <out> --redo <stage>`). */
+  redoCommand?: (stage: string) => string;
 }
 
 interface SplitItem extends ImageCaptionPair {
@@ -117,16 +124,63 @@ const DEPENDS: Record<StageName, StageName[]> = {
   report: ['evaluate'],
 };
 
+/**
+ * The finished stages whose files each stage reads (their SHA-256 is checked before it starts). `vlm-full` counts
+ * only when the config has it; `generate` also reads the baseline VLM when it re-ranks.
+ */
+const READS: Record<StageName, StageName[]> = {
+  data: [],
+  tokenizer: ['data'],
+  generator: ['data', 'tokenizer'],
+  captions: ['data'],
+  generate: ['data', 'tokenizer', 'generator', 'captions'],
+  'vlm-baseline': ['data', 'tokenizer'],
+  'vlm-synth2': ['data', 'tokenizer', 'captions', 'generate'],
+  'vlm-full': ['data', 'tokenizer'],
+  evaluate: ['data', 'tokenizer', 'captions', 'vlm-baseline', 'vlm-synth2', 'vlm-full'],
+  report: ['data', 'generate', 'vlm-baseline', 'vlm-synth2', 'vlm-full', 'evaluate'],
+};
+
+/** `stage` and every stage that uses its outputs, directly or through others, in pipeline order. */
+function withDependants(stage: StageName, stages: readonly StageName[], deps: (s: StageName) => StageName[]): StageName[] {
+  const out = new Set<StageName>([stage]);
+  // to a fixed point: a stage may depend on one listed after it (generate on vlm-baseline when it re-ranks)
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const s of stages) {
+      if (!out.has(s) && deps(s).some((d) => out.has(d))) {
+        out.add(s);
+        grew = true;
+      }
+    }
+  }
+  return stages.filter((s) => out.has(s));
+}
+
 /** Runs the whole Synth² experiment (or a prefix of it) in a run directory; finished stages are skipped. */
 export async function runPipeline(config: PipelineConfig, options: PipelineOptions): Promise<{ run: RunDirectory; backend: BackendInfo }> {
   const { reporter } = options;
+  // refused before anything is imported or written: plugin specifiers that are not package names, an unknown
+  // --redo stage, and an --out folder that holds someone's files
+  checkPluginSpecifiers(config.plugins, { allowPaths: options.allowPluginPaths });
+  for (const stage of options.redo ?? []) {
+    if (!(STAGES as readonly string[]).includes(stage)) {
+      throw new ConfigurationError(`--redo ${stage}: there is no such stage; the stages are ${STAGES.join(', ')}.`, { setting: 'redo' });
+    }
+  }
+  await RunDirectory.assertUsable(options.out);
   const backend = await initBackend({ log: () => {} });
   reporter.log(`backend: ${describeBackend(backend)}`);
   if (config.plugins.length) {
     await loadPlugins(config.plugins, { importer: projectImporter() });
     reporter.log(`plugins: ${config.plugins.join(', ')}`);
   }
-  const run = await RunDirectory.open(options.out, { config: config as unknown as Record<string, unknown>, seed: config.seed, backend: backend.name });
+  const run = await RunDirectory.open(options.out, {
+    config: config as unknown as Record<string, unknown>,
+    seed: config.seed,
+    backend: backend.name,
+    redoCommand: options.redoCommand,
+  });
   const settings = stageSettings(config);
   const onEvent = (e: StageEvent) => reporter.event(e);
   const wantFull = hasFullReference(config);
@@ -146,9 +200,12 @@ export async function runPipeline(config: PipelineConfig, options: PipelineOptio
   };
   if (options.until) [options.until].flat().forEach(need);
   const order = stages.filter((s) => !options.until || needed.has(s));
+  if (options.redo?.length) await markRedo(run, options.redo, { stages, order, deps, reporter });
+  const reads = (s: StageName) =>
+    READS[s].filter((d) => stages.includes(d)).concat(s === 'generate' && rerankedByVlm(config) ? ['vlm-baseline'] : []);
   const parallel = Math.max(1, options.parallel ?? Math.min(2, availableParallelism()));
   const runStage = (stage: StageName, alone: boolean) =>
-    run.run(stage, { settings: settings[stage], dependsOn: deps(stage), onEvent }, async (sc) => {
+    run.run(stage, { settings: settings[stage], dependsOn: deps(stage), reads: reads(stage), onEvent }, async (sc) => {
       const threads = parallel > 1 && alone ? wasmThreadsFor(stage, config, parallel) : undefined;
       const inChild = (parallel > 1 && CHILD_STAGES.has(stage)) || threads !== undefined;
       const outcome = await (inChild ? runStageInChild(ctx, stage, sc.resuming, threads) : STAGE_BODIES[stage](ctx, sc.dir));
@@ -186,6 +243,27 @@ export async function runPipeline(config: PipelineConfig, options: PipelineOptio
     throw failure;
   }
   return { run, backend };
+}
+
+/** `--redo`: the named stages and every stage after them start afresh. */
+async function markRedo(
+  run: RunDirectory,
+  redo: readonly StageName[],
+  plan: { stages: readonly StageName[]; order: readonly StageName[]; deps: (s: StageName) => StageName[]; reporter: Reporter },
+): Promise<void> {
+  const marked = new Set<StageName>();
+  for (const stage of redo) {
+    if (!plan.order.includes(stage)) {
+      throw new ConfigurationError(
+        `--redo ${stage}: this command does not run the ${stage} stage (it runs ${plan.order.join(', ')}). Use \`synth2 run --redo ${stage}\` or a command that includes it.`,
+        { setting: 'redo' },
+      );
+    }
+    withDependants(stage, plan.stages, plan.deps).forEach((s) => marked.add(s));
+  }
+  const list = plan.stages.filter((s) => marked.has(s));
+  plan.reporter.log(`redo: ${list.join(', ')}`);
+  await run.redo(list);
 }
 
 /** `generate.candidates` are re-ranked by the baseline VLM: the generate stage needs that VLM. */
@@ -340,7 +418,7 @@ const dataStage: StageBody = async (ctx, dir) => {
   await writeJsonAtomic(join(dir, 'splits.json'), splits.manifest);
   await writeJsonAtomic(join(dir, 'inventory.json'), splits.world.inventory);
   return {
-    outputs: ['data/splits.json', 'data/train.jsonl', 'data/val.jsonl', 'data/test.jsonl'],
+    outputs: ['data'],
     summary: {
       train: used,
       val: splits.val.items.length,
@@ -387,7 +465,7 @@ const tokenizerStage: StageBody = async (ctx, dir) => {
     }
   }
   tokenizer.dispose();
-  return { outputs: ['tokenizer/model', 'tokenizer/train.tokens.safetensors', 'tokenizer/test.tokens.safetensors'], summary };
+  return { outputs: ['tokenizer/model', ...splitNames(ctx.config).map((name) => `tokenizer/${name}.tokens.safetensors`)], summary };
 };
 
 function encodeAll(tokenizer: VQTokenizer, images: ImageSet, batch = 256): TokenSet {
@@ -675,7 +753,7 @@ const generateStage: StageBody = async (ctx, dir) => {
   judge?.dispose();
   const seconds = (Date.now() - started) / 1000;
   return {
-    outputs: ['generate/embeddings'],
+    outputs: ['generate/embeddings', 'generate/gallery.json'],
     summary: {
       captions: records.length,
       leftOut: unreadable,
@@ -717,7 +795,7 @@ function makeVlmStage(kind: 'baseline' | 'synth2' | 'full'): StageBody {
     let synthetic: { embeddings: { data: Float32Array; shape: [number, number, number] }; captions: string[] } | undefined;
     if (kind === 'synth2') {
       const records = await readJsonlAll(p(ctx, 'captions', 'captions.jsonl'), CaptionRecordSchema);
-      const reader = await ShardedTensorReader.open(p(ctx, 'generate', 'embeddings'));
+      const reader = await ShardedTensorReader.open(p(ctx, 'generate', 'embeddings'), { requireComplete: true, verify: true });
       const all = await reader.loadAll();
       const byId = new Map(records.map((r) => [r.id, r.text]));
       const t = all.tensors.embeddings;
@@ -754,7 +832,8 @@ function makeVlmStage(kind: 'baseline' | 'synth2' | 'full'): StageBody {
     await model.save(join(dir, 'model'));
     model.dispose();
     return {
-      outputs: [`vlm-${kind}/model`],
+      // the report draws the loss curve from metrics.jsonl when there is one
+      outputs: [`vlm-${kind}/model`, ...(existsSync(join(dir, 'metrics.jsonl')) ? [`vlm-${kind}/metrics.jsonl`] : [])],
       summary: {
         steps: result.steps,
         finalLoss: result.finalLoss,
@@ -1007,11 +1086,16 @@ const STAGE_BODIES: Record<StageName, StageBody> = {
   report: reportStage,
 };
 
-/** Imports plugin packages from the directory the command runs in (not from the CLI's own install). */
+/**
+ * Imports plugin packages from the directory the command runs in (not from the CLI's own install); local files
+ * (allowed by `--allow-plugin-paths` only, see {@link checkPluginSpecifiers}) relative to it.
+ */
 function projectImporter(): (specifier: string) => Promise<unknown> {
   return async (specifier: string) => {
     const { createRequire } = await import('node:module');
     const { pathToFileURL } = await import('node:url');
+    if (specifier.startsWith('file:')) return import(specifier);
+    if (isLocalPath(specifier)) return import(pathToFileURL(resolve(process.cwd(), specifier)).href);
     const require = createRequire(join(process.cwd(), 'package.json'));
     let resolved: string;
     try {

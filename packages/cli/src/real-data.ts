@@ -57,7 +57,7 @@ export async function loadRealFolder(config: PipelineConfig, dir: string, report
     );
   }
   return {
-    outputs: ['data/train.jsonl', 'data/val.jsonl', 'data/test.jsonl'],
+    outputs: ['data'],
     summary: { source: folder, format: isFlickr ? 'flickr' : 'coco', train: used, val: splits.val.length, test: splits.test.length, skipped },
   };
 }

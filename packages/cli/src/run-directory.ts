@@ -1,7 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { InvalidInputError, RunManifestSchema, type RunManifest, type StageRecord } from '@synth2/core';
+import { InvalidInputError, RunManifestSchema, StageRecordSchema } from '@synth2/core';
+import { z } from 'zod';
+import { StageFileSchema, hashStageOutputs, verifyStageFiles, type RedoCommand } from './stage-files';
+
+/** A stage's record in the run manifest, with the size and SHA-256 of every file it wrote (`files`). */
+const CliStageRecordSchema = StageRecordSchema.extend({ files: z.array(StageFileSchema).optional() });
+export type StageRecord = z.infer<typeof CliStageRecordSchema>;
+
+/** `manifest.json` of a run directory (the core run manifest, with the stages' file hashes). */
+const CliRunManifestSchema = RunManifestSchema.extend({ stages: z.record(z.string(), CliStageRecordSchema).default({}) });
+export type RunManifest = z.infer<typeof CliRunManifestSchema>;
+
+const MANIFEST = 'manifest.json';
 
 /** Stable hash of any JSON-serialisable value (keys sorted). */
 export function stableHash(value: unknown): string {
@@ -39,6 +51,7 @@ export interface StageContext {
 }
 
 export interface StageOutcome {
+  /** What the stage wrote, relative to the run directory (files or folders): hashed into the run manifest. */
   outputs?: string[];
   summary?: Record<string, unknown>;
 }
@@ -49,45 +62,72 @@ export type StageEvent =
   | { type: 'stage-done'; stage: string; seconds: number; summary: Record<string, unknown> }
   | { type: 'stage-failed'; stage: string; error: string };
 
+export interface RunDirectoryInit {
+  config: Record<string, unknown>;
+  seed: number;
+  backend?: string;
+  /** How to redo a stage, for error messages (default: `synth2 run --out <root> --redo <stage>`). */
+  redoCommand?: RedoCommand;
+}
+
+async function readText(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+const defaultRedo = (root: string): RedoCommand => (stage) => `synth2 run --out ${root} --redo ${stage}`;
+
 /**
  * A run directory: `manifest.json` plus one folder per stage. A stage is skipped when it finished before with the
  * same settings hash (which includes the hashes of the stages it depends on), resumed when it was interrupted,
  * and rerun — with everything after it — when its settings changed.
+ *
+ * It owns only what it wrote: a folder is a run directory when it holds a run manifest, a new run starts only in a
+ * missing or empty folder, and a stage folder is only ever emptied when the manifest records that the run made it.
+ * Every stage's output files are recorded with their size and SHA-256 and checked before a later stage reads them.
  */
 export class RunDirectory {
+  private readOnly = false;
+
   private constructor(
     readonly root: string,
     private manifest: RunManifest,
+    readonly redoCommand: RedoCommand,
   ) {}
 
-  static async open(root: string, init: { config: Record<string, unknown>; seed: number; backend?: string }): Promise<RunDirectory> {
-    await mkdir(root, { recursive: true });
-    const file = join(root, 'manifest.json');
-    let manifest: RunManifest;
-    let text: string | undefined;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      text = undefined;
+  /**
+   * Refuses a folder that is neither missing, empty, nor a run directory (it holds someone's files: a run there
+   * could overwrite them). Cheap: call it before any long setup.
+   */
+  static async assertUsable(root: string): Promise<void> {
+    const info = await stat(root).catch(() => undefined);
+    if (!info) return;
+    if (!info.isDirectory()) {
+      throw new InvalidInputError('--out is a file, not a folder. Pick a new folder for the run (e.g. runs/my-run).', { file: root });
     }
+    if ((await readText(join(root, MANIFEST))) !== undefined) return;
+    const entries = await readdir(root);
+    if (entries.length) {
+      const shown = entries.slice(0, 5).join(', ') + (entries.length > 5 ? ', …' : '');
+      throw new InvalidInputError(
+        `this folder is not empty (${shown}) and is not a Synth² run directory (no ${MANIFEST}). synth2 writes only into a new or empty folder or a run directory it made, so that it never overwrites your files. Pick a new folder with --out (e.g. --out ${join(root, 'synth2-run')}).`,
+        { file: root },
+      );
+    }
+  }
+
+  static async open(root: string, init: RunDirectoryInit): Promise<RunDirectory> {
+    await RunDirectory.assertUsable(root);
+    await mkdir(root, { recursive: true });
+    const file = join(root, MANIFEST);
+    const text = await readText(file);
+    let manifest: RunManifest;
     if (text !== undefined) {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch (error) {
-        throw new InvalidInputError(
-          `the run manifest is not valid JSON (${(error as Error).message}). Delete the run directory or pick another --out.`,
-          { file, cause: error },
-        );
-      }
-      const parsed = RunManifestSchema.safeParse(json);
-      if (!parsed.success) {
-        throw new InvalidInputError(
-          `this is not a Synth² run manifest (${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}). Pick another --out.`,
-          { file },
-        );
-      }
-      manifest = parsed.data;
+      manifest = parseManifest(text, file);
       manifest.config = init.config;
       manifest.seed = init.seed;
       if (init.backend) manifest.backend = init.backend;
@@ -105,22 +145,20 @@ export class RunDirectory {
         stages: {},
       };
     }
-    const run = new RunDirectory(root, manifest);
+    const run = new RunDirectory(root, manifest, init.redoCommand ?? defaultRedo(root));
     await run.save();
     return run;
   }
 
   /** A read-only view of an existing run (for a stage running in a child process; never writes the manifest). */
   static async view(root: string): Promise<RunDirectory> {
-    const file = join(root, 'manifest.json');
-    const parsed = RunManifestSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
-    if (!parsed.success) throw new InvalidInputError('this is not a Synth² run manifest.', { file });
-    const view = new RunDirectory(root, parsed.data);
+    const file = join(root, MANIFEST);
+    const text = await readText(file);
+    if (text === undefined) throw new InvalidInputError('no run manifest here: not a Synth² run directory.', { file });
+    const view = new RunDirectory(root, parseManifest(text, file), defaultRedo(root));
     view.readOnly = true;
     return view;
   }
-
-  private readOnly = false;
 
   get data(): RunManifest {
     return this.manifest;
@@ -144,25 +182,71 @@ export class RunDirectory {
     return stableHash({ settings, deps });
   }
 
+  /**
+   * Marks stages to be redone (`--redo`): the next run of each starts from an empty folder, whatever its settings.
+   * Their records stay (as `pending`), so the run still knows it made their folders.
+   */
+  async redo(stages: readonly string[]): Promise<void> {
+    for (const stage of stages) {
+      const rec = this.manifest.stages[stage];
+      if (rec) this.manifest.stages[stage] = { ...rec, status: 'pending', files: undefined, error: undefined };
+    }
+    await this.save();
+  }
+
+  /**
+   * Checks that a finished stage's files are as it wrote them (size and SHA-256 against the run manifest); a missing
+   * or changed file throws an error naming it and the command that redoes the stage. A stage recorded by an older
+   * version, without hashes, gets them now (its outputs must exist).
+   */
+  async verify(stage: string): Promise<void> {
+    const rec = this.manifest.stages[stage];
+    if (!rec || rec.status !== 'done') throw new Error(`internal: stage ${stage} must be done before it is verified`);
+    if (rec.files) {
+      await verifyStageFiles(this.root, stage, rec.files, this.redoCommand);
+      return;
+    }
+    this.manifest.stages[stage] = { ...rec, files: await hashStageOutputs(this.root, stage, rec.outputs, this.redoCommand) };
+    await this.save();
+  }
+
   async run(
     stage: string,
-    options: { settings: unknown; dependsOn?: readonly string[]; onEvent?: (e: StageEvent) => void },
+    options: {
+      settings: unknown;
+      dependsOn?: readonly string[];
+      /** Finished stages whose files this stage reads: verified before it starts. */
+      reads?: readonly string[];
+      onEvent?: (e: StageEvent) => void;
+    },
     body: (ctx: StageContext) => Promise<StageOutcome | void>,
   ): Promise<StageRecord> {
     const configHash = this.hashFor(options.settings, options.dependsOn ?? []);
     const prev = this.manifest.stages[stage];
     if (prev && prev.status === 'done' && prev.configHash === configHash) {
-      options.onEvent?.({ type: 'stage-skip', stage, reason: 'finished earlier with the same settings' });
-      return prev;
+      await this.verify(stage);
+      options.onEvent?.({ type: 'stage-skip', stage, reason: 'finished earlier with the same settings (files verified)' });
+      return this.manifest.stages[stage];
     }
+    for (const input of options.reads ?? []) await this.verify(input);
     const resuming = !!prev && prev.configHash === configHash && (prev.status === 'running' || prev.status === 'failed');
     const reason = !prev
       ? 'first run'
-      : resuming
-        ? 'resuming an interrupted run'
-        : prev.configHash !== configHash
-          ? 'settings or inputs changed'
-          : 'rerun';
+      : prev.status === 'pending'
+        ? 'redo'
+        : resuming
+          ? 'resuming an interrupted run'
+          : prev.configHash !== configHash
+            ? 'settings or inputs changed'
+            : 'rerun';
+    const dir = this.stageDir(stage);
+    // a stage folder the manifest has no record of was not made by this run: it is never emptied or written into
+    if (!prev && (await stat(dir).catch(() => undefined))) {
+      throw new InvalidInputError(
+        `the run manifest has no record of the ${stage} stage, but its folder exists: synth2 did not make it and will not overwrite it. Move it out of the run directory, then run the command again.`,
+        { file: dir },
+      );
+    }
     options.onEvent?.({ type: 'stage-start', stage, resuming, reason });
     const started = Date.now();
     this.manifest.stages[stage] = {
@@ -173,13 +257,15 @@ export class RunDirectory {
       summary: {},
     };
     await this.save();
-    const dir = this.stageDir(stage);
     // only an interrupted attempt with the same settings may continue from its files; anything else (old settings,
-    // an older version's checkpoints) would be resumed by mistake, so the stage starts from an empty folder
-    if (!resuming) await rm(dir, { recursive: true, force: true });
+    // an older version's checkpoints, --redo) would be resumed by mistake, so the stage starts from an empty folder —
+    // one the manifest records this run made
+    if (!resuming && prev) await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     try {
       const outcome = (await body({ dir, resuming })) ?? {};
+      const outputs = outcome.outputs ?? [];
+      const files = await hashStageOutputs(this.root, stage, outputs, this.redoCommand);
       const seconds = (Date.now() - started) / 1000;
       const summary = { ...(outcome.summary ?? {}), seconds };
       this.manifest.stages[stage] = {
@@ -187,7 +273,8 @@ export class RunDirectory {
         configHash,
         startedAt: new Date(started).toISOString(),
         finishedAt: new Date().toISOString(),
-        outputs: outcome.outputs ?? [],
+        outputs,
+        files,
         summary,
       };
       await this.save();
@@ -208,7 +295,7 @@ export class RunDirectory {
   async save(): Promise<void> {
     if (this.readOnly) throw new Error('internal: a read-only run view cannot save the manifest');
     this.manifest.updatedAt = new Date().toISOString();
-    await writeAtomic(join(this.root, 'manifest.json'), `${JSON.stringify(this.manifest, null, 2)}\n`);
+    await writeAtomic(join(this.root, MANIFEST), `${JSON.stringify(this.manifest, null, 2)}\n`);
   }
 
   async writeJson(relPath: string, value: unknown): Promise<void> {
@@ -218,6 +305,24 @@ export class RunDirectory {
   async writeText(relPath: string, text: string): Promise<void> {
     await writeAtomic(join(this.root, relPath), text);
   }
+}
+
+function parseManifest(text: string, file: string): RunManifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidInputError(
+      `the run manifest is not valid JSON (${(error as Error).message}). Pick another --out (synth2 never deletes a folder it cannot tell is its own).`,
+      { file, cause: error },
+    );
+  }
+  const parsed = CliRunManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidInputError(`this is not a Synth² run manifest (${issue.path.join('.')}: ${issue.message}). Pick another --out.`, { file });
+  }
+  return parsed.data;
 }
 
 export { writeAtomic, writeFile };
