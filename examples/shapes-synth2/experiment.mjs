@@ -6,7 +6,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Vocabulary, readJsonlAll, CaptionRecordSchema } from '@synth2/core';
-import { initBackend, describeBackend, tf } from '@synth2/core/tf';
+import { initBackend, describeBackend, tf } from '@synth2/nn';
 import { makeSplits, mentionedPairs } from '@synth2/datasets';
 import { createConceptGrammarSource, gapFillingWeights, synthesizeCaptions } from '@synth2/captioner';
 import {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigurationError, loadImage } from '@synth2/core';
-import { initBackend, tf } from '@synth2/core/tf';
+import { initBackend, tf } from '@synth2/nn';
 import { VQTokenizer } from '@synth2/generator';
 import { CaptioningVLM } from '@synth2/vlm';
 

@@ -5,7 +5,7 @@
  * swapped for another shape, and with its colour word swapped. A generator that uses a word loses likelihood
  * when it is swapped; one that ignores it does not.
  */
-import { tf } from '@synth2/core/tf';
+import { tf } from '@synth2/nn';
 import type { CaptionTokenGenerator } from '../src/index';
 import { groupTokens } from '../src/index';
 

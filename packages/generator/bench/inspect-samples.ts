@@ -7,7 +7,7 @@
  *   npm run inspect -w @synth2/generator -- <tokenizer dir> <generator dir> <out.png> ['{"guidanceScale":3}']
  */
 import { saveImageGrid } from '@synth2/core';
-import { initBackend, tf } from '@synth2/core/tf';
+import { initBackend, tf } from '@synth2/nn';
 import { SHAPE_NAMES } from '@synth2/datasets';
 import { CaptionTokenGenerator, VQTokenizer, demoSampling, generateImages } from '../src/index';
 

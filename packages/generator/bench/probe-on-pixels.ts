@@ -2,7 +2,7 @@
  * How well the faithfulness probe reads colour and shape from raw pixels (4×4 patches as an 8×8 grid), the ceiling
  * for reading them from embeddings: `npx tsup bench/probe-on-pixels.ts --no-config --format esm --out-dir dist/bench && node dist/bench/probe-on-pixels.js`.
  */
-import { initBackend } from '@synth2/core/tf';
+import { initBackend } from '@synth2/nn';
 import { COLOR_NAMES, SHAPE_NAMES, createShapesWorld } from '@synth2/datasets';
 import { AttributeProbe } from './probe';
 

@@ -16,7 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ShardedTensorReader, writeJsonAtomic } from '@synth2/core';
-import { describeBackend, initBackend } from '@synth2/core/tf';
+import { describeBackend, initBackend } from '@synth2/nn';
 import { COLOR_NAMES, SHAPE_NAMES, mentionedPairs, type ColorName, type ShapeName } from '@synth2/datasets';
 import { CaptionTokenGenerator, VQTokenizer, demoSampling, generateEmbeddings } from '../src/index';
 import { fitProbeForTokenizer, scoreAttributes } from './probe';

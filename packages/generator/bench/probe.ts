@@ -1,7 +1,5 @@
 import { Rng } from '@synth2/core';
-import { Conv2d, Linear, Module, crossEntropy, loadCheckpoint, saveCheckpoint } from '@synth2/core/nn';
-import { tf } from '@synth2/core/tf';
-import { train } from '@synth2/core/train';
+import { Conv2d, Linear, Module, crossEntropy, loadCheckpoint, saveCheckpoint, tf, train } from '@synth2/nn';
 import { COLOR_NAMES, SHAPE_NAMES, createShapesWorld } from '@synth2/datasets';
 import type { VQTokenizer } from '../src/index';
 

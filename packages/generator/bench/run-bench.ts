@@ -12,8 +12,7 @@ import * as os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { saveImageGrid, type ImageTensor } from '@synth2/core';
-import { initBackend, describeBackend, tf } from '@synth2/core/tf';
-import { loadCheckpoint } from '@synth2/core/nn';
+import { initBackend, describeBackend, tf, loadCheckpoint } from '@synth2/nn';
 import { COLOR_NAMES, SHAPE_NAMES, createShapesWorld, makeSplits, mentionedPairs } from '@synth2/datasets';
 import {
   CaptionTokenGenerator,

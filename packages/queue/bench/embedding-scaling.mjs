@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, describeBackend } from '@synth2/core/tf';
+import { initBackend, describeBackend } from '@synth2/nn';
 import { CaptionTokenGenerator, VQTokenizer, demoGeneratorConfig, demoTokenizerConfig } from '@synth2/generator';
 import {
   embeddingJobId,

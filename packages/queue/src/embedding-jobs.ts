@@ -127,7 +127,7 @@ export async function importGenerator(): Promise<GeneratorModule> {
       { setting: 'queue', cause: error },
     );
   }
-  const { initBackend } = await import('@synth2/core/tf');
+  const { initBackend } = await import('@synth2/nn');
   await initBackend({ log: () => {} });
   return mod;
 }

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardedTensorReader, ShardedTensorWriter, readSafetensors } from '@synth2/core';
-import { initBackend } from '@synth2/core/tf';
+import { initBackend } from '@synth2/nn';
 import { CaptionTokenGenerator, VQTokenizer, generateEmbeddings } from '@synth2/generator';
 import {
   embeddingJobId,

@@ -7,7 +7,7 @@ import { tmpdir, loadavg, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng, Vocabulary } from '@synth2/core';
-import { initBackend, tf } from '@synth2/core/tf';
+import { initBackend, tf } from '@synth2/nn';
 import { CaptioningVLM, demoVlmConfig, trainVLM } from '../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Sharp, SharpOptions } from 'sharp';
-import { InvalidInputError } from '../errors';
+import { ConfigurationError, InvalidInputError } from '../errors';
 import { fileError } from '../internal/file-error';
 import { writeFileAtomic } from '../io/atomic-write';
 
@@ -31,6 +31,17 @@ let sharpModule: Promise<SharpFactory> | undefined;
 async function getSharp(): Promise<SharpFactory> {
   sharpModule ??= import('sharp').then(
     (m) => (m as { default?: SharpFactory }).default ?? (m as unknown as SharpFactory),
+    (error: unknown) => {
+      sharpModule = undefined;
+      const code = (error as { code?: string }).code;
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+        throw new ConfigurationError(
+          'reading or writing images needs the optional peer dependency "sharp": run `npm install sharp`.',
+          { setting: 'sharp', cause: error },
+        );
+      }
+      throw error;
+    },
   );
   return sharpModule;
 }

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '@synth2/core';
-import { tf } from '@synth2/core/tf';
+import { tf } from '@synth2/nn';
 
 /** Raw pixels with their shape `[B, H, W, C]`: floats in [0, 1] or bytes in [0, 255]. */
 export interface PixelArray {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointMismatchError, InvalidInputError, Rng } from '@synth2/core';
-import { initBackend, tf } from '@synth2/core/tf';
+import { initBackend, tf } from '@synth2/nn';
 import { makeTmpDir } from '@synth2/core/test';
 import { VQTokenizer } from '../tokenizer/vq-tokenizer';
 import { CaptionTokenGenerator } from './caption-token-generator';

@@ -1,7 +1,15 @@
 import { CheckpointMismatchError, InvalidInputError, Rng, throwIfAborted } from '@synth2/core';
-import { crossEntropy, loadCheckpoint, readCheckpointConfig, saveCheckpoint } from '@synth2/core/nn';
-import { initBackend, tf } from '@synth2/core/tf';
-import { train, type TrainProgressEvent, type TrainResult } from '@synth2/core/train';
+import {
+  crossEntropy,
+  loadCheckpoint,
+  readCheckpointConfig,
+  saveCheckpoint,
+  initBackend,
+  tf,
+  train,
+  type TrainProgressEvent,
+  type TrainResult,
+} from '@synth2/nn';
 import {
   GeneratorConfigSchema,
   SamplingOptionsSchema,

@@ -1,5 +1,5 @@
 import { InvalidInputError, ShardedTensorWriter, throwIfAborted, type EmbeddingShardManifest } from '@synth2/core';
-import { tf } from '@synth2/core/tf';
+import { tf } from '@synth2/nn';
 import type { SamplingOptionsInput } from '../config';
 import type { VQTokenizer } from '../tokenizer/vq-tokenizer';
 import type { CaptionTokenGenerator } from './caption-token-generator';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, Rng } from '@synth2/core';
-import { initBackend } from '@synth2/core/tf';
+import { initBackend } from '@synth2/nn';
 import { makeTmpDir } from '@synth2/core/test';
 import { CaptionTokenGenerator } from './caption-token-generator';
 import { ExemplarCorpus } from './exemplars';

@@ -1,6 +1,15 @@
 import { Rng } from '@synth2/core';
-import { Conv2d, Embedding, gelu, LayerNorm, LearnedPositionEmbedding, Linear, Module, TransformerBlock } from '@synth2/core/nn';
-import { tf } from '@synth2/core/tf';
+import {
+  Conv2d,
+  Embedding,
+  gelu,
+  LayerNorm,
+  LearnedPositionEmbedding,
+  Linear,
+  Module,
+  TransformerBlock,
+  tf,
+} from '@synth2/nn';
 import type { GeneratorConfig } from '../config';
 
 /**

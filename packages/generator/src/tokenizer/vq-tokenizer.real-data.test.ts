@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadImage } from '@synth2/core';
-import { initBackend } from '@synth2/core/tf';
+import { initBackend } from '@synth2/nn';
 import { sharedDataDir, skipReason } from '@synth2/core/test';
 import { VQTokenizer } from './vq-tokenizer';
 

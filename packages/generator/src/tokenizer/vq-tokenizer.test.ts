@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointMismatchError, ConfigurationError, InvalidInputError } from '@synth2/core';
-import { initBackend, tf } from '@synth2/core/tf';
+import { initBackend, tf } from '@synth2/nn';
 import { makeTmpDir } from '@synth2/core/test';
 import { VQTokenizer, trainTokenizer } from './vq-tokenizer';
 
@@ -101,7 +101,7 @@ describe('VQTokenizer', () => {
     const other = VQTokenizer.create({ ...small, codebookSize: 128 });
     await other.save(dir);
     // same kind, different shapes: loading into a model built from *our* config must fail, naming the tensor
-    const { loadCheckpoint } = await import('@synth2/core/nn');
+    const { loadCheckpoint } = await import('@synth2/nn');
     await expect(loadCheckpoint(dir, VQTokenizer.create(small))).rejects.toThrow(CheckpointMismatchError);
     await expect(loadCheckpoint(dir, VQTokenizer.create(small))).rejects.toThrow(/codebook/);
     const notTok = join(tmp.dir, 'not-a-tokenizer');

@@ -8,9 +8,12 @@ import {
   loadCheckpoint,
   readCheckpointConfig,
   saveCheckpoint,
-} from '@synth2/core/nn';
-import { initBackend, tf } from '@synth2/core/tf';
-import { train, type TrainProgressEvent, type TrainResult } from '@synth2/core/train';
+  initBackend,
+  tf,
+  train,
+  type TrainProgressEvent,
+  type TrainResult,
+} from '@synth2/nn';
 import { EpochBatches } from '../data/epoch-batches';
 import { TokenizerConfigSchema, parseConfig, type TokenizerConfig, type TokenizerConfigInput } from '../config';
 import { imagesToTensor, type ImageBatch } from '../data/images';

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@synth2/core';
-import { initBackend } from '@synth2/core/tf';
-import type { BatchSource } from '@synth2/core/train';
+import { initBackend, type BatchSource } from '@synth2/nn';
 import { captionBatches, collateBatch, type CaptionBatch } from './caption-batches';
 
 beforeAll(async () => {

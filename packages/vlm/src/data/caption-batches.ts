@@ -1,6 +1,5 @@
 import { InvalidInputError, type Rng } from '@synth2/core';
-import { mixedBatches, type BatchSource } from '@synth2/core/train';
-import { tf } from '@synth2/core/tf';
+import { mixedBatches, type BatchSource, tf } from '@synth2/nn';
 import type { EmbeddingTable } from './embedding-table';
 import { splitBatch, type MixRatio } from './mixing';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointMismatchError, ConfigurationError, InvalidInputError, Rng, Vocabulary } from '@synth2/core';
-import { initBackend, tf } from '@synth2/core/tf';
+import { initBackend, tf } from '@synth2/nn';
 import { CaptioningVLM, type CaptioningVLMConfig } from './captioning-vlm';
 
 const vocabulary = Vocabulary.build(['a red circle on the left', 'two blue squares above a green star']);
@@ -103,7 +103,7 @@ describe('CaptioningVLM', () => {
     // weights of a bigger model under a smaller config
     const big = CaptioningVLM.create({ ...config, dim: 32 });
     await big.save(join(dir, 'big'));
-    const { loadCheckpoint } = await import('@synth2/core/nn');
+    const { loadCheckpoint } = await import('@synth2/nn');
     await expect(loadCheckpoint(join(dir, 'big'), model.network)).rejects.toSatisfy((e: unknown) => CheckpointMismatchError.isInstance(e));
     model.dispose();
     big.dispose();

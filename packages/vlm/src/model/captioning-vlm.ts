@@ -1,6 +1,5 @@
 import { ConfigurationError, InvalidInputError, type Vocabulary } from '@synth2/core';
-import { initBackend, tf } from '@synth2/core/tf';
-import { loadCheckpoint, readCheckpointConfig, saveCheckpoint } from '@synth2/core/nn';
+import { initBackend, tf, loadCheckpoint, readCheckpointConfig, saveCheckpoint } from '@synth2/nn';
 import { z } from 'zod';
 import { inputPositions, parseVlmArchitecture, type VlmArchitecture, type VlmArchitectureInput } from '../config/vlm-config';
 import { resolveDecodeOptions, searchCaptions, type DecodeOptions } from '../decoding/caption-search';
@@ -288,7 +287,7 @@ function hasBackend(): boolean {
 function requireBackend(): void {
   if (!hasBackend()) {
     throw new ConfigurationError(
-      'no tfjs backend is ready: call `await initBackend()` from @synth2/core/tf before creating a model (it picks wasm or cpu and registers the fast kernels).',
+      'no tfjs backend is ready: call `await initBackend()` from @synth2/nn before creating a model (it picks wasm or cpu and registers the fast kernels).',
     );
   }
 }

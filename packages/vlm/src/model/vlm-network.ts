@@ -1,6 +1,6 @@
 import { Rng } from '@synth2/core';
-import { tf } from '@synth2/core/tf';
 import {
+  tf,
   Embedding,
   LayerNorm,
   LearnedPositionEmbedding,
@@ -8,7 +8,7 @@ import {
   Module,
   TransformerBlock,
   sinusoidalPositions2d,
-} from '@synth2/core/nn';
+} from '@synth2/nn';
 import type { VlmArchitecture } from '../config/vlm-config';
 
 export interface ForwardOptions {

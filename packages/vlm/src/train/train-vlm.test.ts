@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, Rng, Vocabulary } from '@synth2/core';
-import { initBackend } from '@synth2/core/tf';
-import { latestCheckpoint } from '@synth2/core/train';
+import { initBackend, latestCheckpoint } from '@synth2/nn';
 import { CaptioningVLM, type CaptioningVLMConfig } from '../model/captioning-vlm';
 import { trainVLM } from './train-vlm';
 

@@ -1,9 +1,16 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { InvalidInputError, readJson, writeJsonAtomic } from '@synth2/core';
-import { initBackend, tf, type BackendOptions } from '@synth2/core/tf';
-import { crossEntropy, loadCheckpoint, saveCheckpoint } from '@synth2/core/nn';
-import { train, type TrainProgressEvent } from '@synth2/core/train';
+import {
+  initBackend,
+  tf,
+  type BackendOptions,
+  crossEntropy,
+  loadCheckpoint,
+  saveCheckpoint,
+  train,
+  type TrainProgressEvent,
+} from '@synth2/nn';
 import { evaluateCaptions } from '@synth2/eval';
 import type { DecodeOptions } from '../decoding/caption-search';
 import { captionBatches, type PairSet } from '../data/caption-batches';

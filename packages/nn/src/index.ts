@@ -1,0 +1,3 @@
+export * from './tf';
+export * from './nn';
+export * from './train';
