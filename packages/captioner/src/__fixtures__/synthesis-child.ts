@@ -2,8 +2,8 @@
 import { createOpenAICaptionSource } from '../sources/openai-caption-source';
 import { synthesizeCaptions } from '../synthesis/synthesize-captions';
 
-const settings = JSON.parse(process.argv[2]) as { baseURL: string; out: string; count: number; concurrency: number; n: number };
-const source = createOpenAICaptionSource({ baseURL: settings.baseURL, model: 'child', maxRetries: 0, n: settings.n });
+const settings = JSON.parse(process.argv[2]) as { baseURL: string; out: string; count: number; concurrency: number; n: number; timeout?: number };
+const source = createOpenAICaptionSource({ baseURL: settings.baseURL, model: 'child', maxRetries: 0, n: settings.n, timeout: settings.timeout });
 await synthesizeCaptions({
   source,
   concepts: ['dog', 'cat', 'horse', 'bicycle', 'pizza', 'umbrella'],

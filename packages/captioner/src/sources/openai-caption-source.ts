@@ -289,7 +289,7 @@ function toSynth2Error(
 }
 
 /** undici's `TypeError: terminated` (socket closed mid-body) and plain socket errors. */
-function isConnectionReset(error: unknown): boolean {
+function isConnectionReset(error: unknown): error is Error {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code ?? (error.cause as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && /^(ECONNRESET|EPIPE|ECONNABORTED|UND_ERR_SOCKET|UND_ERR_CLOSED)$/.test(code)) return true;
