@@ -36,8 +36,11 @@ import { extractReadmeExample, missingExampleMessage } from './readme-example';
 import { importedPackages, undeclaredPackages, type DeclaringPackageJson } from './bare-imports';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const PACKAGES = ['core', 'datasets', 'eval', 'captioner', 'generator', 'vlm', 'queue', 'cli'] as const;
+const PACKAGES = ['core', 'nn', 'datasets', 'eval', 'captioner', 'generator', 'vlm', 'queue', 'cli'] as const;
 type PackageDir = (typeof PACKAGES)[number];
+/** Packages whose users must get no native code and no tfjs: installed on their own, with only what they declare. */
+const LIGHT_PACKAGES = ['core', 'eval', 'captioner'] as const satisfies readonly PackageDir[];
+const HEAVY_DEPENDENCIES = /^(@tensorflow\/|sharp$|@img\/|node-llama-cpp$|@node-llama-cpp\/)/;
 const packageName = (dir: PackageDir) => `@synth2/${dir}`;
 
 const registry = await registryReachable();
@@ -174,6 +177,25 @@ describe.skipIf(!registry.ok)('npm pack of every package', () => {
         if (existsSync(path.join(installed, 'src'))) problems.push(`${name}: has a src/ folder`);
       }
       expect(problems).toEqual([]);
+    });
+  });
+
+  describe('light install', () => {
+    it(`should install ${LIGHT_PACKAGES.map(packageName).join(', ')} on their own with no tfjs, sharp or llama.cpp`, async () => {
+      const light = await createConsumerProject(
+        repoRoot,
+        LIGHT_PACKAGES.map((dir) => packs.get(dir)!),
+        { parent: work },
+      );
+      expect(light.install.code, describeResult(light.install)).toBe(0);
+      const lock = JSON.parse(await readFile(path.join(light.dir, 'package-lock.json'), 'utf8')) as {
+        packages: Record<string, unknown>;
+      };
+      const installed = Object.keys(lock.packages)
+        .filter((key) => key.startsWith('node_modules/'))
+        .map((key) => key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length));
+      expect(installed).toContain('@synth2/eval');
+      expect(installed.filter((name) => HEAVY_DEPENDENCIES.test(name))).toEqual([]);
     });
   });
 
