@@ -23,12 +23,12 @@ for (const workers of [1, 2, 4]) {
   await obliterateQueue(connection);
   const root = await mkdtemp(join(tmpdir(), 'synth2-qbench-'));
   const jobs = planCaptionJobs({ runId: `bench${workers}`, shardDir: join(root, 'shards'), concepts, count: JOBS, overshoot: 1, batchSize: 1, seed: 1 });
-  const procs = Array.from({ length: workers }, () => spawnWorker(join(here, '..', 'dist', 'worker-process.js'), redis.url, { OPENAI_API_KEY: 'x' }));
+  const procs = Array.from({ length: workers }, () => spawnWorker(join(here, '..', 'dist', 'worker-process.js'), redis.url, { OPENAI_API_KEY: 'x' }, ['--endpoint', `chat=${chat.url}`]));
   await new Promise((r) => {
     const t = setInterval(() => procs.every((p) => p.lines.some((l) => l.includes('ready'))) && (clearInterval(t), r()), 20);
   });
   const t0 = performance.now();
-  await enqueueCaptionJobs(jobs, { provider: 'openai-compatible', settings: { baseURL: chat.url, model: 'stub' }, plugins: [] }, { connection });
+  await enqueueCaptionJobs(jobs, { provider: 'openai-compatible', endpoint: 'chat', settings: { model: 'stub' }, plugins: [] }, { connection });
   await waitForQueue(connection, { pollMs: 20 });
   const seconds = (performance.now() - t0) / 1000;
   procs.forEach((p) => p.kill('SIGTERM'));

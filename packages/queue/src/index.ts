@@ -8,8 +8,8 @@ export {
   shardFile,
 } from './caption-jobs';
 export type { CaptionJob, CaptionJobRequest, PlanCaptionJobsOptions, MergeCaptionShardsOptions } from './caption-jobs';
-export { CaptionSourceSpecSchema, createSourceFromSpec } from './source-spec';
-export type { CaptionSourceSpec } from './source-spec';
+export { CaptionSourceSpecSchema, createSourceFromSpec, authorizeSourceSpec } from './source-spec';
+export type { CaptionSourceSpec, WorkerTrustOptions, WorkerEndpoint } from './source-spec';
 export {
   DEFAULT_QUEUE_NAME,
   parseRedisUrl,

@@ -1,9 +1,16 @@
 import { existsSync } from 'node:fs';
-import { Queue, QueueEvents, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { AbortedError, ConfigurationError, Synth2Error, type CaptionSourceV1 } from '@synth2/core';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { AbortedError, ConfigurationError, Synth2Error, resolvePathInside, type CaptionSourceV1 } from '@synth2/core';
 import { CaptionJobSchema, processCaptionJob, shardFile, type CaptionJob } from './caption-jobs';
 import { EmbeddingJobSchema, EmbeddingModelCache, embeddingShardFile, processEmbeddingJob, type EmbeddingJob } from './embedding-jobs';
-import { CaptionSourceSpecSchema, createSourceFromSpec, type CaptionSourceSpec } from './source-spec';
+import {
+  CaptionSourceSpecSchema,
+  authorizeSourceSpec,
+  createSourceFromSpec,
+  type CaptionSourceSpec,
+  type WorkerTrustOptions,
+} from './source-spec';
 
 export const DEFAULT_QUEUE_NAME = 'synth2';
 
@@ -135,8 +142,18 @@ export async function enqueueEmbeddingJobs(jobs: readonly EmbeddingJob[], option
   return { enqueued };
 }
 
-export interface RunWorkerOptions {
+/**
+ * A worker's options. What a job may choose and what only the worker decides: the job names a provider, its
+ * non-secret settings, an endpoint by name and the plugins it needs; the worker's `allowedPlugins`, `endpoints`
+ * (URLs and keys) and `dataRoots` bound them. A job outside those bounds fails at once (no retries) with the reason.
+ */
+export interface RunWorkerOptions extends WorkerTrustOptions {
   connection: ConnectionOptions;
+  /**
+   * Folders this worker reads and writes under: a job's `shardDir` (and an embedding job's checkpoint folders) must
+   * be inside one of them, symlinks included. Default: any path the worker's user can reach.
+   */
+  dataRoots?: readonly string[];
   queueName?: string;
   /** Jobs processed at once by this worker (default 1). */
   concurrency?: number;
@@ -144,13 +161,41 @@ export interface RunWorkerOptions {
   limiter?: { max: number; duration: number };
   /** How long a job's lock lives without renewal; a killed worker's job is retried after it (default 5000 ms). */
   lockDuration?: number;
-  /** Overrides the source built from the job's spec (tests, custom wiring). */
+  /** Overrides the source built from the job's spec once it passed the worker's checks (tests, custom wiring). */
   sourceFactory?: (spec: CaptionSourceSpec) => Promise<CaptionSourceV1>;
   /** `batch` is the caption batch or the embedding shard. */
   onJob?: (event: { id: string; kind: JobKind; batch: number; status: 'done' | 'failed'; written?: number; error?: string }) => void;
 }
 
 export type JobKind = 'captions' | 'embeddings';
+
+/** Refuses a job folder outside the worker's `dataRoots` (none given: any folder). */
+async function checkJobFolder(dir: string, roots: readonly string[] | undefined, field: string): Promise<void> {
+  if (!roots) return;
+  for (const root of roots) {
+    const rel = relative(resolve(root), resolve(dir));
+    if (rel === '' || isAbsolute(rel)) continue;
+    const inside = await resolvePathInside(root, rel).then(
+      () => true,
+      () => false,
+    );
+    if (inside) return;
+  }
+  throw new ConfigurationError(
+    `the job's ${field} ${dir} is outside this worker's data roots (${roots.join(', ')}). Put the run directory under one of them, or start the worker with --data-root for its folder.`,
+    { setting: field },
+  );
+}
+
+/** Runs the worker's checks on a job; a refusal fails the job for good (retrying cannot change the answer). */
+async function refuseUntrusted(check: () => Promise<void> | void): Promise<void> {
+  try {
+    await check();
+  } catch (error) {
+    if (ConfigurationError.isInstance(error)) throw new UnrecoverableError(`job refused by this worker: ${error.message}`);
+    throw error;
+  }
+}
 
 /**
  * Starts a worker that processes caption and embedding jobs until `close()` is called. Embedding jobs need
@@ -159,21 +204,35 @@ export type JobKind = 'captions' | 'embeddings';
 export function runWorker(options: RunWorkerOptions): { worker: Worker; close: () => Promise<void> } {
   const sources = new Map<string, Promise<CaptionSourceV1>>();
   const models = new EmbeddingModelCache();
-  const factory = options.sourceFactory ?? createSourceFromSpec;
+  const factory = options.sourceFactory ?? ((spec: CaptionSourceSpec) => createSourceFromSpec(spec, options));
   const lockDuration = options.lockDuration ?? 5000;
   const worker = new Worker<QueuedCaptionJob | QueuedEmbeddingJob>(
     options.queueName ?? DEFAULT_QUEUE_NAME,
     async (job: Job<QueuedCaptionJob | QueuedEmbeddingJob>) => {
       if (job.name === 'embeddings') {
-        return processEmbeddingJob(EmbeddingJobSchema.parse(job.data.job), {
+        const data = EmbeddingJobSchema.parse(job.data.job);
+        await refuseUntrusted(async () => {
+          await checkJobFolder(data.shardDir, options.dataRoots, 'shardDir');
+          await checkJobFolder(data.tokenizerDir, options.dataRoots, 'tokenizerDir');
+          await checkJobFolder(data.generatorDir, options.dataRoots, 'generatorDir');
+        });
+        return processEmbeddingJob(data, {
           models,
           onBatch: (done, total) => void job.updateProgress(Math.round((100 * done) / total)).catch(() => {}),
         });
       }
       const data = CaptionJobSchema.parse(job.data.job);
-      const spec = (job.data as QueuedCaptionJob).source;
+      const spec = CaptionSourceSpecSchema.parse((job.data as QueuedCaptionJob).source);
+      await refuseUntrusted(async () => {
+        authorizeSourceSpec(spec, options);
+        await checkJobFolder(data.shardDir, options.dataRoots, 'shardDir');
+      });
       const key = JSON.stringify(spec);
-      if (!sources.has(key)) sources.set(key, factory(CaptionSourceSpecSchema.parse(spec)));
+      if (!sources.has(key)) {
+        const created = factory(spec);
+        sources.set(key, created);
+        created.catch(() => sources.delete(key));
+      }
       const source = await sources.get(key)!;
       return processCaptionJob(data, source);
     },
@@ -201,7 +260,7 @@ export function runWorker(options: RunWorkerOptions): { worker: Worker; close: (
     worker,
     close: async () => {
       await worker.close();
-      for (const s of sources.values()) await (await s).close?.();
+      for (const s of sources.values()) await (await s.catch(() => undefined))?.close?.();
       await models.dispose();
     },
   };

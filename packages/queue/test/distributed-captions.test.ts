@@ -50,15 +50,17 @@ describe.skipIf(!ready)('distributed caption synthesis on BullMQ', () => {
     const connection = parseRedisUrl(redis.url);
     const env = { OPENAI_API_KEY: 'test' };
     // The victim starts alone and is killed once it has finished a job, with work left: deterministic on any machine.
-    const victim = spawnWorker(workerScript, redis.url, env, ['--lock-ms', '1500']);
-    await enqueueCaptionJobs(jobs, { provider: 'openai-compatible', settings: { baseURL: chat.url, model: 'stub' }, plugins: [] }, { connection });
+    // the workers, not the jobs, know the server's URL: jobs name it "chat"
+    const workerArgs = ['--lock-ms', '1500', '--endpoint', `chat=${chat.url}`];
+    const victim = spawnWorker(workerScript, redis.url, env, workerArgs);
+    await enqueueCaptionJobs(jobs, { provider: 'openai-compatible', endpoint: 'chat', settings: { model: 'stub' }, plugins: [] }, { connection });
     // Enqueueing again is idempotent (same job ids).
-    await enqueueCaptionJobs(jobs, { provider: 'openai-compatible', settings: { baseURL: chat.url, model: 'stub' }, plugins: [] }, { connection });
+    await enqueueCaptionJobs(jobs, { provider: 'openai-compatible', endpoint: 'chat', settings: { model: 'stub' }, plugins: [] }, { connection });
     await waitForWorkerLine(victim, '"status":"done"');
     victim.kill('SIGKILL');
     const midway = await getQueueStatus(connection);
     expect(midway.counts.completed).toBeLessThan(jobs.length);
-    const workers = [victim, ...[1, 2].map(() => spawnWorker(workerScript, redis.url, env, ['--lock-ms', '1500']))];
+    const workers = [victim, ...[1, 2].map(() => spawnWorker(workerScript, redis.url, env, workerArgs))];
     const final = await waitForQueue(connection);
     expect(final.counts.completed).toBe(jobs.length);
     for (const w of workers.slice(1)) w.kill('SIGTERM');
