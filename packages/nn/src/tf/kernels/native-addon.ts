@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** What the optional N-API addon in `packages/core/native` exports (all arrays alias the wasm heap). */
+/** What the N-API addon in `packages/nn/native` exports (all arrays alias the wasm heap). */
 export interface NativeKernels {
   /** C[i] = op(A[i])·op(B[i]) for i < batch, row-major; a stride of 0 broadcasts that operand. */
   sgemmBatched(
@@ -32,10 +32,15 @@ export interface NativeKernels {
   exp?(x: Float32Array, y: Float32Array): void;
   /** y = tanh(x), elementwise, vectorised. */
   tanh?(x: Float32Array, y: Float32Array): void;
+  /** Threads of the addon's pool (GEMM, convolutions), 1..64. */
   setThreads(n: number): void;
   getThreads(): number;
-  /** e.g. "OpenBLAS 0.3.21 ... (pthread)". */
-  blasInfo(): string;
+  /** e.g. "synth2 sgemm avx512f, 2 threads". */
+  info(): string;
+  /** The SGEMM micro-kernels this CPU can run, fastest first, e.g. "avx512f, avx2, portable". */
+  kernels?(): string;
+  /** Selects the SGEMM micro-kernel ("avx512f" | "avx2" | "portable" | "auto"); returns the one in use. */
+  setKernel?(name: string): string;
 }
 
 const ADDON_RELATIVE = join('native', 'build', 'Release', 'synth2_native.node');
@@ -117,5 +122,5 @@ export function loadNativeKernels(): { addon: NativeKernels | null; reason: stri
     const msg = cached.error instanceof Error ? cached.error.message : String(cached.error);
     return { addon: null, reason: `native addon at ${path} failed to load: ${msg}` };
   }
-  return { addon: cached.addon, reason: `native addon ${path} (${cached.addon.blasInfo()})` };
+  return { addon: cached.addon, reason: `native addon ${path} (${cached.addon.info()})` };
 }
