@@ -7,6 +7,16 @@ import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [name = 'train-speed', ...rest] = process.argv.slice(2);
+/** Resolves `@synth2/core[/sub]` and `@synth2/nn` to `packages/<name>/src[/sub]/index.ts`. */
+const workspaceSources = {
+  name: 'workspace-sources',
+  setup(b) {
+    b.onResolve({ filter: /^@synth2\/(core|nn)(\/[a-z-]+)?$/ }, (a) => {
+      const [, name, sub = ''] = a.path.match(/^@synth2\/(core|nn)(\/[a-z-]+)?$/);
+      return { path: join(here, '..', '..', name, 'src', sub, 'index.ts') };
+    });
+  },
+};
 const outfile = join(here, '.build', `${name}.mjs`);
 await build({
   entryPoints: [join(here, `${name}.ts`)],
@@ -20,5 +30,7 @@ await build({
   external: ['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '*.node'],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
+  // workspace packages from their sources (nothing needs building first; one copy of this package's kernel state)
+  plugins: [workspaceSources],
 });
 execFileSync(process.execPath, [outfile, ...rest], { stdio: 'inherit' });

@@ -1,0 +1,164 @@
+// The three training workloads of `npm run bench:engine`, built from the packages' real model code:
+// - lm: the reference LM of reference-models.ts (4 layers, d 256, 4 heads, seq 32, vocab 2,000, batch 32), Adam
+//   (this package's fused AdamW with weight decay 0);
+// - tokenizer: @synth2/generator's VQ tokenizer at the demo's settings (demoTokenizerConfig, batch 32, lr 3e-3),
+//   trained by trainTokenizer on random 32×32 images (dead-code restarts off: the step alone is measured);
+// - generator: @synth2/generator's CaptionTokenGenerator at the demo's settings (demoGeneratorConfig, batch 64,
+//   lr 4e-3) trained by its own `train` on random captions and 16×16 token grids.
+import { Rng } from '@synth2/core';
+import {
+  CaptionTokenGenerator,
+  demoGeneratorConfig,
+  demoGeneratorTraining,
+  demoTokenizerConfig,
+  demoTokenizerTraining,
+  trainTokenizer,
+  VQTokenizer,
+} from '../../generator/src/index';
+import { tf, AdamW, type TrainProgressEvent } from '../src/index';
+import { createLm, REFERENCE_LM } from './reference-models';
+
+export type Workload = 'lm' | 'tokenizer' | 'generator';
+export const WORKLOADS: Workload[] = ['lm', 'tokenizer', 'generator'];
+
+/** Timing of one workload: steps after warm-up over at least `seconds` of wall time. */
+export interface Timing {
+  steps: number;
+  seconds: number;
+  stepsPerSec: number;
+  /** CPU time of this process (all threads) per step: less sensitive than wall time to other load. */
+  cpuSecondsPerStep: number;
+  firstLoss: number;
+  lastLoss: number;
+}
+
+/** Measures steps after `warmup` steps until `seconds` have passed; `stop()` is called to end a trainer run. */
+class StepClock {
+  private t0 = 0;
+  private c0: NodeJS.CpuUsage | undefined;
+  private n = 0;
+  firstLoss = NaN;
+  lastLoss = NaN;
+  constructor(
+    private readonly warmup: number,
+    private readonly seconds: number,
+  ) {}
+  /** Records a finished step; returns true once enough time was measured. */
+  tick(loss: number): boolean {
+    if (Number.isNaN(this.firstLoss)) this.firstLoss = loss;
+    this.lastLoss = loss;
+    this.n++;
+    if (this.n === this.warmup) {
+      this.t0 = performance.now();
+      this.c0 = process.cpuUsage();
+      return false;
+    }
+    return this.n > this.warmup && (performance.now() - this.t0) / 1000 >= this.seconds;
+  }
+  result(): Timing {
+    const seconds = (performance.now() - this.t0) / 1000;
+    const c = process.cpuUsage(this.c0);
+    const steps = this.n - this.warmup;
+    return {
+      steps,
+      seconds,
+      stepsPerSec: steps / seconds,
+      cpuSecondsPerStep: (c.user + c.system) / 1e6 / steps,
+      firstLoss: this.firstLoss,
+      lastLoss: this.lastLoss,
+    };
+  }
+}
+
+const WARMUP = 3;
+
+async function benchLm(seconds: number): Promise<Timing> {
+  const lm = createLm(REFERENCE_LM);
+  const params = new Map(lm.params.map((v) => [v.name, v] as [string, tf.Variable]));
+  const opt = new AdamW(params, { weightDecay: 0 });
+  const clock = new StepClock(WARMUP, seconds);
+  for (let step = 0; ; step++) {
+    const loss = tf.tidy(() => {
+      const { ids, targets } = lm.batch(step);
+      const { value, grads } = tf.variableGrads(() => lm.loss(ids, targets), lm.params);
+      opt.apply(
+        lm.params.map((v) => grads[v.name]!),
+        1e-3,
+      );
+      return value.dataSync()[0]!;
+    });
+    if (clock.tick(loss)) break;
+  }
+  lm.dispose();
+  return clock.result();
+}
+
+/** Runs a trainer-based workload with many steps and aborts it once the clock has measured enough. */
+async function byTrainer(seconds: number, run: (onProgress: (e: TrainProgressEvent) => void, signal: AbortSignal) => Promise<unknown>): Promise<Timing> {
+  const clock = new StepClock(WARMUP, seconds);
+  const ctl = new AbortController();
+  await run((e) => {
+    if (clock.tick(e.loss)) ctl.abort();
+  }, ctl.signal);
+  return clock.result();
+}
+
+function randomImages(n: number, size: number, seed: number): { data: Float32Array; shape: [number, number, number, number] } {
+  const rng = new Rng(seed);
+  const data = new Float32Array(n * size * size * 3);
+  for (let i = 0; i < data.length; i++) data[i] = rng.uniform();
+  return { data, shape: [n, size, size, 3] };
+}
+
+async function benchTokenizer(seconds: number): Promise<Timing> {
+  const tok = VQTokenizer.create(demoTokenizerConfig);
+  const images = randomImages(256, demoTokenizerConfig.imageSize!, 1);
+  const t = await byTrainer(seconds, (onProgress, abortSignal) =>
+    trainTokenizer(tok, images, {
+      steps: 1_000_000,
+      batchSize: demoTokenizerTraining.batchSize,
+      lr: demoTokenizerTraining.lr,
+      restartEvery: 0,
+      onProgress,
+      abortSignal,
+    }),
+  );
+  tok.dispose();
+  return t;
+}
+
+const COLOURS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange'];
+const SHAPES = ['circle', 'square', 'triangle', 'star', 'cross'];
+const PLACES = ['left', 'right', 'top', 'bottom', 'centre'];
+
+/** Random shapes-world-like captions and random 16×16 token grids (ids < 128). */
+function generatorExamples(n: number, seed: number): { caption: string; tokens: Int32Array }[] {
+  const rng = new Rng(seed);
+  const pick = (xs: string[]) => xs[rng.int(xs.length)]!;
+  return Array.from({ length: n }, () => {
+    const caption = `a ${pick(COLOURS)} ${pick(SHAPES)} on the ${pick(PLACES)} and a ${pick(COLOURS)} ${pick(SHAPES)}`;
+    const tokens = new Int32Array(16 * 16);
+    for (let i = 0; i < tokens.length; i++) tokens[i] = rng.int(demoGeneratorConfig.codebookSize ?? 128);
+    return { caption, tokens };
+  });
+}
+
+async function benchGenerator(seconds: number): Promise<Timing> {
+  const tok = VQTokenizer.create(demoTokenizerConfig);
+  const examples = generatorExamples(1024, 2);
+  const gen = CaptionTokenGenerator.forTokenizer(tok, { ...demoGeneratorConfig, captions: examples.map((e) => e.caption) });
+  // a random codebook in place of a trained tokenizer's (the generator standardises it)
+  gen.setCodebook(tf.randomNormal([demoTokenizerConfig.codebookSize!, demoTokenizerConfig.codeDim!], 0, 1, 'float32', 3) as tf.Tensor2D);
+  const t = await byTrainer(seconds, (onProgress, abortSignal) =>
+    gen.train(examples, { steps: 1_000_000, batchSize: demoGeneratorTraining.batchSize, lr: demoGeneratorTraining.lr, onProgress, abortSignal }),
+  );
+  gen.dispose();
+  tok.dispose();
+  return t;
+}
+
+export function runWorkload(w: Workload, seconds: number): Promise<Timing> {
+  if (w === 'lm') return benchLm(seconds);
+  if (w === 'tokenizer') return benchTokenizer(seconds);
+  return benchGenerator(seconds);
+}
