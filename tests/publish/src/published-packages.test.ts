@@ -105,11 +105,12 @@ describe.skipIf(!registry.ok)('npm pack of every package', () => {
 
   describe('tarball', () => {
     it.each(PACKAGES)(
-      'should hold dist/, README.md and package.json of @synth2/%s, and no sources or tests',
+      'should hold dist/, README.md, LICENSE and package.json of @synth2/%s, and no sources or tests',
       (dir) => {
         const files = packs.get(dir)!.files.map((f) => f.path);
         expect(files).toContain('package.json');
         expect(files).toContain('README.md');
+        expect(files).toContain('LICENSE');
         expect(files.some((f) => f.startsWith('dist/'))).toBe(true);
         const unwanted = files.filter(
           (f) =>
