@@ -125,10 +125,11 @@ const DEPENDS: Record<StageName, StageName[]> = {
 };
 
 /**
- * The finished stages whose files each stage reads (their SHA-256 is checked before it starts). `vlm-full` counts
- * only when the config has it; `generate` also reads the baseline VLM when it re-ranks.
+ * What each stage reads of the finished stages — a whole stage, or one path in it — checked against the SHA-256 in
+ * the run manifest before it starts. `vlm-full` counts only when the config has it; `generate` also reads the
+ * baseline VLM when it re-ranks.
  */
-const READS: Record<StageName, StageName[]> = {
+const READS: Record<StageName, (StageName | `${StageName}/${string}`)[]> = {
   data: [],
   tokenizer: ['data'],
   generator: ['data', 'tokenizer'],
@@ -138,7 +139,7 @@ const READS: Record<StageName, StageName[]> = {
   'vlm-synth2': ['data', 'tokenizer', 'captions', 'generate'],
   'vlm-full': ['data', 'tokenizer'],
   evaluate: ['data', 'tokenizer', 'captions', 'vlm-baseline', 'vlm-synth2', 'vlm-full'],
-  report: ['data', 'generate', 'vlm-baseline', 'vlm-synth2', 'vlm-full', 'evaluate'],
+  report: ['data', 'generate/gallery.json', 'vlm-baseline/metrics.jsonl', 'vlm-synth2/metrics.jsonl', 'vlm-full/metrics.jsonl', 'evaluate'],
 };
 
 /** `stage` and every stage that uses its outputs, directly or through others, in pipeline order. */
@@ -201,8 +202,10 @@ export async function runPipeline(config: PipelineConfig, options: PipelineOptio
   if (options.until) [options.until].flat().forEach(need);
   const order = stages.filter((s) => !options.until || needed.has(s));
   if (options.redo?.length) await markRedo(run, options.redo, { stages, order, deps, reporter });
-  const reads = (s: StageName) =>
-    READS[s].filter((d) => stages.includes(d)).concat(s === 'generate' && rerankedByVlm(config) ? ['vlm-baseline'] : []);
+  const reads = (s: StageName): string[] =>
+    READS[s]
+      .filter((d) => stages.includes(d.split('/')[0] as StageName))
+      .concat(s === 'generate' && rerankedByVlm(config) ? ['vlm-baseline'] : []);
   const parallel = Math.max(1, options.parallel ?? Math.min(2, availableParallelism()));
   const runStage = (stage: StageName, alone: boolean) =>
     run.run(stage, { settings: settings[stage], dependsOn: deps(stage), reads: reads(stage), onEvent }, async (sc) => {

@@ -115,6 +115,16 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 
 const redo = (stage: string) => `synth2 run --out RUN --redo ${stage}`;
 
+/** The error a promise rejects with (or a failed expectation when it resolves). */
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  const result = await promise.then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  expect(result, 'expected a rejection').toBeInstanceOf(Error);
+  return result!;
+}
+
 describe('RunDirectory ownership', () => {
   it('should refuse a non-empty folder without a run manifest and leave every file as it was', async () => {
     const root = await tmp();
@@ -123,8 +133,7 @@ describe('RunDirectory ownership', () => {
     await writeFile(join(root, 'data', 'my-images.bin'), Buffer.from([1, 2, 3, 4]));
     await writeFile(join(root, 'report', 'notes.md'), '# my notes\n');
     const before = await snapshot(root);
-    const error = await RunDirectory.open(root, { config: {}, seed: 1 }).catch((e: unknown) => e as Error);
-    expect(error).toBeInstanceOf(Error);
+    const error = await failure(RunDirectory.open(root, { config: {}, seed: 1 }));
     expect(error.message).toContain(root);
     expect(error.message).toMatch(/not empty .* not a Synth² run directory .*Pick a new folder with --out/);
     expect(await snapshot(root)).toEqual(before);
@@ -187,15 +196,25 @@ describe('RunDirectory integrity', () => {
     await writeFile(weights, bytes);
     run = await RunDirectory.open(root, { config: {}, seed: 1, redoCommand: redo });
     let ran = false;
-    const error = await run
-      .run('b', { settings: {}, dependsOn: ['a'], reads: ['a'] }, async () => {
+    const error = await failure(
+      run.run('b', { settings: {}, dependsOn: ['a'], reads: ['a'] }, async () => {
         ran = true;
-      })
-      .catch((e: unknown) => e as Error);
+      }),
+    );
     expect(ran).toBe(false);
     expect(error.message).toContain(weights);
     expect(error.message).toMatch(/changed since the a stage wrote it/);
     expect(error.message).toContain('synth2 run --out RUN --redo a');
+  });
+
+  it('should check only the named path when a stage reads one file of another', async () => {
+    const root = await tmp();
+    let run = await RunDirectory.open(root, { config: {}, seed: 1, redoCommand: redo });
+    await writeStage(run);
+    await writeFile(join(root, 'a', 'model', 'weights.bin'), 'y'.repeat(4096));
+    run = await RunDirectory.open(root, { config: {}, seed: 1, redoCommand: redo });
+    await run.run('b', { settings: {}, dependsOn: ['a'], reads: ['a/out.json'] }, async () => {});
+    await expect(run.run('c', { settings: {}, dependsOn: ['a'], reads: ['a/model'] }, async () => {})).rejects.toThrow(/weights\.bin: changed since the a stage wrote it/);
   });
 
   it('should check a finished stage’s files when it is skipped, and say to --redo it when its folder was deleted', async () => {

@@ -197,13 +197,15 @@ export class RunDirectory {
   /**
    * Checks that a finished stage's files are as it wrote them (size and SHA-256 against the run manifest); a missing
    * or changed file throws an error naming it and the command that redoes the stage. A stage recorded by an older
-   * version, without hashes, gets them now (its outputs must exist).
+   * version, without hashes, gets them now (its outputs must exist). `only`: check just the files at or under this
+   * path (relative to the run directory), e.g. `generate/gallery.json`.
    */
-  async verify(stage: string): Promise<void> {
+  async verify(stage: string, only?: string): Promise<void> {
     const rec = this.manifest.stages[stage];
     if (!rec || rec.status !== 'done') throw new Error(`internal: stage ${stage} must be done before it is verified`);
     if (rec.files) {
-      await verifyStageFiles(this.root, stage, rec.files, this.redoCommand);
+      const files = only ? rec.files.filter((f) => f.path === only || f.path.startsWith(`${only}/`)) : rec.files;
+      await verifyStageFiles(this.root, stage, files, this.redoCommand);
       return;
     }
     this.manifest.stages[stage] = { ...rec, files: await hashStageOutputs(this.root, stage, rec.outputs, this.redoCommand) };
@@ -215,7 +217,10 @@ export class RunDirectory {
     options: {
       settings: unknown;
       dependsOn?: readonly string[];
-      /** Finished stages whose files this stage reads: verified before it starts. */
+      /**
+       * What this stage reads, verified before it starts: finished stages (all their files) or paths inside them
+       * (`generate/gallery.json`: that file only).
+       */
       reads?: readonly string[];
       onEvent?: (e: StageEvent) => void;
     },
@@ -228,7 +233,7 @@ export class RunDirectory {
       options.onEvent?.({ type: 'stage-skip', stage, reason: 'finished earlier with the same settings (files verified)' });
       return this.manifest.stages[stage];
     }
-    for (const input of options.reads ?? []) await this.verify(input);
+    for (const input of options.reads ?? []) await this.verify(input.split('/')[0], input.includes('/') ? input : undefined);
     const resuming = !!prev && prev.configHash === configHash && (prev.status === 'running' || prev.status === 'failed');
     const reason = !prev
       ? 'first run'
