@@ -11,8 +11,8 @@ import type { SynthesisSettings } from './synthesis-settings';
 
 /** Failed tries allowed before the failure budget is judged: `maxFailureRate` of at least this many tries. */
 const BUDGET_MIN_TRIES = 20;
-/** Wait before a failed request is tried again: 250 ms, doubling per failed try, at most 4 s. */
-const retryDelayMs = (failedTries: number) => Math.min(4000, 250 * 2 ** (failedTries - 1));
+/** Wait before a failed request is tried again: 100 ms, doubling per failed try, at most 2 s. */
+const retryDelayMs = (failedTries: number) => Math.min(2000, 100 * 2 ** (failedTries - 1));
 
 /** One request of the run from its first try until it is counted in the totals. */
 interface OpenRequest {
