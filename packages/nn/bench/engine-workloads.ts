@@ -8,6 +8,7 @@
 import { Rng } from '@synth2/core';
 import {
   CaptionTokenGenerator,
+  groupTokens,
   demoGeneratorConfig,
   demoGeneratorTraining,
   demoTokenizerConfig,
@@ -155,6 +156,52 @@ async function benchGenerator(seconds: number): Promise<Timing> {
   gen.dispose();
   tok.dispose();
   return t;
+}
+
+/**
+ * One generator training step at the demo's settings outside the trainer (for per-kernel profiles): the batch
+ * tensors the trainer's batch source makes, the loss, gradients, and this package's AdamW.
+ */
+export function generatorStep(): () => number {
+  const tok = VQTokenizer.create(demoTokenizerConfig);
+  const examples = generatorExamples(256, 2);
+  const gen = CaptionTokenGenerator.forTokenizer(tok, { ...demoGeneratorConfig, captions: examples.map((e) => e.caption) });
+  gen.setCodebook(tf.randomNormal([demoTokenizerConfig.codebookSize!, demoTokenizerConfig.codeDim!], 0, 1, 'float32', 3) as tf.Tensor2D);
+  const B = demoGeneratorTraining.batchSize;
+  const { words, mask } = gen.encodeCaptions(examples.slice(0, B).map((e) => e.caption));
+  const flat = new Int32Array(B * 256);
+  examples.slice(0, B).forEach((e, i) => flat.set(e.tokens, i * 256));
+  const targets = groupTokens(flat, B, gen.geometry);
+  const vars = [...gen.network.parameters().values()].filter((v) => v.trainable);
+  const opt = new AdamW(new Map(vars.map((v) => [v.name, v] as [string, tf.Variable])), { weightDecay: 0.01 });
+  const rng = new Rng(4);
+  return () =>
+    tf.tidy(() => {
+      const t = gen.batchTensors({ size: B, words, wordMask: mask, targets }, rng, true);
+      const { value, grads } = tf.variableGrads(() => gen.loss(t, rng, true), vars);
+      opt.apply(
+        vars.map((v) => grads[v.name]!),
+        demoGeneratorTraining.lr,
+      );
+      return value.dataSync()[0]!;
+    });
+}
+
+/** One reference-LM training step (Adam), for per-kernel profiles. */
+export function lmStep(): () => number {
+  const lm = createLm(REFERENCE_LM);
+  const opt = new AdamW(new Map(lm.params.map((v) => [v.name, v] as [string, tf.Variable])), { weightDecay: 0 });
+  let step = 0;
+  return () =>
+    tf.tidy(() => {
+      const { ids, targets } = lm.batch(step++);
+      const { value, grads } = tf.variableGrads(() => lm.loss(ids, targets), lm.params);
+      opt.apply(
+        lm.params.map((v) => grads[v.name]!),
+        1e-3,
+      );
+      return value.dataSync()[0]!;
+    });
 }
 
 export function runWorkload(w: Workload, seconds: number): Promise<Timing> {

@@ -1,42 +1,38 @@
-// Per-kernel CPU time of one reference-LM (or VQ-VAE) training step: node bench/run.mjs profile-step [lm|vq] [portable|fastest]
+// Per-kernel CPU time of one training step: node bench/run.mjs profile-step [lm|vq|generator] [portable|fastest]
+// lm: the reference LM (Adam); vq: the reference VQ-VAE; generator: @synth2/generator's demo generator (its real
+// model code and batch tensors, AdamW). portable: no native addon; fastest: the default path (initBackend()).
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import '@tensorflow/tfjs-backend-wasm';
-import { registerFastKernels } from '../src/tf/kernels/index';
-import { createLm, createVqVae, REFERENCE_LM, REFERENCE_VQ } from './reference-models';
+import { initBackend } from '../src/index';
+import { generatorStep, lmStep } from './engine-workloads';
+import { createVqVae, REFERENCE_VQ } from './reference-models';
 
 const [model = 'lm', mode = 'portable'] = process.argv.slice(2);
-await tf.setBackend('wasm');
-await tf.ready();
-await registerFastKernels('wasm', { native: mode === 'fastest' });
-const m = model === 'lm' ? createLm(REFERENCE_LM) : createVqVae(REFERENCE_VQ);
-const lossFn =
-  model === 'lm'
-    ? () => {
-        const lm = m as ReturnType<typeof createLm>;
-        const { ids, targets } = lm.batch(0);
-        return lm.loss(ids, targets);
-      }
-    : () => {
-        const vq = m as ReturnType<typeof createVqVae>;
-        return vq.loss(vq.images(0));
-      };
-const opt = tf.train.adam(1e-3);
-const step = () =>
-  tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(lossFn, m.params);
-    opt.applyGradients(grads as unknown as Record<string, tf.Variable>);
-    value.dataSync();
-  });
+const info = await initBackend(mode === 'fastest' ? {} : { backend: 'wasm', native: false });
+console.log(`backend ${info.name}${info.native ? ' + native' : ''}: ${info.kernels.length} kernels`);
+
+function vqStep(): () => number {
+  const m = createVqVae(REFERENCE_VQ);
+  const opt = tf.train.adam(1e-3);
+  return () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => m.loss(m.images(0)), m.params);
+      opt.applyGradients(grads as unknown as Record<string, tf.Variable>);
+      return value.dataSync()[0]!;
+    });
+}
+const steps: Record<string, () => () => number> = { lm: lmStep, vq: vqStep, generator: generatorStep };
+if (!steps[model]) throw new Error(`profile-step: unknown model ${model}; use ${Object.keys(steps).join(', ')}`);
+const step = steps[model]!();
+step();
 step();
 // Exclusive CPU time per kernel (process.cpuUsage: robust to other load on a shared machine), by wrapping
 // every registered wasm kernel.
 const by = new Map<string, { n: number; ms: number; shapes: Map<string, number> }>();
 const stack: number[] = [];
 let recording = false;
-for (const config of tf.getKernelsForBackend('wasm')) {
+for (const config of tf.getKernelsForBackend(tf.getBackend())) {
   const inner = config.kernelFunc;
-  tf.unregisterKernel(config.kernelName, 'wasm');
+  tf.unregisterKernel(config.kernelName, config.backendName);
   tf.registerKernel({
     ...config,
     kernelFunc: (args) => {
