@@ -31,7 +31,8 @@ function synth2(args: string[]): Promise<Run> {
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (err += d));
     p.on('close', (code) => {
-      const events = out
+      // --json events go to stderr, beside the error line
+      const events = (out + err)
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l));
