@@ -1,6 +1,6 @@
 // Fused training ops on Float32Arrays of the wasm heap (in place, no copies), each the whole of a chain of small
 // tfjs kernels: attention over short sequences (forward; backward recomputing the weights), LayerNorm forward and
-// backward, weighted softmax cross-entropy forward and backward. The TypeScript side (src/tf/kernels/fused-*.ts)
+// backward, weighted softmax cross-entropy forward and backward, tanh-GELU forward and backward. The TypeScript side (src/tf/kernels/fused-*.ts)
 // has the same computations in JS for when the addon is absent. Hot loops are compiled for AVX-512, AVX2 and the
 // baseline on x86-64 Linux (target_clones); dot products use 8 independent partial sums so they vectorise without
 // reassociating float math.
@@ -361,6 +361,60 @@ static napi_value CrossEntropyBackward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---- tanh-GELU ----------------------------------------------------------------------------------------------------
+#define GELU_C 0.7978845608028654f
+#define GELU_A 0.044715f
+
+// tanh(u) = 1 − 2/(e^{2u} + 1), clamped where e^{2u} would overflow
+static inline float tanh_exp(float u) {
+  u = u > 15.f ? 15.f : (u < -15.f ? -15.f : u);
+  return 1.f - 2.f / (expf(2.f * u) + 1.f);
+}
+
+CLONES static void gelu_forward(const float *x, float *y, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const float v = x[i];
+    y[i] = 0.5f * v * (1.f + tanh_exp(GELU_C * (v + GELU_A * v * v * v)));
+  }
+}
+
+CLONES static void gelu_backward(const float *x, const float *dy, float *dx, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const float v = x[i];
+    const float t = tanh_exp(GELU_C * (v + GELU_A * v * v * v));
+    dx[i] = dy[i] * (0.5f * (1.f + t) + 0.5f * v * (1.f - t * t) * GELU_C * (1.f + 3.f * GELU_A * v * v));
+  }
+}
+
+static napi_value GeluForward(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  float *x, *y;
+  size_t lx, ly;
+  if (!synth2_args(env, info, "geluForward", 2, argv) || !synth2_f32(env, argv[0], &x, &lx, "x") || !synth2_f32(env, argv[1], &y, &ly, "y"))
+    return NULL;
+  if (lx != ly) {
+    napi_throw_range_error(env, NULL, "synth2_native.geluForward: x and y must have the same length");
+    return NULL;
+  }
+  gelu_forward(x, y, lx);
+  return NULL;
+}
+
+static napi_value GeluBackward(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  float *x, *dy, *dx;
+  size_t lx, ldy, ldx;
+  if (!synth2_args(env, info, "geluBackward", 3, argv) || !synth2_f32(env, argv[0], &x, &lx, "x") ||
+      !synth2_f32(env, argv[1], &dy, &ldy, "dy") || !synth2_f32(env, argv[2], &dx, &ldx, "dx"))
+    return NULL;
+  if (lx != ldy || lx != ldx) {
+    napi_throw_range_error(env, NULL, "synth2_native.geluBackward: x, dy and dx must have the same length");
+    return NULL;
+  }
+  gelu_backward(x, dy, dx, lx);
+  return NULL;
+}
+
 SYNTH2_REGISTRAR(fused) {
   synth2_export(env, exports, "attentionForward", AttentionForward);
   synth2_export(env, exports, "attentionBackward", AttentionBackward);
@@ -368,4 +422,6 @@ SYNTH2_REGISTRAR(fused) {
   synth2_export(env, exports, "layerNormBackward", LayerNormBackward);
   synth2_export(env, exports, "crossEntropyForward", CrossEntropyForward);
   synth2_export(env, exports, "crossEntropyBackward", CrossEntropyBackward);
+  synth2_export(env, exports, "geluForward", GeluForward);
+  synth2_export(env, exports, "geluBackward", GeluBackward);
 }

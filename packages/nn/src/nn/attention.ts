@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidInputError } from '@synth2/core';
+import { fusedAttention, fusedAttentionActive } from '../tf/kernels/fused-attention';
 import { Linear, positiveInt } from './linear';
 import { Module, type ModuleOptions } from './module';
 
@@ -75,6 +76,12 @@ export class MultiHeadAttention extends Module {
     }
     const h = this.heads;
     const hd = this.headDim;
+    if (fusedAttentionActive() && x.dtype === 'float32' && ctx.dtype === 'float32') {
+      // one kernel (and one for its gradient) on the projections' own layout: see tf/kernels/fused-attention.ts
+      return tf.tidy(() =>
+        this.o.apply(fusedAttention(this.q.apply(x), this.k.apply(ctx), this.v.apply(ctx), { heads: h, causal: opts.causal, keyMask: opts.keyMask })),
+      );
+    }
     return tf.tidy(() => {
       // [B, T, dim] → [B·H, T, hd]
       const split = (t: tf.Tensor, len: number): tf.Tensor3D =>

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedLayerNorm, fusedLayerNormActive } from '../tf/kernels/fused-layer-norm';
 import { positiveInt } from './linear';
 import { Module, expectLastDim, type ModuleOptions } from './module';
 
@@ -24,6 +25,8 @@ export class LayerNorm extends Module {
 
   apply(x: tf.Tensor): tf.Tensor {
     expectLastDim(x, this.dim, `LayerNorm ${this.path}`);
+    // one kernel each way where registered (tf/kernels/fused-layer-norm.ts), else the tfjs composition
+    if (fusedLayerNormActive() && x.dtype === 'float32') return fusedLayerNorm(x, this.weight, this.bias, this.eps);
     return tf.tidy(() => {
       const axis = x.rank - 1;
       const mean = tf.mean(x, axis, true);

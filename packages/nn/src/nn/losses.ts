@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidInputError } from '@synth2/core';
+import { fusedCrossEntropy, fusedCrossEntropyActive } from '../tf/kernels/fused-cross-entropy';
 
 /**
  * Softmax cross-entropy of `logits: [N, V]` against `targets: int32 [N]`, averaged over the targets
@@ -14,6 +15,12 @@ export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, weights?: tf
   if (targets.dtype !== 'int32') throw new InvalidInputError(`crossEntropy: targets must be int32, got ${targets.dtype}`);
   if (weights && (weights.rank !== 1 || weights.shape[0] !== n)) {
     throw new InvalidInputError(`crossEntropy: weights must be [${n}], got shape [${weights.shape}]`);
+  }
+  if (fusedCrossEntropyActive()) {
+    // one kernel each way (tf/kernels/fused-cross-entropy.ts): the same weighted mean
+    return tf.tidy(() =>
+      fusedCrossEntropy(tf.cast(logits, 'float32'), targets, weights ? tf.cast(weights, 'float32') : tf.ones([n])),
+    );
   }
   // Note: oneHot with a float32 dtype returns zeros on tfjs-backend-wasm 4.22; build it as int32 and cast.
   return tf.tidy(() => {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUSED_ATTENTION, fusedAttention, fusedAttentionActive } from './fused-attention';
 import { fusedCrossEntropy, fusedCrossEntropyActive } from './fused-cross-entropy';
+import { fusedGelu, fusedGeluActive } from './fused-gelu';
 import { fusedLayerNorm, fusedLayerNormActive } from './fused-layer-norm';
 import { registerFusedOps } from './fused-ops';
 import { fusedNative } from './fused-common';
@@ -133,6 +134,25 @@ for (const mode of ['portable', 'native'] as const) {
             });
             expectClose(fused, reference);
           }
+        }
+      });
+    });
+
+    describe('fused GELU', () => {
+      it('should match the tfjs composition forward and backward over a wide range', () => {
+        const xs = Float32Array.from([...randomArray(3 * 5 * 37, 31)].map((v, i) => v * (i % 3 === 0 ? 12 : 3)).concat([0, 1e-6, -1e-6, 20, -20]));
+        const composition = (x: tf.Tensor) => {
+          const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+          return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+        };
+        const make = () => [tf.tensor1d(xs)];
+        const reference = onBackend('cpu', () => valueAndGrads(composition, make(), 32));
+        for (const backend of ['cpu', 'wasm'] as const) {
+          const fused = onBackend(backend, () => {
+            expect(fusedGeluActive()).toBe(true);
+            return valueAndGrads((x) => fusedGelu(x), make(), 32);
+          });
+          expectClose(fused, reference);
         }
       });
     });

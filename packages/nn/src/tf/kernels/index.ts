@@ -12,19 +12,21 @@ import { batchMatMulGrad, batchMatMulKernels, nativeMatMulActive } from './batch
 import { convGradKernels } from './conv-grads';
 import { elementwiseKernels } from './elementwise';
 import { fusedMatMulKernels } from './fused-matmul';
+import { registerFusedOps } from './fused-ops';
 import { gatherKernels } from './gather';
 import { loadNativeKernels, type NativeKernels } from './native-addon';
 import { setNative } from './native-state';
 import { segmentSumKernels } from './segment-sum';
 import { sliceKernels } from './slice';
+import { wantedWasmThreads } from '../wasm-threads';
 
 export interface FastKernelOptions {
-  /**
-   * Threads for the native addon's BLAS (default: its own default, all cores). tfjs's wasm backend stays
-   * single-threaded under Node (see the README's "Speed on CPU").
-   */
+  /** Threads for the native addon's pool (GEMM, convolutions): this, else env `SYNTH2_THREADS`, else 1. */
   threads?: number;
-  /** true: require the native addon (throws if not built); false: never use it; default: use it when built. */
+  /**
+   * true: require the native addon (throws if not built); false: never use it; default: use it when built, unless
+   * env `SYNTH2_NATIVE=0` (`SYNTH2_NATIVE=1` requires it).
+   */
   native?: boolean;
   log?: (msg: string) => void;
 }
@@ -33,8 +35,11 @@ export interface FastKernelStatus {
   /** `${backend}:${kernel}` for every kernel and `grad:${kernel}` for every gradient registered. */
   kernels: string[];
   native: boolean;
+  /** What the native addon reported (`synth2 sgemm avx512f, 1 thread`), or why it is not used. */
   nativeReason: string;
   threads: number;
+  /** The addon's `info()` when it is in use. */
+  nativeInfo?: string;
 }
 
 const status: FastKernelStatus = { kernels: [], native: false, nativeReason: 'not requested', threads: 1 };
@@ -55,7 +60,7 @@ function install(config: KernelConfig, done: string[]): void {
  * - wasm: `Slice` / `SplitV` as run copies for any rank, `GatherV2` as row copies, `Pow`, leading-axis `Sum`,
  *   `Identity`, `Tanh`, `Exp`;
  * - wasm + cpu: the `BatchMatMul` gradient with explicit transposes, folded batches and broadcasting;
- * - the optional native addon (OpenBLAS sgemm on the wasm heap) when built.
+ * - the native addon (its own SGEMM, convolutions and elementwise kernels on the wasm heap) when built.
  * Idempotent; returns the names registered.
  */
 export async function registerFastKernels(backend: string, options: FastKernelOptions = {}): Promise<string[]> {
@@ -69,9 +74,9 @@ export async function registerFastKernels(backend: string, options: FastKernelOp
   }
 
   let native: NativeKernels | null = null;
-  let nativeReason = 'disabled (native: false)';
-  const envNative = process.env.SYNTH2_NATIVE;
+  const envNative = process.env.SYNTH2_NATIVE?.trim();
   const want = options.native ?? (envNative === '0' ? false : envNative === '1' ? true : undefined);
+  let nativeReason = options.native === false ? 'disabled (native: false)' : 'disabled (SYNTH2_NATIVE=0)';
   if (backend !== 'wasm') {
     nativeReason = `not used on the ${backend} backend`;
     if (want === true) log(`native kernels: ${nativeReason}`);
@@ -85,7 +90,7 @@ export async function registerFastKernels(backend: string, options: FastKernelOp
       });
     }
   }
-  if (native && options.threads && options.threads > 0) native.setThreads(options.threads);
+  if (native) native.setThreads(Math.min(64, wantedWasmThreads(options.threads)));
   setNative(native);
 
   for (const c of batchMatMulKernels.filter(wanted)) install(c, done);
@@ -95,6 +100,7 @@ export async function registerFastKernels(backend: string, options: FastKernelOp
     done.push(`grad:${batchMatMulGrad.kernelName}`);
   }
   if (native) done.push('native:sgemm');
+  if (backend === 'wasm' || backend === 'cpu') registerFusedOps(backend, wasmLoaded, done);
 
   if (!getGradient('GatherV2') || !getGradient('Conv2D')) {
     log(
@@ -106,6 +112,8 @@ export async function registerFastKernels(backend: string, options: FastKernelOp
   status.native = nativeMatMulActive();
   status.nativeReason = nativeReason;
   status.threads = native ? native.getThreads() : 1;
+  status.nativeInfo = native ? native.info() : undefined;
+  if (native) status.nativeReason = status.nativeInfo!;
   log(`fast kernels (${backend}): ${done.join(', ')}; native: ${nativeReason}`);
   return done;
 }
