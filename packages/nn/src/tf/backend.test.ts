@@ -8,6 +8,7 @@ import * as tfcore from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendUnavailableError, ConfigurationError } from '@synth2/core';
 import { describeBackend, initBackend } from './backend';
+import { nativeAddonPath } from './kernels';
 import { tf } from './index';
 import { withTmpDir } from '@synth2/core/test';
 
@@ -116,10 +117,24 @@ describe('describeBackend', () => {
       reason: 'auto',
       threads: 1,
       native: false,
+      path: 'wasm',
       kernels: ['a'],
       simd: true,
     });
     expect(line).toBe('backend wasm (SIMD, 1 thread, 1 fast kernel): auto');
+    expect(
+      describeBackend({
+        name: 'wasm',
+        tfBackend: 'wasm',
+        reason: 'auto; SIMD on, native kernels synth2 sgemm avx2, 1 thread',
+        threads: 1,
+        native: true,
+        path: 'native',
+        nativeKernels: 'synth2 sgemm avx2, 1 thread',
+        kernels: ['a', 'b'],
+        simd: true,
+      }),
+    ).toBe('backend wasm (SIMD, 1 thread, native kernels, 2 fast kernels): auto; SIMD on, native kernels synth2 sgemm avx2, 1 thread');
     expect(
       describeBackend({
         name: 'cpu',
@@ -127,6 +142,7 @@ describe('describeBackend', () => {
         reason: 'forced',
         threads: 2,
         native: true,
+        path: 'cpu',
         kernels: [],
       }),
     ).toBe('backend cpu (2 threads, native, 0 fast kernels): forced');
@@ -134,13 +150,13 @@ describe('describeBackend', () => {
 });
 
 describe('built entries in plain Node', () => {
-  const built = existsSync(join(pkg, 'dist', 'tf', 'index.js')) && existsSync(join(pkg, 'dist', 'index.js'));
+  const built = existsSync(join(pkg, 'dist', 'index.js'));
   if (!built)
-    console.warn('[skip] packages/core/dist is not built: plain-Node checks skipped (run `npx tsup`)');
+    console.warn('[skip] packages/nn/dist is not built: plain-Node checks skipped (run `npx tsup`)');
 
   it.skipIf(!built)('should register gradients outside bundlers (ESM build, plain node)', () => {
     const script = `
-      const { initBackend, tf } = await import(${JSON.stringify(join(pkg, 'dist', 'tf', 'index.js'))});
+      const { initBackend, tf } = await import(${JSON.stringify(join(pkg, 'dist', 'index.js'))});
       const info = await initBackend({ backend: 'cpu' });
       const g = tf.grad((w) => tf.sum(tf.gather(w, tf.tensor1d([1, 1], 'int32'))))(tf.tensor1d([5, 6]));
       console.log(JSON.stringify({ name: info.name, grad: Array.from(g.dataSync()) }));`;
@@ -154,11 +170,11 @@ describe('built entries in plain Node', () => {
 
   it.skipIf(!built)('should not load tfjs from the main @synth2/core entry', () => {
     const script = `
-      await import(${JSON.stringify(join(pkg, 'dist', 'index.js'))});
+      await import('@synth2/core');
       console.log(JSON.stringify({ tf: globalThis._tfengine !== undefined }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
       encoding: 'utf8',
-      cwd: '/',
+      cwd: pkg,
     });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({ tf: false });
@@ -167,7 +183,7 @@ describe('built entries in plain Node', () => {
   /** Runs a matMul, a conv2d and a conv2d filter gradient on wasm in a fresh process with `threads` wasm threads. */
   function wasmRun(threads: string): { threads: number; reason: string; n: number; sha: string; head: number[] } {
     const script = `
-      const { initBackend, tf } = await import(${JSON.stringify(join(pkg, 'dist', 'tf', 'index.js'))});
+      const { initBackend, tf } = await import(${JSON.stringify(join(pkg, 'dist', 'index.js'))});
       const info = await initBackend({ backend: 'wasm', native: false });
       let s = 7;
       const rand = (n) => Float32Array.from({ length: n }, () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5);
@@ -189,6 +205,47 @@ describe('built entries in plain Node', () => {
     expect(r.status, `${r.stderr} ${r.error ?? ''}`).toBe(0);
     return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
   }
+
+  /** initBackend() with no options in a fresh process under `env`: the info and the logged line. */
+  function defaultRun(env: Record<string, string>): { path: string; reason: string; line: string; native?: string } {
+    const script = `
+      const { initBackend, tf } = await import(${JSON.stringify(join(pkg, 'dist', 'index.js'))});
+      const lines = [];
+      const info = await initBackend({ log: (m) => lines.push(m) });
+      const y = tf.matMul(tf.ones([3, 5]), tf.ones([5, 2])).dataSync();
+      console.log(JSON.stringify({ path: info.path, reason: info.reason, line: lines.at(-1), native: info.nativeKernels, y0: y[0] }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: pkg,
+      timeout: 60_000,
+      env: { ...process.env, SYNTH2_BACKEND: '', SYNTH2_NATIVE: '', SYNTH2_NATIVE_ADDON: '', ...env },
+    });
+    expect(r.status, `${r.stderr} ${r.error ?? ''}`).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ReturnType<typeof defaultRun> & { y0: number };
+    expect(out.y0).toBe(5);
+    return out;
+  }
+
+  it.skipIf(!built || !nativeAddonPath())('should take the native path by default when the addon is built, and say so', () => {
+    const run = defaultRun({});
+    expect(run.path).toBe('native');
+    expect(run.native).toMatch(/^synth2 sgemm (avx512f|avx2|portable), 1 thread$/);
+    expect(run.line).toMatch(/^backend wasm \(SIMD, 1 thread, native kernels, \d+ fast kernels\): auto: .*native kernels synth2 sgemm/);
+  });
+
+  it.skipIf(!built)('should run on portable wasm with SYNTH2_NATIVE=0, and say so in its one line', () => {
+    const run = defaultRun({ SYNTH2_NATIVE: '0' });
+    expect(run.path).toBe('wasm');
+    expect(run.native).toBeUndefined();
+    expect(run.line).toMatch(/^backend wasm \(SIMD, 1 thread, \d+ fast kernels\): auto: .*disabled \(SYNTH2_NATIVE=0\)$/);
+  });
+
+  it.skipIf(!built)('should say in one line how to get the native path when the addon is not built', () => {
+    const run = defaultRun({ SYNTH2_NATIVE_ADDON: join(pkg, 'native', 'no-such-build', 'synth2_native.node') });
+    expect(run.path).toBe('wasm');
+    expect(run.line).toMatch(/native kernels not built, running on portable wasm \(.*npm rebuild @synth2\/nn/);
+    expect(run.line.split('\n')).toHaveLength(1);
+  });
 
   it.skipIf(!built)('should run wasm on 2 threads under Node with the same outputs as 1 thread, and exit', () => {
     const one = wasmRun('1');
@@ -223,7 +280,7 @@ describe('built entries in plain Node', () => {
   } {
     const req = createRequire(import.meta.url);
     const script = `
-      const { initBackend, tf } = await import(${JSON.stringify(join(pkg, 'dist', 'tf', 'index.js'))});
+      const { initBackend, tf } = await import(${JSON.stringify(join(pkg, 'dist', 'index.js'))});
       const info = await initBackend();
       const g = tf.grad((w) => tf.sum(tf.mul(w, w)))(tf.tensor1d([1, 2]));
       console.log(JSON.stringify({ name: info.name, reason: info.reason, native: info.native, tf: tf.getBackend(),

@@ -37,8 +37,15 @@ export interface BackendInfo {
   /** Why this backend was chosen (and why faster ones were not). */
   reason: string;
   threads: number;
-  /** Whether native code (libtensorflow or the native matmul addon) runs the heavy ops. */
+  /** Whether native code (libtensorflow or the native kernel addon) runs the heavy ops. */
   native: boolean;
+  /**
+   * The compute path: `tensorflow-gpu` / `tensorflow` (libtensorflow), `native` (wasm backend with this package's
+   * native kernels), `wasm` (portable), `cpu` (plain JavaScript).
+   */
+  path: 'tensorflow-gpu' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
+  /** On the native path: the addon's description, e.g. `synth2 sgemm avx512f, 1 thread`. */
+  nativeKernels?: string;
   /** Fast kernels and gradients registered by `registerFastKernels`. */
   kernels: string[];
   /** For wasm: whether SIMD is in use. */
@@ -216,16 +223,23 @@ async function select(options: BackendOptions): Promise<BackendInfo> {
       : skipped.length > 0
         ? `auto: ${skipped.join('; ')}`
         : 'auto: first available';
+  const wasmThreadsNote = `${threads > 1 ? `${threads} threads` : `single-threaded${wasmThreads && 'reason' in wasmThreads ? ` (${wasmThreads.reason})` : ''}`}`;
   const extra =
     chosen === 'wasm'
-      ? `; SIMD ${simd ? 'on' : 'off'}, ${threads > 1 ? `${threads} threads` : `single-threaded${wasmThreads && 'reason' in wasmThreads ? ` (${wasmThreads.reason})` : ''}`}`
+      ? nativeAddon
+        ? `; SIMD ${simd ? 'on' : 'off'}, native kernels ${status.nativeInfo ?? ''}`
+        : `; SIMD ${simd ? 'on' : 'off'}, ${wasmThreadsNote}; ${status.nativeReason}`
       : '';
+  const path: BackendInfo['path'] =
+    chosen === 'wasm' ? (nativeAddon ? 'native' : 'wasm') : chosen === 'tensorflow-gpu' ? 'tensorflow-gpu' : chosen;
   return {
     name: chosen,
     tfBackend: tf.getBackend(),
     reason: `${because}${extra}`,
     threads,
     native: chosen === 'tensorflow' || chosen === 'tensorflow-gpu' || nativeAddon,
+    path,
+    ...(nativeAddon && status.nativeInfo ? { nativeKernels: status.nativeInfo } : {}),
     kernels,
     ...(simd === undefined ? {} : { simd }),
   };
@@ -256,12 +270,16 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   }
 }
 
-/** One line for logs: `backend wasm (SIMD, 1 thread, 5 fast kernels): auto: …`. */
+/**
+ * One line for logs: `backend wasm (SIMD, 1 thread, native kernels, 14 fast kernels): auto: …; SIMD on, native
+ * kernels synth2 sgemm avx512f, 1 thread`, or on portable wasm the reason the native kernels are not used and how
+ * to get them.
+ */
 export function describeBackend(info: BackendInfo): string {
   const parts = [
     info.simd === undefined ? undefined : info.simd ? 'SIMD' : 'no SIMD',
     `${info.threads} thread${info.threads === 1 ? '' : 's'}`,
-    info.native ? 'native' : undefined,
+    info.path === 'native' ? 'native kernels' : info.native ? 'native' : undefined,
     `${info.kernels.length} fast kernel${info.kernels.length === 1 ? '' : 's'}`,
   ].filter(Boolean);
   return `backend ${info.name} (${parts.join(', ')}): ${info.reason}`;

@@ -32,7 +32,7 @@ export interface NativeKernels {
   exp?(x: Float32Array, y: Float32Array): void;
   /** y = tanh(x), elementwise, vectorised. */
   tanh?(x: Float32Array, y: Float32Array): void;
-  /** Threads of the addon's pool (GEMM, convolutions), 1..64. */
+  /** Threads of the addon's pool (GEMM, convolutions), 1..64 (default 1). */
   setThreads(n: number): void;
   getThreads(): number;
   /** e.g. "synth2 sgemm avx512f, 2 threads". */
@@ -107,7 +107,9 @@ export function loadNativeKernels(): { addon: NativeKernels | null; reason: stri
   if (!path) {
     return {
       addon: null,
-      reason: 'native addon not built (build it with `npm run build:native -w @synth2/nn`; needs libopenblas-dev)',
+      reason:
+        'native kernels not built, running on portable wasm (for the fast path install a C compiler, make and ' +
+        'python3, then run `npm rebuild @synth2/nn`)',
     };
   }
   if (!cached) {
@@ -120,7 +122,10 @@ export function loadNativeKernels(): { addon: NativeKernels | null; reason: stri
   }
   if (!cached.addon) {
     const msg = cached.error instanceof Error ? cached.error.message : String(cached.error);
-    return { addon: null, reason: `native addon at ${path} failed to load: ${msg}` };
+    return {
+      addon: null,
+      reason: `native addon at ${path} failed to load (${msg}), running on portable wasm; rebuild it with \`npm rebuild @synth2/nn\``,
+    };
   }
-  return { addon: cached.addon, reason: `native addon ${path} (${cached.addon.info()})` };
+  return { addon: cached.addon, reason: cached.addon.info() };
 }

@@ -1,33 +1,105 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fastKernelStatus, nativeAddonPath, registerFastKernels } from './index';
+import { loadNativeKernels } from './native-addon';
 import { liveCounts, onBackend, randomArray, relErr, setupBackends } from './test-helpers';
 
-const addon = nativeAddonPath();
+const addon = nativeAddonPath() ? loadNativeKernels().addon : null;
 if (!addon) {
-  console.log('native.test: skipped — the optional native addon is not built (npm run build:native -w @synth2/core; needs libopenblas-dev)');
+  console.log('native.test: skipped — the native addon is not built (npm install builds it; see native/build-error.log)');
+}
+/** Every SGEMM micro-kernel this CPU runs (avx512f, avx2, portable on a recent x86-64), each tested in full. */
+const sgemmKernels = addon?.kernels?.().split(', ') ?? [];
+
+/** C = op(A)·op(B) in double precision, row-major, for the direct addon tests. */
+function reference(tA: boolean, tB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array) {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += (tA ? a[p * m + i]! : a[i * k + p]!) * (tB ? b[j * k + p]! : b[p * n + j]!);
+      c[i * n + j] = s;
+    }
+  return c;
 }
 
-describe.skipIf(!addon)('native kernels (OpenBLAS on the wasm heap)', () => {
-  beforeAll(async () => {
-    await setupBackends();
-    await registerFastKernels('wasm', { native: true, threads: 2 });
-  });
+const ODD = [1, 3, 17, 33, 257];
+/** m, n, k triples over the odd sizes: every size in every role, a few large enough for the thread split. */
+const oddShapes: [number, number, number][] = [
+  [1, 1, 1],
+  [1, 257, 33],
+  [257, 1, 17],
+  [3, 17, 257],
+  [17, 33, 3],
+  [33, 3, 17],
+  [33, 257, 17],
+  [257, 33, 65],
+  [257, 129, 257],
+];
 
-  it('should report that the native path is active', () => {
+for (const kernel of sgemmKernels) {
+  for (const threads of [1, 2]) {
+    describe(`native kernels (sgemm ${kernel}, ${threads} thread${threads > 1 ? 's' : ''}) against tfjs cpu`, () => {
+      beforeAll(async () => {
+        await setupBackends();
+        await registerFastKernels('wasm', { native: true, threads });
+        expect(addon!.setKernel!(kernel)).toBe(kernel);
+      });
+      nativeSuite(kernel, threads);
+    });
+  }
+}
+
+function nativeSuite(kernel: string, threads: number): void {
+  it('should report that the native path is active with this kernel and thread count', () => {
     expect(fastKernelStatus().native).toBe(true);
     expect(fastKernelStatus().kernels).toContain('native:sgemm');
+    expect(addon!.info()).toBe(`synth2 sgemm ${kernel}, ${threads} thread${threads > 1 ? 's' : ''}`);
   });
 
-  const cases = [
+  for (const [m, n, k] of oddShapes) {
+    for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+      it(`should match a double-precision product for sgemmBatched ${m}×${n}×${k} transA=${tA} transB=${tB}, batch 3 with strides and a broadcast A`, () => {
+        const batch = 3;
+        const sa = m * k + 5; // padded strides: items do not touch
+        const sb = k * n + 7;
+        const sc = m * n + 3;
+        const a = randomArray(batch * sa, m + 1);
+        const b = randomArray(batch * sb, n + 2);
+        const c = new Float32Array(batch * sc).fill(Number.NaN);
+        addon!.sgemmBatched(tA, tB, m, n, k, batch, a, sa, b, sb, c, sc);
+        for (let i = 0; i < batch; i++) {
+          const want = reference(tA, tB, m, n, k, a.subarray(i * sa), b.subarray(i * sb));
+          expect(relErr(c.subarray(i * sc, i * sc + m * n), want), `item ${i}`).toBeLessThan(1e-5);
+          if (i < batch - 1) expect(c.subarray(i * sc + m * n, (i + 1) * sc).every(Number.isNaN)).toBe(true);
+        }
+        const shared = new Float32Array(batch * m * n);
+        addon!.sgemmBatched(tA, tB, m, n, k, batch, a, 0, b, sb, shared, m * n); // stride 0: A broadcast
+        for (let i = 0; i < batch; i++) {
+          const want = reference(tA, tB, m, n, k, a, b.subarray(i * sb));
+          expect(relErr(shared.subarray(i * m * n, (i + 1) * m * n), want), `broadcast item ${i}`).toBeLessThan(1e-5);
+        }
+      });
+    }
+  }
+
+  const matMulCases = [
+    ...ODD.flatMap((d) => [
+      { a: [d, 17], b: [17, 3], tA: false, tB: false },
+      { a: [33, d], b: [1, 33], tA: true, tB: true },
+    ]),
+    { a: [257, 33], b: [257, 17], tA: true, tB: false },
+    { a: [3, 257], b: [33, 257], tA: false, tB: true },
     { a: [6, 5], b: [5, 7], tA: false, tB: false },
     { a: [5, 6], b: [7, 5], tA: true, tB: true },
     { a: [2, 3, 6, 5], b: [2, 3, 7, 5], tA: false, tB: true },
-    { a: [4, 6, 5], b: [5, 3], tA: false, tB: false },
+    { a: [4, 17, 33], b: [33, 3], tA: false, tB: false },
     { a: [6, 5], b: [4, 5, 3], tA: false, tB: false },
+    { a: [3, 33, 17], b: [1, 33, 5], tA: true, tB: false },
     { a: [2, 1, 6, 5], b: [1, 3, 5, 4], tA: false, tB: false },
+    { a: [8, 40, 33], b: [8, 50, 33], tA: false, tB: true },
   ];
-  for (const c of cases) {
+  for (const c of matMulCases) {
     it(`should match cpu for matMul ${JSON.stringify(c)} forward and backward`, () => {
       const as = randomArray(c.a.reduce((x, y) => x * y, 1), 51);
       const bs = randomArray(c.b.reduce((x, y) => x * y, 1), 52);
@@ -126,4 +198,4 @@ describe.skipIf(!addon)('native kernels (OpenBLAS on the wasm heap)', () => {
     expect(liveCounts()).toEqual(before);
     tf.dispose([a, b]);
   });
-});
+}

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fastKernelStatus, nativeAddonPath, registerFastKernels } from './index';
 import { liveCounts, randomArray, relErr, setupBackends } from './test-helpers';
 
 beforeAll(setupBackends);
@@ -37,10 +38,20 @@ function trainTiny(backend: 'cpu' | 'wasm', steps: number): Float32Array[] {
   return out;
 }
 
-describe('training with the fast kernels', () => {
-  it('should give the same parameters after 5 Adam steps on wasm as on cpu, leaking nothing', () => {
-    const cpu = trainTiny('cpu', 5);
-    const wasm = trainTiny('wasm', 5);
-    for (let i = 0; i < cpu.length; i++) expect(relErr(wasm[i]!, cpu[i]!)).toBeLessThan(1e-4);
+const addonBuilt = nativeAddonPath() !== null;
+if (!addonBuilt) console.log('training.test: the native addon is not built; its path is skipped (npm install builds it)');
+
+for (const path of ['portable', 'native'] as const) {
+  describe.skipIf(path === 'native' && !addonBuilt)(`training with the fast kernels (${path} wasm)`, () => {
+    beforeAll(async () => {
+      await registerFastKernels('wasm', { native: path === 'native' });
+      expect(fastKernelStatus().native).toBe(path === 'native');
+    });
+
+    it('should give the same parameters after 5 Adam steps on wasm as on cpu, leaking nothing', () => {
+      const cpu = trainTiny('cpu', 5);
+      const wasm = trainTiny('wasm', 5);
+      for (let i = 0; i < cpu.length; i++) expect(relErr(wasm[i]!, cpu[i]!)).toBeLessThan(1e-4);
+    });
   });
-});
+}
