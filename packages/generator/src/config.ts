@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigurationError } from '@synth2/core';
+import { schemaKeys, unknownKeysError } from '@synth2/core/internal';
 
 /** Architecture of a {@link VQTokenizer}: a small conv encoder, a K×d codebook and a mirrored conv decoder. */
 export const TokenizerConfigSchema = z
@@ -113,10 +114,18 @@ export const SamplingOptionsSchema = z
 export type SamplingOptions = z.infer<typeof SamplingOptionsSchema>;
 export type SamplingOptionsInput = z.input<typeof SamplingOptionsSchema>;
 
-/** Parses options with a schema, turning zod issues into a {@link ConfigurationError} that names the setting. */
-export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+/** Keys of {@link SamplingOptionsInput}. */
+export const SAMPLING_KEYS = schemaKeys(SamplingOptionsSchema);
+
+/**
+ * Parses options with a schema, turning zod issues into a {@link ConfigurationError} that names the setting; an
+ * unknown key names `where` (the function called) and the nearest valid key.
+ */
+export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, what: string, where: string): z.infer<S> {
   const result = schema.safeParse(value ?? {});
   if (!result.success) {
+    const unknown = unknownKeysError(schema, result.error, where);
+    if (unknown) throw unknown;
     const issue = result.error.issues[0];
     const setting = issue.path.join('.') || undefined;
     throw new ConfigurationError(

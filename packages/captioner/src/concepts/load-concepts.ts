@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConceptSchema, InvalidInputError, type Concept } from '@synth2/core';
+import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 import { slugify } from './concept-list';
 
 export interface LoadConceptsOptions {
@@ -12,6 +13,8 @@ export interface LoadConceptsOptions {
   namespace?: string;
 }
 
+const LOAD_CONCEPTS_KEYS = optionKeys<LoadConceptsOptions>({ kind: true, key: true, namespace: true });
+
 const NAME_COLUMNS = ['name', 'class', 'classname', 'class_name', 'display_name', 'concept', 'category', 'label_name'];
 const ID_LIKE = /^(\d+|n\d{8}|\/m\/[\w-]+|[a-z]+:\S+)$/;
 
@@ -22,6 +25,7 @@ const ID_LIKE = /^(\d+|n\d{8}|\/m\/[\w-]+|[a-z]+:\S+)$/;
  * Comma-separated names in a TSV cell (`person, individual`) become the name and its synonyms.
  */
 export async function loadConcepts(file: string, options: LoadConceptsOptions = {}): Promise<Concept[]> {
+  rejectUnknownOptions(options, LOAD_CONCEPTS_KEYS, 'loadConcepts');
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');

@@ -1,4 +1,5 @@
 import { InvalidInputError, Rng, type Concept } from '@synth2/core';
+import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 import type { ConceptItem } from './concept-list';
 
 /** Draws the concepts of one caption request. Deterministic for a given seed, so runs can be replayed and resumed. */
@@ -18,6 +19,8 @@ export interface SamplerOptions {
 export type SamplerFactory = (items: readonly ConceptItem[], options: SamplerOptions) => ConceptSampler;
 export type SamplerName = 'uniform' | 'balanced' | 'weighted';
 
+const SAMPLER_KEYS = optionKeys<SamplerOptions>({ k: true, seed: true, weights: true });
+
 function checkK(items: readonly ConceptItem[], k: number): void {
   if (!Number.isInteger(k) || k < 1) {
     throw new InvalidInputError(`conceptsPerCaption must be a positive integer, got ${k}`, { field: 'conceptsPerCaption' });
@@ -34,6 +37,7 @@ const flatten = (picked: ConceptItem[]): Concept[] => picked.flat();
 
 /** Each caption draws k distinct items uniformly at random (with replacement across captions). */
 export const uniformSampler: SamplerFactory = (items, options) => {
+  rejectUnknownOptions(options, SAMPLER_KEYS, 'uniformSampler');
   const k = options.k ?? 1;
   checkK(items, k);
   const rng = new Rng(options.seed ?? 0).fork('uniform');
@@ -45,6 +49,7 @@ export const uniformSampler: SamplerFactory = (items, options) => {
  * any multiple of `items.length / k` captions each item has appeared the same number of times (±1 otherwise).
  */
 export const balancedSampler: SamplerFactory = (items, options) => {
+  rejectUnknownOptions(options, SAMPLER_KEYS, 'balancedSampler');
   const k = options.k ?? 1;
   checkK(items, k);
   const rng = new Rng(options.seed ?? 0).fork('balanced');
@@ -72,6 +77,7 @@ export const balancedSampler: SamplerFactory = (items, options) => {
 
 /** Each caption draws k distinct items with probability proportional to their weights. */
 export const weightedSampler: SamplerFactory = (items, options) => {
+  rejectUnknownOptions(options, SAMPLER_KEYS, 'weightedSampler');
   const k = options.k ?? 1;
   checkK(items, k);
   const weights = options.weights

@@ -7,6 +7,8 @@ import {
   type ConceptInventory,
   type ConceptInventoryInput,
 } from '@synth2/core';
+import { rejectUnknownOptions } from '@synth2/core/internal';
+import { CONCEPT_GRAMMAR_KEYS, rejectUnknownGrammarNestedKeys } from '../internal/option-keys';
 import { DEFAULT_GRAMMAR_TEMPLATES, type GrammarTemplates } from './grammar-templates';
 
 export interface ConceptGrammarOptions {
@@ -122,6 +124,8 @@ export class ConceptGrammar {
   };
 
   constructor(options: ConceptGrammarOptions = {}) {
+    rejectUnknownOptions(options, CONCEPT_GRAMMAR_KEYS, 'new ConceptGrammar');
+    rejectUnknownGrammarNestedKeys(options, 'new ConceptGrammar');
     if (options.inventory !== undefined) {
       const parsed = ConceptInventorySchema.safeParse(options.inventory);
       if (!parsed.success) {

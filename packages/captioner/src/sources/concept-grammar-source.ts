@@ -1,9 +1,20 @@
 import { ConceptSchema, InvalidInputError, Rng, throwIfAborted, type CaptionRequest, type CaptionResult, type CaptionSourceV1 } from '@synth2/core';
+import { rejectUnknownOptions } from '@synth2/core/internal';
 import { ConceptGrammar, type ConceptGrammarOptions } from '../grammar/concept-grammar';
+import { CONCEPT_GRAMMAR_KEYS, rejectUnknownGrammarNestedKeys } from '../internal/option-keys';
 
 export interface ConceptGrammarSourceSettings extends ConceptGrammarOptions {
   /** Seed used when a request carries none (synthesis runs give every request its own seed). Default 0. */
   seed?: number;
+}
+
+/** Keys of {@link ConceptGrammarSourceSettings}. */
+export const CONCEPT_GRAMMAR_SOURCE_KEYS = [...CONCEPT_GRAMMAR_KEYS, 'seed'];
+
+/** Rejects unknown keys of concept grammar source settings, nested ones included. */
+export function rejectUnknownGrammarSourceSettings(settings: unknown, where: string, path?: string): void {
+  rejectUnknownOptions(settings, CONCEPT_GRAMMAR_SOURCE_KEYS, where, path);
+  if (settings && typeof settings === 'object') rejectUnknownGrammarNestedKeys(settings as ConceptGrammarOptions, where, path);
 }
 
 /**
@@ -13,7 +24,9 @@ export interface ConceptGrammarSourceSettings extends ConceptGrammarOptions {
 export function createConceptGrammarSource(settings: ConceptGrammarSourceSettings = {}): CaptionSourceV1 & {
   readonly grammar: ConceptGrammar;
 } {
-  const grammar = new ConceptGrammar(settings);
+  rejectUnknownGrammarSourceSettings(settings, 'createConceptGrammarSource');
+  const { seed, ...grammarOptions } = settings;
+  const grammar = new ConceptGrammar(grammarOptions);
   let calls = 0;
   return {
     specificationVersion: 'v1',
@@ -23,7 +36,7 @@ export function createConceptGrammarSource(settings: ConceptGrammarSourceSetting
     grammar,
     async doGenerate(request: CaptionRequest): Promise<CaptionResult> {
       throwIfAborted(request.abortSignal);
-      const rng = new Rng(request.seed ?? `${settings.seed ?? 0}:${calls++}`).fork('grammar');
+      const rng = new Rng(request.seed ?? `${seed ?? 0}:${calls++}`).fork('grammar');
       const concepts = request.concepts.map((c, i) => {
         const parsed = ConceptSchema.safeParse(c);
         if (!parsed.success) {

@@ -1,6 +1,7 @@
 import type { CaptionSourceV1, ConceptInventoryInput } from '@synth2/core';
-import { createConceptGrammarSource, type ConceptGrammarSourceSettings } from './concept-grammar-source';
-import { createOpenAICaptionSource, type OpenAICaptionSourceSettings } from './openai-caption-source';
+import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
+import { createConceptGrammarSource, rejectUnknownGrammarSourceSettings, type ConceptGrammarSourceSettings } from './concept-grammar-source';
+import { createOpenAICaptionSource, rejectUnknownOpenAISettings, type OpenAICaptionSourceSettings } from './openai-caption-source';
 
 export interface DefaultCaptionSourceOptions {
   /** Settings for the OpenAI-compatible source (used when a key or base URL is configured here or in the env). */
@@ -21,11 +22,16 @@ export interface DefaultCaptionSource {
   reason: string;
 }
 
+const DEFAULT_SOURCE_KEYS = optionKeys<DefaultCaptionSourceOptions>({ openai: true, grammar: true, inventory: true, seed: true, env: true });
+
 /**
  * Picks a caption source: the OpenAI-compatible LLM when an API key or base URL is configured (in options or
  * `OPENAI_API_KEY` / `OPENAI_BASE_URL`), else the offline concept grammar — and says which, and why.
  */
 export function defaultCaptionSource(options: DefaultCaptionSourceOptions = {}): DefaultCaptionSource {
+  rejectUnknownOptions(options, DEFAULT_SOURCE_KEYS, 'defaultCaptionSource');
+  rejectUnknownOpenAISettings(options.openai, 'defaultCaptionSource', 'openai');
+  rejectUnknownGrammarSourceSettings(options.grammar, 'defaultCaptionSource', 'grammar');
   const env = options.env ?? options.openai?.env ?? process.env;
   const o = options.openai ?? {};
   const configured = o.apiKey

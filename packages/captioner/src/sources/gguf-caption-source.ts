@@ -7,7 +7,9 @@ import {
   type CaptionResult,
   type CaptionSourceV1,
 } from '@synth2/core';
+import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 import { promises as fs } from 'node:fs';
+import { rejectUnknownPromptKeys } from '../internal/option-keys';
 import {
   DEFAULT_CAPTION_PROMPT,
   renderCaptionPrompt,
@@ -36,6 +38,17 @@ export interface GgufCaptionSourceSettings {
   gpu?: boolean;
 }
 
+const GGUF_SETTINGS_KEYS = optionKeys<GgufCaptionSourceSettings>({
+  modelPath: true,
+  threads: true,
+  contextSize: true,
+  maxTokens: true,
+  temperature: true,
+  prompt: true,
+  mode: true,
+  gpu: true,
+});
+
 type LlamaModule = typeof import('node-llama-cpp');
 
 async function importNodeLlamaCpp(): Promise<LlamaModule> {
@@ -54,6 +67,8 @@ async function importNodeLlamaCpp(): Promise<LlamaModule> {
  * loaded on first use). Requests run one at a time on one context sequence.
  */
 export function createGgufCaptionSource(settings: GgufCaptionSourceSettings): CaptionSourceV1 {
+  rejectUnknownOptions(settings, GGUF_SETTINGS_KEYS, 'createGgufCaptionSource');
+  rejectUnknownPromptKeys(settings?.prompt, 'createGgufCaptionSource');
   if (!settings || typeof settings.modelPath !== 'string' || settings.modelPath.length === 0) {
     throw new ConfigurationError('createGgufCaptionSource needs modelPath: the path of a .gguf model file', { setting: 'modelPath' });
   }

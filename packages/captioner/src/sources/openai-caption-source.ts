@@ -16,7 +16,9 @@ import {
   validatePromptTemplate,
   type CaptionPromptTemplate,
 } from '../prompt/caption-prompt';
+import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 import { CaptionRequestError } from '../internal/caption-request-error';
+import { rejectUnknownPromptKeys } from '../internal/option-keys';
 import { RequestDeadlineError, withRequestDeadline } from './request-deadline';
 
 export interface OpenAICaptionSourceSettings {
@@ -51,6 +53,31 @@ export interface OpenAICaptionSourceSettings {
 }
 
 const DEFAULT_MODEL = 'gpt-4o-mini';
+
+/** Keys of {@link OpenAICaptionSourceSettings}. */
+export const OPENAI_SETTINGS_KEYS = optionKeys<OpenAICaptionSourceSettings>({
+  baseURL: true,
+  apiKey: true,
+  model: true,
+  headers: true,
+  fetch: true,
+  maxConcurrency: true,
+  timeout: true,
+  maxRetries: true,
+  prompt: true,
+  n: true,
+  temperature: true,
+  maxTokens: true,
+  wordCount: true,
+  env: true,
+});
+
+/** Rejects unknown keys of OpenAI caption source settings (and of a prompt template object). */
+export function rejectUnknownOpenAISettings(settings: unknown, where: string, path?: string): void {
+  rejectUnknownOptions(settings, OPENAI_SETTINGS_KEYS, where, path);
+  const prompt = (settings as OpenAICaptionSourceSettings | undefined)?.prompt;
+  rejectUnknownPromptKeys(prompt, where, path ? `${path}.prompt` : 'prompt');
+}
 
 // Tolerant schema of a chat-completions answer: only what we use, extra fields pass.
 const ChatCompletionSchema = z.looseObject({
@@ -93,6 +120,7 @@ interface ResolvedSettings {
 export function createOpenAICaptionSource(settings: OpenAICaptionSourceSettings = {}): CaptionSourceV1 & {
   readonly settings: Readonly<OpenAICaptionSourceSettings>;
 } {
+  rejectUnknownOpenAISettings(settings, 'createOpenAICaptionSource');
   const template: CaptionPromptTemplate =
     typeof settings.prompt === 'string' ? { id: 'custom', user: settings.prompt } : (settings.prompt ?? DEFAULT_CAPTION_PROMPT);
   validatePromptTemplate(template);

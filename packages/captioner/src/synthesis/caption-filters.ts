@@ -1,4 +1,5 @@
 import { ConfigurationError, type Concept } from '@synth2/core';
+import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 
 export interface CaptionFilterOptions {
   /** Fewest words a caption may have (default 3). */
@@ -15,6 +16,9 @@ export interface CaptionFilterOptions {
   /** Extra check: return a reject reason (e.g. `'too-vague'`) or undefined to keep the caption. */
   custom?: (text: string, concepts: readonly Concept[]) => string | undefined;
 }
+
+/** Keys of {@link CaptionFilterOptions}. */
+export const CAPTION_FILTER_KEYS = optionKeys<CaptionFilterOptions>({ minWords: true, maxWords: true, mustMention: true, bannedPhrases: true, custom: true });
 
 export const DEFAULT_BANNED_PHRASES = [
   'an image of',
@@ -58,6 +62,7 @@ export interface CaptionFilter {
 
 export function createCaptionFilter(options: CaptionFilterOptions | false = {}): CaptionFilter {
   if (options === false) return { check: (text) => (text.trim() ? undefined : 'empty') };
+  rejectUnknownOptions(options, CAPTION_FILTER_KEYS, 'createCaptionFilter');
   const minWords = options.minWords ?? 3;
   const maxWords = options.maxWords ?? 60;
   if (!Number.isInteger(minWords) || minWords < 1 || !Number.isInteger(maxWords) || maxWords < minWords) {

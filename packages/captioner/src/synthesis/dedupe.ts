@@ -1,3 +1,4 @@
+import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 import { normalizeCaption } from './clean-caption';
 
 export interface DedupeOptions {
@@ -6,6 +7,9 @@ export interface DedupeOptions {
   /** `exact`: only identical captions (after normalisation); `near`: also near-duplicates (default). */
   mode?: 'exact' | 'near';
 }
+
+/** Keys of {@link DedupeOptions}. */
+export const DEDUPE_KEYS = optionKeys<DedupeOptions>({ threshold: true, mode: true });
 
 const BANDS = 16;
 const ROWS = 8;
@@ -83,6 +87,7 @@ export class CaptionDeduper {
   readonly mode: 'exact' | 'near';
 
   constructor(options: DedupeOptions = {}) {
+    rejectUnknownOptions(options, DEDUPE_KEYS, 'new CaptionDeduper');
     this.threshold = options.threshold ?? 0.8;
     this.mode = options.mode ?? 'near';
     if (!(this.threshold > 0 && this.threshold <= 1)) throw new RangeError(`dedupe threshold must be in (0, 1], got ${this.threshold}`);

@@ -3,7 +3,10 @@ import * as path from 'node:path';
 import { AbortedError, APICallError, ConfigurationError, throwIfAborted, type CaptionSourceV1, type TokenUsage } from '@synth2/core';
 import type { ConceptItemInput } from '../concepts/concept-list';
 import type { SamplerFactory, SamplerName } from '../concepts/samplers';
+import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 import { fileExists } from '../internal/jsonl-file';
+import { CAPTION_FILTER_KEYS } from './caption-filters';
+import { DEDUPE_KEYS } from './dedupe';
 import type { CaptionFilterOptions } from './caption-filters';
 import {
   emptyTotals,
@@ -118,6 +121,36 @@ export interface SynthesisSummary {
 }
 
 
+const SYNTHESIZE_KEYS = optionKeys<SynthesizeCaptionsOptions>({
+  source: true,
+  concepts: true,
+  count: true,
+  out: true,
+  conceptsPerCaption: true,
+  sampler: true,
+  weights: true,
+  seed: true,
+  wordCount: true,
+  captionsPerRequest: true,
+  filters: true,
+  dedupe: true,
+  concurrency: true,
+  maxRequests: true,
+  maxFailureRate: true,
+  maxRequestAttempts: true,
+  resume: true,
+  idPrefix: true,
+  onProgress: true,
+  abortSignal: true,
+});
+
+/** Rejects unknown keys of the options and of their `filters` and `dedupe` objects, before any work. */
+function rejectUnknownSynthesisOptions(options: SynthesizeCaptionsOptions): void {
+  rejectUnknownOptions(options, SYNTHESIZE_KEYS, 'synthesizeCaptions');
+  rejectUnknownOptions(options.filters, CAPTION_FILTER_KEYS, 'synthesizeCaptions', 'filters');
+  rejectUnknownOptions(options.dedupe, DEDUPE_KEYS, 'synthesizeCaptions', 'dedupe');
+}
+
 /** Where a run starts: the totals and first request after resuming (or nothing), or the summary of a finished run. */
 type RunStart =
   | { finished: SynthesisSummary }
@@ -132,6 +165,7 @@ type RunStart =
  */
 export async function synthesizeCaptions(options: SynthesizeCaptionsOptions): Promise<SynthesisSummary> {
   const started = performance.now();
+  rejectUnknownSynthesisOptions(options);
   const settings = resolveSynthesisSettings(options);
   throwIfAborted(options.abortSignal);
   const start = await startRun(settings, options.resume !== false, started);

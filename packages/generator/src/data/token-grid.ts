@@ -1,4 +1,5 @@
 import { InvalidInputError } from '@synth2/core';
+import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 
 /** Geometry of a token grid grouped `group×group` into sequence positions. */
 export interface GridGeometry {
@@ -6,6 +7,8 @@ export interface GridGeometry {
   width: number;
   group: number;
 }
+
+const GEOMETRY_KEYS = optionKeys<GridGeometry>({ height: true, width: true, group: true });
 
 export function checkGeometry(g: GridGeometry): { positions: number; perPosition: number } {
   if (g.height % g.group !== 0 || g.width % g.group !== 0) {
@@ -21,6 +24,7 @@ export function checkGeometry(g: GridGeometry): { positions: number; perPosition
  * position `p = by·(W/g) + bx`, slot `dy·g + dx`.
  */
 export function groupTokens(ids: Int32Array, batch: number, geom: GridGeometry): Int32Array {
+  rejectUnknownOptions(geom, GEOMETRY_KEYS, 'groupTokens', 'geometry');
   const { height: H, width: W, group: g } = geom;
   const { positions: P, perPosition: G } = checkGeometry(geom);
   if (ids.length !== batch * H * W) {
@@ -42,6 +46,7 @@ export function groupTokens(ids: Int32Array, batch: number, geom: GridGeometry):
 
 /** Inverse of {@link groupTokens}. */
 export function ungroupTokens(grouped: Int32Array, batch: number, geom: GridGeometry): Int32Array {
+  rejectUnknownOptions(geom, GEOMETRY_KEYS, 'ungroupTokens', 'geometry');
   const { height: H, width: W, group: g } = geom;
   const { positions: P, perPosition: G } = checkGeometry(geom);
   const out = new Int32Array(batch * H * W);

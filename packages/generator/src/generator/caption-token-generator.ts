@@ -10,8 +10,10 @@ import {
   type TrainProgressEvent,
   type TrainResult,
 } from '@synth2/nn';
+import { optionKeys, rejectUnknownOptions, schemaKeys } from '@synth2/core/internal';
 import {
   GeneratorConfigSchema,
+  SAMPLING_KEYS,
   SamplingOptionsSchema,
   parseConfig,
   type GeneratorConfig,
@@ -72,6 +74,28 @@ export interface GeneratorTrainOptions {
   log?: (msg: string) => void;
 }
 
+/** Keys of the config of {@link CaptionTokenGenerator.create}: the schema's and `captions`. */
+const GENERATOR_CREATE_KEYS = [...schemaKeys(GeneratorConfigSchema), 'captions'];
+
+const GENERATOR_TRAIN_KEYS = optionKeys<GeneratorTrainOptions>({
+  steps: true,
+  batchSize: true,
+  lr: true,
+  warmupSteps: true,
+  minLrRatio: true,
+  weightDecay: true,
+  seed: true,
+  checkpointDir: true,
+  checkpointEvery: true,
+  metricsFile: true,
+  onProgress: true,
+  abortSignal: true,
+  log: true,
+});
+
+/** Keys of the options of {@link CaptionTokenGenerator.generateTokens}. */
+const GENERATE_TOKENS_KEYS = [...SAMPLING_KEYS, 'abortSignal', 'firstIndex', 'exemplarKeys'];
+
 /**
  * Caption → image-token generator (MUSE/MaskGIT style): trained to predict masked token positions from the rest
  * and the caption; samples a token grid for a caption in a few parallel decoding steps with classifier-free guidance.
@@ -96,6 +120,7 @@ export class CaptionTokenGenerator {
    * or, for convenience, pass `captions` to build one from the training captions.
    */
   static create(config: Omit<GeneratorConfigInput, 'vocabulary'> & { vocabulary?: unknown; captions?: readonly string[] }): CaptionTokenGenerator {
+    rejectUnknownOptions(config, GENERATOR_CREATE_KEYS, 'CaptionTokenGenerator.create');
     const { captions, ...rest } = config;
     let vocab = rest.vocabulary;
     if (vocab === undefined) {
@@ -104,7 +129,7 @@ export class CaptionTokenGenerator {
       }
       vocab = CaptionEncoder.fromCaptions(captions).toJSON();
     }
-    const parsed = parseConfig(GeneratorConfigSchema, { ...rest, vocabulary: vocab }, 'generator config');
+    const parsed = parseConfig(GeneratorConfigSchema, { ...rest, vocabulary: vocab }, 'generator config', 'CaptionTokenGenerator.create');
     const encoder = CaptionEncoder.fromJSON(parsed.vocabulary, parsed.maxCaptionLength);
     if (parsed.gridHeight % parsed.group !== 0 || parsed.gridWidth % parsed.group !== 0) {
       throw new InvalidInputError(
@@ -122,6 +147,8 @@ export class CaptionTokenGenerator {
     tokenizer: VQTokenizer,
     config: Omit<GeneratorConfigInput, 'vocabulary' | 'gridHeight' | 'gridWidth' | 'codebookSize'> & { vocabulary?: unknown; captions?: readonly string[] },
   ): CaptionTokenGenerator {
+    // grid and codebook sizes are taken from the tokenizer; given ones are overridden
+    rejectUnknownOptions(config, GENERATOR_CREATE_KEYS, 'CaptionTokenGenerator.forTokenizer');
     const generator = CaptionTokenGenerator.create({
       ...config,
       gridHeight: tokenizer.gridSize,
@@ -269,6 +296,7 @@ export class CaptionTokenGenerator {
    * Every example's tokens must be a `gridHeight × gridWidth` grid of ids in `[0, codebookSize)`.
    */
   async train(examples: readonly TokenTrainingExample[], opts: GeneratorTrainOptions): Promise<TrainResult> {
+    rejectUnknownOptions(opts, GENERATOR_TRAIN_KEYS, 'CaptionTokenGenerator.train');
     if (examples.length === 0) throw new InvalidInputError('no training examples; pass at least one { caption, tokens } pair');
     if (this.network.codebook && tf.tidy(() => tf.max(tf.abs(this.network.codebook!)).dataSync()[0]) === 0) {
       throw new InvalidInputError('this generator reads tokens through the tokenizer codebook (codebookDim > 0): call generator.setCodebook(tokenizer.codebook) before training');
@@ -361,6 +389,7 @@ export class CaptionTokenGenerator {
     captions: readonly string[],
     options: SamplingOptionsInput & { abortSignal?: AbortSignal; firstIndex?: number; exemplarKeys?: readonly (readonly string[])[] } = {},
   ): Promise<tf.Tensor3D> {
+    rejectUnknownOptions(options, GENERATE_TOKENS_KEYS, 'CaptionTokenGenerator.generateTokens');
     const { abortSignal, firstIndex = 0, exemplarKeys, ...rest } = options;
     if (exemplarKeys && !this.config.exemplars) {
       throw new InvalidInputError('exemplarKeys were given but this generator was created without exemplars; leave them out or train a generator with exemplars: true');
@@ -368,7 +397,7 @@ export class CaptionTokenGenerator {
     if (exemplarKeys && exemplarKeys.length !== captions.length) {
       throw new InvalidInputError(`exemplarKeys must have one entry per caption (${captions.length}), got ${exemplarKeys.length}`);
     }
-    const o = parseConfig(SamplingOptionsSchema, rest, 'sampling options');
+    const o = parseConfig(SamplingOptionsSchema, rest, 'sampling options', 'CaptionTokenGenerator.generateTokens');
     if (captions.length === 0) throw new InvalidInputError('no captions given; pass at least one caption');
     const { words, mask } = this.encodeCaptions(captions);
     const { positions: P, perPosition: G, codebookSize: K, captionLength: L, nullWord } = this.dims();

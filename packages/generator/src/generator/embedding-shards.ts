@@ -1,6 +1,7 @@
 import { InvalidInputError, ShardedTensorWriter, throwIfAborted, type EmbeddingShardManifest } from '@synth2/core';
+import { rejectUnknownOptions } from '@synth2/core/internal';
 import { tf } from '@synth2/nn';
-import type { SamplingOptionsInput } from '../config';
+import { SAMPLING_KEYS, type SamplingOptionsInput } from '../config';
 import type { VQTokenizer } from '../tokenizer/vq-tokenizer';
 import type { CaptionTokenGenerator } from './caption-token-generator';
 
@@ -19,12 +20,26 @@ export interface WriteEmbeddingShardsOptions extends SamplingOptionsInput {
   abortSignal?: AbortSignal;
 }
 
+const WRITE_SHARDS_KEYS = [
+  ...SAMPLING_KEYS,
+  'generator',
+  'tokenizer',
+  'records',
+  'dir',
+  'shardSize',
+  'resume',
+  'meta',
+  'onProgress',
+  'abortSignal',
+];
+
 /**
  * Synthesizes image embeddings for caption records and writes them to a core sharded store (kind
  * `image-embeddings`; per item `embeddings` F32 `[h·w, d]` and `tokens` I32 `[h·w]`, ids = record ids).
  * Every caption is checked before anything is written; an interrupted run resumes where it stopped.
  */
 export async function writeEmbeddingShards(options: WriteEmbeddingShardsOptions): Promise<EmbeddingShardManifest> {
+  rejectUnknownOptions(options, WRITE_SHARDS_KEYS, 'writeEmbeddingShards');
   const { generator, tokenizer, records, dir, shardSize, resume, meta, onProgress, abortSignal, ...sampling } = options;
   const seen = new Set<string>();
   records.forEach((r, i) => {

@@ -1,6 +1,7 @@
 import { InvalidInputError } from '@synth2/core';
+import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 import { tf } from '@synth2/nn';
-import type { SamplingOptionsInput } from '../config';
+import { SAMPLING_KEYS, type SamplingOptionsInput } from '../config';
 import type { VQTokenizer } from '../tokenizer/vq-tokenizer';
 import type { CaptionTokenGenerator } from './caption-token-generator';
 
@@ -32,6 +33,10 @@ export interface RerankOptions {
   onScores?: (first: Float32Array, kept: Float32Array) => void;
 }
 
+/** Keys of {@link GenerateOptions}. */
+const GENERATE_KEYS = [...SAMPLING_KEYS, 'generator', 'tokenizer', 'captions', 'abortSignal', 'exemplarKeys'];
+const RERANK_KEYS = optionKeys<RerankOptions>({ scorer: true, candidates: true, onScores: true });
+
 /** Seed of candidate `c` (candidate 0 keeps the caller's seed). */
 const candidateSeed = (seed: number | undefined, c: number): number => (seed ?? 0) + c * 1_000_003;
 
@@ -50,6 +55,8 @@ function checkPair(generator: CaptionTokenGenerator, tokenizer: VQTokenizer): vo
  * Returns `[B, h·w, d]`.
  */
 export async function generateEmbeddings(options: GenerateOptions & { rerank?: RerankOptions }): Promise<tf.Tensor3D> {
+  rejectUnknownOptions(options, [...GENERATE_KEYS, 'rerank'], 'generateEmbeddings');
+  rejectUnknownOptions(options.rerank, RERANK_KEYS, 'generateEmbeddings', 'rerank');
   const { generator, tokenizer, captions, abortSignal, rerank, ...sampling } = options;
   checkPair(generator, tokenizer);
   const once = async (seed: number | undefined) => {
@@ -95,6 +102,7 @@ export async function generateEmbeddings(options: GenerateOptions & { rerank?: R
 
 /** Images `[B, S, S, C]` in [0, 1] for captions: sampled token grids decoded by the tokenizer. */
 export async function generateImages(options: GenerateOptions): Promise<tf.Tensor4D> {
+  rejectUnknownOptions(options, GENERATE_KEYS, 'generateImages');
   const { generator, tokenizer, captions, abortSignal, ...sampling } = options;
   checkPair(generator, tokenizer);
   const ids = await generator.generateTokens(captions, { ...sampling, abortSignal });
@@ -110,6 +118,7 @@ export async function generateImages(options: GenerateOptions): Promise<tf.Tenso
  * rows. Same output shape as {@link generateEmbeddings}; costs a decoder and an encoder pass more.
  */
 export async function generateEmbeddingsViaPixels(options: GenerateOptions): Promise<tf.Tensor3D> {
+  rejectUnknownOptions(options, GENERATE_KEYS, 'generateEmbeddingsViaPixels');
   const { generator, tokenizer, captions, abortSignal, ...sampling } = options;
   checkPair(generator, tokenizer);
   const ids = await generator.generateTokens(captions, { ...sampling, abortSignal });

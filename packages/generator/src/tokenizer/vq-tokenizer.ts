@@ -14,6 +14,7 @@ import {
   type TrainProgressEvent,
   type TrainResult,
 } from '@synth2/nn';
+import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 import { EpochBatches } from '../data/epoch-batches';
 import { TokenizerConfigSchema, parseConfig, type TokenizerConfig, type TokenizerConfigInput } from '../config';
 import { imagesToTensor, type ImageBatch } from '../data/images';
@@ -86,7 +87,7 @@ export class VQTokenizer extends Module {
 
   /** A new, untrained tokenizer. Unknown or invalid settings throw a `ConfigurationError`. */
   static create(config: TokenizerConfigInput = {}): VQTokenizer {
-    return new VQTokenizer(parseConfig(TokenizerConfigSchema, config, 'tokenizer config'));
+    return new VQTokenizer(parseConfig(TokenizerConfigSchema, config, 'tokenizer config', 'VQTokenizer.create'));
   }
 
   /** Loads a tokenizer saved with {@link VQTokenizer.save}; a checkpoint of another architecture throws `CheckpointMismatchError`. */
@@ -221,6 +222,7 @@ export class VQTokenizer extends Module {
 
   /** Reconstruction PSNR and codebook usage on images (batched). */
   async evaluate(images: ImageBatch, opts: { batchSize?: number; abortSignal?: AbortSignal } = {}): Promise<TokenizerEvaluation> {
+    rejectUnknownOptions(opts, ['batchSize', 'abortSignal'], 'VQTokenizer.evaluate');
     const x = this.toTensor(images);
     const n = x.shape[0];
     const bs = opts.batchSize ?? 256;
@@ -329,11 +331,28 @@ export interface TokenizerTrainOptions {
   log?: (msg: string) => void;
 }
 
+const TOKENIZER_TRAIN_KEYS = optionKeys<TokenizerTrainOptions>({
+  steps: true,
+  batchSize: true,
+  lr: true,
+  warmupSteps: true,
+  restartEvery: true,
+  restartUntil: true,
+  seed: true,
+  checkpointDir: true,
+  checkpointEvery: true,
+  metricsFile: true,
+  onProgress: true,
+  abortSignal: true,
+  log: true,
+});
+
 /**
  * Trains a tokenizer on images (`[N, S, S, C]` in [0, 1]) with core's trainer: reconstruction + codebook +
  * commitment loss, straight-through gradients, and periodic dead-code restarts so that the whole codebook is used.
  */
 export async function trainTokenizer(tokenizer: VQTokenizer, images: ImageBatch, opts: TokenizerTrainOptions): Promise<TrainResult> {
+  rejectUnknownOptions(opts, TOKENIZER_TRAIN_KEYS, 'trainTokenizer');
   const x = tokenizer.toTensor(images);
   const pixels = (await x.data()) as Float32Array;
   const [n, S, , C] = x.shape;
