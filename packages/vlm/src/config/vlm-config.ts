@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigurationError } from '@synth2/core';
+import { unknownKeysError } from '@synth2/core/internal';
 
 const posInt = z.number().int().positive();
 
@@ -70,10 +71,15 @@ export const VlmArchitectureSchema = z
 export type VlmArchitecture = z.infer<typeof VlmArchitectureSchema>;
 export type VlmArchitectureInput = z.input<typeof VlmArchitectureSchema>;
 
-/** Parses and cross-checks architecture settings; errors name the setting and what to change. */
-export function parseVlmArchitecture(input: unknown): VlmArchitecture {
+/**
+ * Parses and cross-checks architecture settings; errors name the setting and what to change. An unknown key names
+ * `where` (the function called) and the nearest valid key.
+ */
+export function parseVlmArchitecture(input: unknown, where = 'parseVlmArchitecture'): VlmArchitecture {
   const parsed = VlmArchitectureSchema.safeParse(input);
   if (!parsed.success) {
+    const unknown = unknownKeysError(VlmArchitectureSchema, parsed.error, where);
+    if (unknown) throw unknown;
     const issue = parsed.error.issues[0];
     const path = issue.path.join('.');
     throw new ConfigurationError(

@@ -1,3 +1,4 @@
+import { rejectUnknownOptions } from '@synth2/core/internal';
 import { CaptionRecordSchema, InvalidInputError, ShardedTensorReader, readJsonlAll, type ImageCaptionPair } from '@synth2/core';
 
 /** Image embeddings read from a sharded store, with their ids in store order. */
@@ -11,6 +12,7 @@ export interface StoredEmbeddings {
  * `[N, d]` per item) — the generator's synthetic embeddings or real images encoded once by the tokenizer.
  */
 export async function loadEmbeddingStore(dir: string, options: { tensor?: string } = {}): Promise<StoredEmbeddings> {
+  rejectUnknownOptions(options, ['tensor'], 'loadEmbeddingStore');
   const name = options.tensor ?? 'embeddings';
   const reader = await ShardedTensorReader.open(dir, { requireComplete: true });
   const m = reader.manifest;
@@ -50,6 +52,7 @@ export async function loadSyntheticPairs(options: {
   embeddingsDir: string;
   captionsFile: string;
 }): Promise<{ ids: string[]; embeddings: StoredEmbeddings['embeddings']; captions: string[] }> {
+  rejectUnknownOptions(options, ['embeddingsDir', 'captionsFile'], 'loadSyntheticPairs');
   const store = await loadEmbeddingStore(options.embeddingsDir);
   const records = await readJsonlAll(options.captionsFile, CaptionRecordSchema);
   const text = new Map<string, string>();
@@ -73,6 +76,7 @@ export async function loadRealPairs(options: {
   embeddingsDir: string;
   pairs: readonly Pick<ImageCaptionPair, 'imageId' | 'captions'>[];
 }): Promise<{ ids: string[]; embeddings: StoredEmbeddings['embeddings']; captions: string[][] }> {
+  rejectUnknownOptions(options, ['embeddingsDir', 'pairs'], 'loadRealPairs');
   const store = await loadEmbeddingStore(options.embeddingsDir);
   const byId = new Map<string, string[]>();
   for (const p of options.pairs) byId.set(p.imageId, p.captions);

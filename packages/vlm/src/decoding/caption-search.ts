@@ -1,4 +1,5 @@
 import { InvalidInputError } from '@synth2/core';
+import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 
 /** How captions are decoded. */
 export interface DecodeOptions {
@@ -14,6 +15,9 @@ export interface DecodeOptions {
   /** Most words per caption (default: the model's `maxCaptionLength`). */
   maxLength?: number;
 }
+
+/** Keys of {@link DecodeOptions}. */
+export const DECODE_KEYS = optionKeys<DecodeOptions>({ strategy: true, beamSize: true, lengthPenalty: true, maxLength: true });
 
 /**
  * Scores the next token for a set of rows. `images[r]` is the image (batch index) of row `r` and `prefixes[r]`
@@ -43,6 +47,19 @@ export interface CaptionSearchResult {
   /** Sum of the log-probabilities of the generated tokens (EOS included when it was generated). */
   logProbs: number[];
 }
+
+const SEARCH_KEYS = optionKeys<CaptionSearchOptions>({
+  count: true,
+  vocabSize: true,
+  bos: true,
+  eos: true,
+  banned: true,
+  maxLength: true,
+  strategy: true,
+  beamSize: true,
+  lengthPenalty: true,
+  score: true,
+});
 
 /** Checks decoding options and fills in defaults. */
 export function resolveDecodeOptions(
@@ -81,6 +98,7 @@ export function resolveDecodeOptions(
  * EOS is not allowed as the first token.
  */
 export function searchCaptions(options: CaptionSearchOptions): CaptionSearchResult {
+  rejectUnknownOptions(options, SEARCH_KEYS, 'searchCaptions');
   return options.strategy === 'beam' ? beamSearch(options) : greedySearch(options);
 }
 

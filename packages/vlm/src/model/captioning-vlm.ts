@@ -1,8 +1,9 @@
 import { ConfigurationError, InvalidInputError, type Vocabulary } from '@synth2/core';
 import { initBackend, tf, loadCheckpoint, readCheckpointConfig, saveCheckpoint } from '@synth2/nn';
 import { z } from 'zod';
-import { inputPositions, parseVlmArchitecture, type VlmArchitecture, type VlmArchitectureInput } from '../config/vlm-config';
-import { resolveDecodeOptions, searchCaptions, type DecodeOptions } from '../decoding/caption-search';
+import { rejectUnknownOptions, schemaKeys } from '@synth2/core/internal';
+import { VlmArchitectureSchema, inputPositions, parseVlmArchitecture, type VlmArchitecture, type VlmArchitectureInput } from '../config/vlm-config';
+import { DECODE_KEYS, resolveDecodeOptions, searchCaptions, type DecodeOptions } from '../decoding/caption-search';
 import { toEmbeddingTable, type EmbeddingTable, type EmbeddingsInput } from '../data/embedding-table';
 import { regroupEmbeddings } from '../data/regroup';
 import { collateBatch } from '../data/caption-batches';
@@ -22,6 +23,9 @@ export interface ImageEmbedder<Images = unknown, Ids = unknown> {
 }
 
 const CHECKPOINT_FORMAT = 'synth2-vlm';
+
+/** Keys of the options of {@link CaptioningVLM.caption} and {@link CaptioningVLM.captionImages}. */
+const CAPTION_KEYS = [...DECODE_KEYS, 'batchSize'];
 
 const CheckpointConfigSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
@@ -52,6 +56,7 @@ export class CaptioningVLM {
     if (config == null || typeof config !== 'object') {
       throw new ConfigurationError('CaptioningVLM.create needs a config object with embeddingDim, grid and vocabulary.');
     }
+    rejectUnknownOptions(config, [...schemaKeys(VlmArchitectureSchema), 'vocabulary'], 'CaptioningVLM.create');
     const { vocabulary, ...architecture } = config;
     if (vocabulary === undefined) {
       throw new ConfigurationError(
@@ -59,7 +64,7 @@ export class CaptioningVLM {
         { setting: 'vocabulary' },
       );
     }
-    const parsed = parseVlmArchitecture(architecture);
+    const parsed = parseVlmArchitecture(architecture, 'CaptioningVLM.create');
     const vocab = toVocabulary(vocabulary);
     requireBackend();
     return new CaptioningVLM(parsed, vocab);
@@ -135,6 +140,7 @@ export class CaptioningVLM {
    * `batchSize` images are decoded together (default 128).
    */
   async caption(embeddings: EmbeddingsInput, options: DecodeOptions & { batchSize?: number } = {}): Promise<string[]> {
+    rejectUnknownOptions(options, CAPTION_KEYS, 'CaptioningVLM.caption');
     const tokens = this.prepareEmbeddings(embeddings);
     const decode = resolveDecodeOptions(options, { maxCaptionLength: this.architecture.maxCaptionLength });
     const batchSize = options.batchSize ?? 128;
@@ -160,6 +166,7 @@ export class CaptioningVLM {
    * (which the model never predicts, so they lower every candidate of that caption alike).
    */
   async score(embeddings: EmbeddingsInput, captions: readonly string[], options: { batchSize?: number } = {}): Promise<Float32Array> {
+    rejectUnknownOptions(options, ['batchSize'], 'CaptioningVLM.score');
     const perWord = await this.wordLogProbs(embeddings, captions, options);
     return Float32Array.from(perWord, (lp) => lp.reduce((a, b) => a + b, 0));
   }
@@ -170,6 +177,7 @@ export class CaptioningVLM {
    * words that matter (an object's name) above the rest.
    */
   async wordLogProbs(embeddings: EmbeddingsInput, captions: readonly string[], options: { batchSize?: number } = {}): Promise<Float32Array[]> {
+    rejectUnknownOptions(options, ['batchSize'], 'CaptioningVLM.wordLogProbs');
     const tokens = this.prepareEmbeddings(embeddings);
     if (!Array.isArray(captions) || captions.length !== tokens.count) {
       throw new InvalidInputError(
@@ -214,6 +222,7 @@ export class CaptioningVLM {
     tokenizer: ImageEmbedder<Images, Ids>,
     options: DecodeOptions & { batchSize?: number } = {},
   ): Promise<string[]> {
+    rejectUnknownOptions(options, CAPTION_KEYS, 'CaptioningVLM.captionImages');
     if (!tokenizer || typeof tokenizer.encode !== 'function' || typeof tokenizer.embed !== 'function') {
       throw new InvalidInputError('captionImages needs a tokenizer with encode(images) and embed(ids) (the generator\'s VQ tokenizer).', {
         field: 'tokenizer',

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { InvalidInputError, readJson, writeJsonAtomic } from '@synth2/core';
+import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 import {
   initBackend,
   tf,
@@ -12,7 +13,7 @@ import {
   type TrainProgressEvent,
 } from '@synth2/nn';
 import { evaluateCaptions } from '@synth2/eval';
-import type { DecodeOptions } from '../decoding/caption-search';
+import { DECODE_KEYS, type DecodeOptions } from '../decoding/caption-search';
 import { captionBatches, type PairSet } from '../data/caption-batches';
 import type { EmbeddingsInput } from '../data/embedding-table';
 import { resolveMix, type MixRatio } from '../data/mixing';
@@ -105,6 +106,50 @@ export interface TrainVLMResult {
   best?: VlmEvaluation & { checkpointDir?: string };
 }
 
+const TRAIN_VLM_KEYS = optionKeys<TrainVLMOptions>({
+  model: true,
+  real: true,
+  synthetic: true,
+  mix: true,
+  syntheticSteps: true,
+  steps: true,
+  batchSize: true,
+  lr: true,
+  weightDecay: true,
+  warmupSteps: true,
+  minLrRatio: true,
+  clipGradNorm: true,
+  seed: true,
+  validation: true,
+  evalEvery: true,
+  checkpointDir: true,
+  checkpointEvery: true,
+  resume: true,
+  metricsFile: true,
+  restoreBest: true,
+  onProgress: true,
+  onEvaluation: true,
+  abortSignal: true,
+  log: true,
+  backend: true,
+});
+const PAIRS_KEYS = optionKeys<RealPairs>({ embeddings: true, captions: true });
+const MIX_KEYS = optionKeys<MixRatio>({ real: true, synthetic: true });
+const VALIDATION_KEYS = optionKeys<ValidationSet>({ embeddings: true, references: true, decode: true });
+const BACKEND_KEYS = optionKeys<NonNullable<TrainVLMOptions['backend']>>({ backend: true, threads: true, native: true });
+
+/** Rejects unknown keys of the options and of their nested objects, before any work. */
+function rejectUnknownTrainOptions(options: TrainVLMOptions): void {
+  const where = 'trainVLM';
+  rejectUnknownOptions(options, TRAIN_VLM_KEYS, where);
+  rejectUnknownOptions(options.real, PAIRS_KEYS, where, 'real');
+  rejectUnknownOptions(options.synthetic, PAIRS_KEYS, where, 'synthetic');
+  rejectUnknownOptions(options.mix, MIX_KEYS, where, 'mix');
+  rejectUnknownOptions(options.validation, VALIDATION_KEYS, where, 'validation');
+  rejectUnknownOptions(options.validation?.decode, DECODE_KEYS, where, 'validation.decode');
+  rejectUnknownOptions(options.backend, BACKEND_KEYS, where, 'backend');
+}
+
 interface ValidationState {
   evaluations: VlmEvaluation[];
   best?: VlmEvaluation;
@@ -171,6 +216,7 @@ function pairSet(model: CaptioningVLM, embeddings: EmbeddingsInput, captions: st
  * All inputs are checked before anything is trained or written.
  */
 export async function trainVLM(options: TrainVLMOptions): Promise<TrainVLMResult> {
+  rejectUnknownTrainOptions(options);
   const { model } = options;
   if (!(model instanceof CaptioningVLM)) {
     throw new InvalidInputError('trainVLM: options.model must be a CaptioningVLM (CaptioningVLM.create(config)).', { field: 'model' });
