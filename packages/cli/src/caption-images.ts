@@ -4,6 +4,17 @@ import { ConfigurationError, loadImage } from '@synth2/core';
 import { initBackend, tf } from '@synth2/nn';
 import { VQTokenizer } from '@synth2/generator';
 import { CaptioningVLM } from '@synth2/vlm';
+import { RunDirectory } from './run-directory';
+
+/** Checks the models against the SHA-256 the run manifest records for them (a folder from elsewhere is used as is). */
+async function verifyModels(root: string, paths: string[]): Promise<void> {
+  if (!existsSync(join(root, 'manifest.json'))) return;
+  const run = await RunDirectory.view(root);
+  for (const path of paths) {
+    const stage = path.split('/')[0];
+    if (run.stage(stage)?.status === 'done') await run.verify(stage, path);
+  }
+}
 
 /** Captions image files with a run's tokenizer and VLM (images are resized/centre-cropped to the tokenizer's size). */
 export async function captionImageFiles(options: { run: string; model: string; beam: number; images: string[] }) {
@@ -18,6 +29,7 @@ export async function captionImageFiles(options: { run: string; model: string; b
     }
   }
   if (!options.images.length) throw new ConfigurationError('no image files given.');
+  await verifyModels(options.run, ['tokenizer/model', `vlm-${options.model}/model`]);
   await initBackend({ log: () => {} });
   const tokenizer = await VQTokenizer.load(tokDir);
   const model = await CaptioningVLM.load(vlmDir);

@@ -208,7 +208,10 @@ export class RunDirectory {
       await verifyStageFiles(this.root, stage, files, this.redoCommand);
       return;
     }
-    this.manifest.stages[stage] = { ...rec, files: await hashStageOutputs(this.root, stage, rec.outputs, this.redoCommand) };
+    // a read-only view cannot record them: it checks that the outputs are there
+    const files = await hashStageOutputs(this.root, stage, rec.outputs, this.redoCommand);
+    if (this.readOnly) return;
+    this.manifest.stages[stage] = { ...rec, files };
     await this.save();
   }
 

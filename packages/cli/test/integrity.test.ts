@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,5 +104,18 @@ describe.skipIf(!existsSync(bin))('synth2 run integrity (miniature pipeline)', (
     const fixed = await synth2(redoCommand(r.stderr, 'captions'));
     expect(fixed.code, fixed.stderr).toBe(0);
     expect(started(fixed)).toEqual(['captions', 'generate']);
+  });
+
+  it('should check a model against the run manifest before `synth2 caption` uses it', async () => {
+    const dir = join(out, 'vlm-baseline', 'model');
+    const sizes = await Promise.all((await readdir(dir)).map(async (name) => ({ name, size: (await stat(join(dir, name))).size })));
+    const weights = join(dir, sizes.sort((a, b) => b.size - a.size)[0].name);
+    const bytes = await readFile(weights);
+    bytes[bytes.length - 100] ^= 0x01;
+    await writeFile(weights, bytes);
+    const r = await synth2(['caption', '--run', out, '--model', 'baseline', join(out, 'any.png')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${weights}: changed since the vlm-baseline stage wrote it`);
+    expect(r.stderr).toContain(`--redo vlm-baseline`);
   });
 });
