@@ -1,6 +1,7 @@
 // The three training workloads of `npm run bench:engine`, built from the packages' real model code:
-// - lm: the reference LM of reference-models.ts (4 layers, d 256, 4 heads, seq 32, vocab 2,000, batch 32), Adam
-//   (this package's fused AdamW with weight decay 0);
+// - lm: the reference LM (REFERENCE_LM in reference-models.ts: 4 layers, d 256, 4 heads, seq 32, vocab 2,000,
+//   batch 32) built from this package's blocks (Embedding, TransformerBlock, LayerNorm, Linear, crossEntropy) as a
+//   model package writes it, trained with Adam (this package's fused AdamW with weight decay 0);
 // - tokenizer: @synth2/generator's VQ tokenizer at the demo's settings (demoTokenizerConfig, batch 32, lr 3e-3),
 //   trained by trainTokenizer on random 32×32 images (dead-code restarts off: the step alone is measured);
 // - generator: @synth2/generator's CaptionTokenGenerator at the demo's settings (demoGeneratorConfig, batch 64,
@@ -16,8 +17,59 @@ import {
   trainTokenizer,
   VQTokenizer,
 } from '../../generator/src/index';
-import { tf, AdamW, type TrainProgressEvent } from '../src/index';
-import { createLm, REFERENCE_LM } from './reference-models';
+import {
+  tf,
+  AdamW,
+  crossEntropy,
+  Embedding,
+  LayerNorm,
+  LearnedPositionEmbedding,
+  Linear,
+  Module,
+  TransformerBlock,
+  type TrainProgressEvent,
+} from '../src/index';
+import { REFERENCE_LM, type LmConfig } from './reference-models';
+
+/** The reference LM from this package's blocks: pre-LN causal transformer, untied output head without bias. */
+class BlockLm extends Module {
+  private readonly embed: Embedding;
+  private readonly pos: LearnedPositionEmbedding;
+  private readonly blocks: TransformerBlock[] = [];
+  private readonly norm: LayerNorm;
+  private readonly head: Linear;
+  constructor(readonly c: LmConfig) {
+    const rng = new Rng(0);
+    super('lm', { rng });
+    this.embed = this.child('embed', new Embedding('embed', { vocabSize: c.vocab, dim: c.dim, rng }));
+    this.pos = this.child('pos', new LearnedPositionEmbedding('pos', { length: c.seq, dim: c.dim, rng }));
+    for (let i = 0; i < c.layers; i++) this.blocks.push(this.child(`blocks.${i}`, new TransformerBlock('block', { dim: c.dim, heads: c.heads, rng })));
+    this.norm = this.child('norm', new LayerNorm('norm', { dim: c.dim }));
+    this.head = this.child('head', new Linear('head', { inDim: c.dim, outDim: c.vocab, bias: false, rng }));
+  }
+  loss(ids: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
+    let h = this.pos.apply(this.embed.apply(ids));
+    for (const b of this.blocks) h = b.apply(h, { causal: true });
+    return crossEntropy(tf.reshape(this.head.apply(this.norm.apply(h)), [-1, this.c.vocab]), targets);
+  }
+  /** Cycles through 4 fixed random batches (next-token targets). */
+  batch(step: number): { ids: tf.Tensor2D; targets: tf.Tensor1D } {
+    const { batch: B, seq: T, vocab } = this.c;
+    const r = new Rng(1000 + (step % 4));
+    const ids = new Int32Array(B * T);
+    const tgt = new Int32Array(B * T);
+    for (let b = 0; b < B; b++) {
+      let prev = r.int(vocab);
+      for (let t = 0; t < T; t++) {
+        const next = r.int(vocab);
+        ids[b * T + t] = prev;
+        tgt[b * T + t] = next;
+        prev = next;
+      }
+    }
+    return { ids: tf.tensor2d(ids, [B, T], 'int32'), targets: tf.tensor1d(tgt, 'int32') };
+  }
+}
 
 export type Workload = 'lm' | 'tokenizer' | 'generator';
 export const WORKLOADS: Workload[] = ['lm', 'tokenizer', 'generator'];
@@ -74,23 +126,11 @@ class StepClock {
 const WARMUP = 3;
 
 async function benchLm(seconds: number): Promise<Timing> {
-  const lm = createLm(REFERENCE_LM);
-  const params = new Map(lm.params.map((v) => [v.name, v] as [string, tf.Variable]));
-  const opt = new AdamW(params, { weightDecay: 0 });
+  const step = lmStep();
   const clock = new StepClock(WARMUP, seconds);
-  for (let step = 0; ; step++) {
-    const loss = tf.tidy(() => {
-      const { ids, targets } = lm.batch(step);
-      const { value, grads } = tf.variableGrads(() => lm.loss(ids, targets), lm.params);
-      opt.apply(
-        lm.params.map((v) => grads[v.name]!),
-        1e-3,
-      );
-      return value.dataSync()[0]!;
-    });
-    if (clock.tick(loss)) break;
+  while (!clock.tick(step())) {
+    // steps until the clock has measured enough
   }
-  lm.dispose();
   return clock.result();
 }
 
@@ -187,17 +227,18 @@ export function generatorStep(): () => number {
     });
 }
 
-/** One reference-LM training step (Adam), for per-kernel profiles. */
+/** One reference-LM training step (Adam: AdamW with weight decay 0), for the bench and per-kernel profiles. */
 export function lmStep(): () => number {
-  const lm = createLm(REFERENCE_LM);
-  const opt = new AdamW(new Map(lm.params.map((v) => [v.name, v] as [string, tf.Variable])), { weightDecay: 0 });
+  const lm = new BlockLm(REFERENCE_LM);
+  const vars = [...lm.parameters().values()];
+  const opt = new AdamW(new Map(vars.map((v) => [v.name, v] as [string, tf.Variable])), { weightDecay: 0 });
   let step = 0;
   return () =>
     tf.tidy(() => {
       const { ids, targets } = lm.batch(step++);
-      const { value, grads } = tf.variableGrads(() => lm.loss(ids, targets), lm.params);
+      const { value, grads } = tf.variableGrads(() => lm.loss(ids, targets), vars);
       opt.apply(
-        lm.params.map((v) => grads[v.name]!),
+        vars.map((v) => grads[v.name]!),
         1e-3,
       );
       return value.dataSync()[0]!;

@@ -1,6 +1,6 @@
 // Fused training ops on Float32Arrays of the wasm heap (in place, no copies), each the whole of a chain of small
 // tfjs kernels: attention over short sequences (forward; backward recomputing the weights), LayerNorm forward and
-// backward, weighted softmax cross-entropy forward and backward, tanh-GELU forward and backward. The TypeScript side (src/tf/kernels/fused-*.ts)
+// backward, weighted softmax cross-entropy forward and backward, tanh-GELU forward and backward, the AdamW update. The TypeScript side (src/tf/kernels/fused-*.ts)
 // has the same computations in JS for when the addon is absent. Hot loops are compiled for AVX-512, AVX2 and the
 // baseline on x86-64 Linux (target_clones); dot products use 8 independent partial sums so they vectorise without
 // reassociating float math.
@@ -19,6 +19,33 @@
 #endif
 
 #define MASKED (-1e9f)
+
+static inline float f_from_bits(int32_t i) {
+  float f;
+  memcpy(&f, &i, sizeof f);
+  return f;
+}
+
+// exp(x) = 2^n · e^r, n = round(x / ln 2), |r| <= ln(2)/2, e^r by a degree-6 polynomial (about 1 ulp); branch-free
+// so loops over it vectorise (as elementwise.c's)
+static inline float fexp(float x) {
+  const float hi = 88.3762626647949f, lo = -87.3365478515625f;
+  const float xc = x > hi ? hi : (x < lo ? lo : x);
+  const float shifter = 12582912.f;
+  const float t = xc * 1.44269504088896341f + shifter;
+  const float n = t - shifter;
+  float r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500E-4f;
+  p = p * r + 1.3981999507E-3f;
+  p = p * r + 8.3334519073E-3f;
+  p = p * r + 4.1665795894E-2f;
+  p = p * r + 1.6666665459E-1f;
+  p = p * r + 5.0000001201E-1f;
+  p = p * r * r + r + 1.f;
+  const float y = p * f_from_bits(((int32_t)n + 127) << 23);
+  return x < lo ? 0.f : (x > hi ? INFINITY : y);
+}
 
 static inline float dot8(const float *a, const float *b, int n) {
   float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -59,7 +86,7 @@ CLONES static void attention_weights(const attention_args *a, int b, int h, floa
     }
     float sum = 0.f;
     for (int j = 0; j < Tk; j++) {
-      pi[j] = expf(pi[j] - max);
+      pi[j] = fexp(pi[j] - max);
       sum += pi[j];
     }
     const float inv = 1.f / sum;
@@ -277,7 +304,7 @@ CLONES static float log_sum_exp(const float *x, int v) {
   float max = -INFINITY;
   for (int c = 0; c < v; c++) max = x[c] > max ? x[c] : max;
   float s = 0.f;
-  for (int c = 0; c < v; c++) s += expf(x[c] - max);
+  for (int c = 0; c < v; c++) s += fexp(x[c] - max);
   return max + logf(s);
 }
 
@@ -325,7 +352,7 @@ static napi_value CrossEntropyForward(napi_env env, napi_callback_info info) {
 }
 
 CLONES static void ce_row_grad(const float *x, int v, float lse, float scale, float *dx) {
-  for (int c = 0; c < v; c++) dx[c] = scale * expf(x[c] - lse);
+  for (int c = 0; c < v; c++) dx[c] = scale * fexp(x[c] - lse);
 }
 
 static napi_value CrossEntropyBackward(napi_env env, napi_callback_info info) {
@@ -368,7 +395,7 @@ static napi_value CrossEntropyBackward(napi_env env, napi_callback_info info) {
 // tanh(u) = 1 − 2/(e^{2u} + 1), clamped where e^{2u} would overflow
 static inline float tanh_exp(float u) {
   u = u > 15.f ? 15.f : (u < -15.f ? -15.f : u);
-  return 1.f - 2.f / (expf(2.f * u) + 1.f);
+  return 1.f - 2.f / (fexp(2.f * u) + 1.f);
 }
 
 CLONES static void gelu_forward(const float *x, float *y, size_t n) {
@@ -415,6 +442,38 @@ static napi_value GeluBackward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---- AdamW update --------------------------------------------------------------------------------------------------
+CLONES static void adamw(size_t n, const float *h, const float *p, const float *g, const float *m, const float *v, float *po, float *mo,
+                         float *vo) {
+  const float lr = h[0], b1 = h[1], b2 = h[2], c1 = h[3], c2 = h[4], eps = h[5], decay = h[6], gs = h[7];
+  for (size_t i = 0; i < n; i++) {
+    const float gi = g[i] * gs;
+    const float mi = b1 * m[i] + (1.f - b1) * gi;
+    const float vi = b2 * v[i] + (1.f - b2) * gi * gi;
+    mo[i] = mi;
+    vo[i] = vi;
+    po[i] = p[i] - lr * ((mi * c1) / (sqrtf(vi * c2) + eps) + decay * p[i]);
+  }
+}
+
+// adamW(hyper [lr, beta1, beta2, c1, c2, eps, decay, gradScale], param, grad, m, v, paramOut, mOut, vOut)
+static napi_value AdamW(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  float *a[8];
+  size_t len[8];
+  static const char *names[8] = {"hyper", "param", "grad", "m", "v", "paramOut", "mOut", "vOut"};
+  if (!synth2_args(env, info, "adamW", 8, argv)) return NULL;
+  for (int i = 0; i < 8; i++)
+    if (!synth2_f32(env, argv[i], &a[i], &len[i], names[i])) return NULL;
+  for (int i = 2; i < 8; i++)
+    if (len[i] != len[1] || len[0] != 8) {
+      napi_throw_range_error(env, NULL, "synth2_native.adamW: hyper must hold 8 values and the other arrays one length");
+      return NULL;
+    }
+  adamw(len[1], a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+  return NULL;
+}
+
 SYNTH2_REGISTRAR(fused) {
   synth2_export(env, exports, "attentionForward", AttentionForward);
   synth2_export(env, exports, "attentionBackward", AttentionBackward);
@@ -424,4 +483,5 @@ SYNTH2_REGISTRAR(fused) {
   synth2_export(env, exports, "crossEntropyBackward", CrossEntropyBackward);
   synth2_export(env, exports, "geluForward", GeluForward);
   synth2_export(env, exports, "geluBackward", GeluBackward);
+  synth2_export(env, exports, "adamW", AdamW);
 }

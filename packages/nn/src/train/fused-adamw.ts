@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CpuBackend, WasmBackend } from '../tf/kernels/backend-access';
+import { getNative } from '../tf/kernels/native-state';
 
 /**
  * One fused AdamW update per parameter tensor: a single pass over `param`, `grad`, `m`, `v` in JS on the wasm heap
@@ -55,6 +56,15 @@ function wasmKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap;
   // allocate first: a heap growth would detach views taken earlier
   const outs = [param, m, v].map((t) => b.makeOutput(t.shape, 'float32'));
   const [pOut, mOut, vOut] = outs.map((t) => b.typedArrayFromHeap(t) as Float32Array);
+  const native = getNative() as unknown as { adamW?: (...arrays: Float32Array[]) => void } | null;
+  if (native?.adamW) {
+    // the native addon's vectorised loop (native/src/fused.c) when loaded
+    const a = attrs as unknown as FusedAdamWAttrs;
+    const hyper = Float32Array.of(a.lr, a.beta1, a.beta2, a.c1, a.c2, a.eps, a.decay, a.gradScale);
+    const ins = [param, grad, m, v].map((t) => b.typedArrayFromHeap(t) as Float32Array);
+    native.adamW(hyper, ...ins, pOut!, mOut!, vOut!);
+    return outs;
+  }
   update(
     b.typedArrayFromHeap(param) as Float32Array,
     b.typedArrayFromHeap(grad) as Float32Array,
