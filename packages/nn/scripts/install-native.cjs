@@ -7,13 +7,14 @@
 // used by `npm run build:native`). SYNTH2_NATIVE=0 skips the build.
 'use strict';
 const { spawnSync } = require('node:child_process');
-const { existsSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 
 const root = join(__dirname, '..');
 const nativeDir = join(root, 'native');
 const addonPath = join(nativeDir, 'build', 'Release', 'synth2_native.node');
 const logPath = join(nativeDir, 'build-error.log');
+const lockPath = join(nativeDir, '.build-lock');
 const strict = process.argv.includes('--strict');
 const HOW =
   'for the fast path install a C compiler, make and python3 (e.g. apt-get install build-essential python3) ' +
@@ -88,12 +89,41 @@ function build() {
   return { ok: true };
 }
 
+/**
+ * Takes the build lock (a directory: mkdir is atomic), waiting while another build holds it; a lock older than
+ * 15 minutes is taken as left behind by a killed build. Two builds at once would delete each other's files.
+ */
+function lock() {
+  for (;;) {
+    try {
+      mkdirSync(lockPath);
+      return;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      let age = 0;
+      try {
+        age = Date.now() - statSync(lockPath).mtimeMs;
+      } catch {
+        continue; // released meanwhile
+      }
+      if (age > 15 * 60_000) rmSync(lockPath, { recursive: true, force: true });
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+    }
+  }
+}
+
 function main() {
   if (process.env.SYNTH2_NATIVE === '0') {
     console.log('@synth2/nn: native kernels not built (SYNTH2_NATIVE=0); the SDK runs on portable wasm.');
     return 0;
   }
-  const r = build();
+  lock();
+  let r;
+  try {
+    r = build();
+  } finally {
+    rmSync(lockPath, { recursive: true, force: true });
+  }
   if (!r.ok) {
     if (strict) {
       if (r.output) process.stderr.write(r.output);
