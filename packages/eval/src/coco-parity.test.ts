@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateCaptions, type CaptionEvaluation, type ScoreName } from './evaluate-captions';
@@ -46,14 +47,19 @@ describe.skipIf(!dir)('evaluateCaptions parity with the official pycocoevalcap',
     expect(got.bleuStats!.guess[0]).toBe(got.bleuStats!.testlen);
   });
 
+  // sha256 of the official PTBTokenizer 3.4.1 output (after the COCO punctuation filter), one caption per line:
+  // references in file order, then predictions. ZeroCap's predictions hold 113 `<|endoftext|>` markers.
   it.each([
-    ['ZeroCap', 'magic_mscoco_karpathy_test_zerocap_result.json.gz', 5000],
-    ['CLIPRe', 'magic_mscoco_karpathy_test_clipretrieval_result.json.gz', 4982],
-  ])('should evaluate the %s predictions without error and with consistent statistics', async (_name, file, images) => {
+    ['ZeroCap', 'magic_mscoco_karpathy_test_zerocap_result.json.gz', 5000, 'bcfe863b96dba04efc8ee162e9f1c0bde98b8c1f71c707fb5196ed23c60e1796', '18bab2a5f1ee21dd1daf7cc89a6368426d4962ebe20e8beda7f6eb23b4eb5c59'],
+    ['CLIPRe', 'magic_mscoco_karpathy_test_clipretrieval_result.json.gz', 4982, '130b1a0249a30d0c7f7a153ffa9b505e2ba650f645afbdc3a9f461cc8a294e68', '508f5d67e8e9e0d6ea4630695fa2833cfac58a58e8510eec409bf200c39f40c8'],
+  ])('should tokenize the %s file as the official tokenizer does and score it consistently', async (_name, file, images, refsSha, predsSha) => {
     const items = readJsonMaybeGz<{ captions: string[]; prediction: string }[]>(join(dir!, file));
     const { references, predictions } = splitCaptionPairs(items);
     const got = await evaluateCaptions({ references, predictions });
     expect(got.imageIds).toHaveLength(images);
+    const sha = (lines: string[]): string => createHash('sha256').update(lines.join('\n')).digest('hex');
+    expect(sha(got.tokenized.references.flat())).toBe(refsSha);
+    expect(sha(got.tokenized.predictions)).toBe(predsSha);
     const s = got.bleuStats!;
     // guess[k] = Σ max(0, testlen_i − k): short predictions (under 4 tokens) make guess[3] exceed testlen − 3·images
     expect(s.guess[0]).toBe(s.testlen);
