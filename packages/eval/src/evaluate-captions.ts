@@ -56,6 +56,11 @@ export interface CaptionEvaluation {
   bleuStats?: BleuStats;
   /** Evaluated images in evaluation order: the references' order, restricted to images with a prediction. */
   imageIds: ImageId[];
+  /**
+   * Images with at least one valid reference. When it exceeds `imageIds.length`, some annotated images had no
+   * prediction: the scores cover only the images that have one (as the official evaluation does).
+   */
+  annotatedImages: number;
   /** PTB-tokenized captions, aligned with `imageIds`. */
   tokenized: { predictions: string[]; references: string[][] };
   /** Entries skipped with `onInvalid: 'drop'`. */
@@ -283,7 +288,16 @@ export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promis
   Object.assign(timings, scores.timings);
   t = performance.now();
 
-  const result: CaptionEvaluation = { metrics: {}, perImage: {}, imageIds, tokenized: { predictions: tokCands, references: tokRefs }, timings };
+  let annotatedImages = 0;
+  for (const ref of refs.values()) if (ref.captions.length > 0) annotatedImages++;
+  const result: CaptionEvaluation = {
+    metrics: {},
+    perImage: {},
+    imageIds,
+    annotatedImages,
+    tokenized: { predictions: tokCands, references: tokRefs },
+    timings,
+  };
   const put = (name: ScoreName, score: number | undefined, per: ArrayLike<number> | undefined): void => {
     if (score === undefined || per === undefined) return;
     result.metrics[name] = score;

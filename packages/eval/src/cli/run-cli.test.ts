@@ -78,6 +78,47 @@ describe('synth2-eval', () => {
     expect((await run(['--annotations', join(dir, 'missing.json'), '--results', join(dir, 'res.json')])).err).toMatch(/missing\.json: file not found/);
   });
 
+  it('should keep the scores and say why when --per-image cannot be written', async () => {
+    const args = ['--annotations', join(dir, 'ann.json.gz'), '--results', join(dir, 'res.json')];
+    const full = await run(args);
+    // a path below a regular file (ENOTDIR) and a path that is a directory (EISDIR): unwritable even for root
+    for (const per of [join(dir, 'res.json', 'per-image.json'), dir]) {
+      const r = await run([...args, '--per-image', per]);
+      expect(r.code).toBe(1);
+      expect(r.out).toBe(full.out);
+      expect(r.err).toContain(`cannot write the per-image scores to ${per} (`);
+      expect(r.err).toMatch(/corpus scores above are complete\. Choose a writable --per-image path/);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    }
+    const json = await run([...args, '--json', '--per-image', join(dir, 'res.json', 'p.json')]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.out).metrics.CIDEr).toBeGreaterThan(0);
+  });
+
+  it('should score the annotated images that have a prediction and say how many of how many', async () => {
+    const annotations = {
+      images: [{ id: 1 }, { id: 2 }, { id: 3 }],
+      annotations: [
+        { image_id: 1, caption: 'A man rides a horse on the beach.' },
+        { image_id: 2, caption: 'Two dogs play in the snow.' },
+        { image_id: 3, caption: 'A red bus on a street.' },
+      ],
+    };
+    writeFileSync(join(dir, 'ann3.json'), JSON.stringify(annotations));
+    const subset = { images: annotations.images.slice(0, 2), annotations: annotations.annotations.slice(0, 2) };
+    writeFileSync(join(dir, 'ann2.json'), JSON.stringify(subset));
+    const partial = await run(['--annotations', join(dir, 'ann3.json'), '--results', join(dir, 'res.json')]);
+    expect(partial.code).toBe(0);
+    expect(partial.out).toMatch(/^evaluated 2 of 3 annotated images \(1 without a prediction are not scored, as in the official evaluation\)\n/);
+    expect(partial.err).toBe('synth2-eval: note: 1 of 3 annotated images have no prediction; the scores cover the 2 that do.\n');
+    // the scores are those of the subset
+    const json = JSON.parse((await run(['--annotations', join(dir, 'ann3.json'), '--results', join(dir, 'res.json'), '--json'])).out);
+    const onSubset = JSON.parse((await run(['--annotations', join(dir, 'ann2.json'), '--results', join(dir, 'res.json'), '--json'])).out);
+    expect(json).toMatchObject({ images: 2, annotatedImages: 3, imagesWithoutPrediction: 1 });
+    expect(json.metrics).toEqual(onSubset.metrics);
+    expect(onSubset).toMatchObject({ images: 2, annotatedImages: 2, imagesWithoutPrediction: 0 });
+  });
+
   it('should name the missing jar for METEOR', async () => {
     const saved = process.env.SYNTH2_METEOR_JAR;
     delete process.env.SYNTH2_METEOR_JAR;

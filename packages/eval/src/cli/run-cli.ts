@@ -28,9 +28,17 @@ Files may be gzip-compressed.`;
 
 class UsageError extends Error {}
 
+/** How many annotated images were scored: all of them, or the subset that has a prediction. */
+function coverageLine(result: CaptionEvaluation): string {
+  const scored = result.imageIds.length;
+  const missing = result.annotatedImages - scored;
+  if (missing <= 0) return `evaluated ${scored} images`;
+  return `evaluated ${scored} of ${result.annotatedImages} annotated images (${missing} without a prediction are not scored, as in the official evaluation)`;
+}
+
 function formatTable(result: CaptionEvaluation): string {
   const lines: string[] = [];
-  lines.push(`evaluated ${result.imageIds.length} images`);
+  lines.push(coverageLine(result));
   if (result.dropped?.length) lines.push(`dropped ${result.dropped.length} invalid entries (see --json for the list)`);
   const s = result.bleuStats;
   if (s) {
@@ -175,14 +183,32 @@ async function runEvaluate(args: string[], io: CliIo): Promise<number> {
     meteor: { java: values.java, jar: values['meteor-jar'] },
     spice: { java: values.java, jar: values['spice-jar'] },
   });
-  if (values['per-image']) {
-    await writeFileAtomic(values['per-image'], JSON.stringify({ imageIds: result.imageIds, perImage: result.perImage }) + '\n');
+  const missing = result.annotatedImages - result.imageIds.length;
+  if (missing > 0) {
+    io.stderr(`synth2-eval: note: ${missing} of ${result.annotatedImages} annotated images have no prediction; the scores cover the ${result.imageIds.length} that do.\n`);
   }
   if (values.json) {
-    const { metrics: m, bleuStats, imageIds, dropped } = result;
-    io.stdout(JSON.stringify({ metrics: m, bleuStats, images: imageIds.length, dropped: dropped ?? [] }) + '\n');
+    const { metrics: m, bleuStats, imageIds, dropped, annotatedImages } = result;
+    const summary = { metrics: m, bleuStats, images: imageIds.length, annotatedImages, imagesWithoutPrediction: Math.max(0, missing), dropped: dropped ?? [] };
+    io.stdout(JSON.stringify(summary) + '\n');
   } else io.stdout(formatTable(result));
+  // written after the scores are printed, so that a failed write loses nothing that was computed
+  if (values['per-image']) return writePerImage(values['per-image'], result, io);
   return 0;
+}
+
+async function writePerImage(file: string, result: CaptionEvaluation, io: CliIo): Promise<number> {
+  try {
+    await writeFileAtomic(file, JSON.stringify({ imageIds: result.imageIds, perImage: result.perImage }) + '\n');
+    return 0;
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    io.stderr(
+      `synth2-eval: error: cannot write the per-image scores to ${file} (${reason}); the corpus scores above are complete. ` +
+        'Choose a writable --per-image path and run again to get the per-image file.\n',
+    );
+    return 1;
+  }
 }
 
 /** Runs the `synth2-eval` command; returns the exit code (0 ok, 1 failed, 2 bad usage). */
