@@ -57,16 +57,14 @@ export const GeneratorConfigSchema = z
     /** Row + column position embeddings over the grid of positions instead of one learned vector per position. */
     axialPositions: z.boolean().default(false),
     /**
-     * Standard deviation of the initial word and token embeddings. The default 0.02 (GPT-2's) leaves a d = 64
-     * generator's inputs tiny next to its other signals; 1 (PyTorch's default for embeddings) makes it learn the
-     * caption's shape word faster at the same steps (`bench-results/embedding-init-experiment.json`).
+     * Standard deviation of the initial word and token embeddings (0.02 as GPT-2; 1 as PyTorch's default for
+     * embeddings, which keeps a small generator's inputs on the scale of its other signals).
      */
     embeddingInitStd: z.number().positive().default(0.02),
     /**
      * Side of a convolution over the grid of positions before every transformer block (a residual branch:
-     * LayerNorm → k×k conv → GELU → linear; 0 = off, odd sizes only). Attention with learned positions must learn
-     * an object's look separately at every place; the convolution shares it across places, so the generator learns
-     * shapes from fewer examples (`bench-results/conv-generator-experiment.json`).
+     * LayerNorm → k×k conv → GELU → linear; 0 = off, odd sizes only). The convolution applies the same weights at
+     * every position, so what is learned about an object's look at one place is shared by all places.
      */
     convKernel: z
       .number()

@@ -108,32 +108,10 @@ export function inputPositions(c: Pick<VlmArchitecture, 'grid'>): number {
 }
 
 /**
- * Settings for the demo (shapes world, 16×16 × 32 VQ embeddings regrouped 4×4 into 16 tokens — 8×8 regrouped 2×2
- * before the 16×16 tokenizer, whose embeddings the VLM reads far better: human-only test CIDEr-D 1.44 / 1.25 → 1.57 /
- * 1.79, seeds 1 / 2, generator/bench-results/token-grid-16-experiment.json —, 2,000 images × 5
- * captions + ~6,000 synthetic pairs). Both VLMs of the demo must train in the 15-minute budget on 2 shared cores:
- * on a fresh clone (portable wasm) 1,500 steps take 133–143 s per model, the baseline beside the generator
- * (bench-results/vlm.json: 24–27 steps/s on a quiet machine with the native addon). Opening the cross-attention gates (gateInit 1) and lr 4e-3 gave the best
- * shapes-world CIDEr at equal steps (600 steps: 0.62 → 0.83 → 0.94; 1,500 steps: 0.97 → 1.32). 2,000 steps were
- * tried on the demo (fresh clone, two seeds): the human-only baseline then catches up on held-out compositions and
- * Synth² falls below it (held-out CIDEr 0.91× / 0.88×, all images 0.95× / 0.92×): at 1,500 steps Synth²'s held-out
- * gain is partly faster learning. The demo keeps 1,500 (cli/bench-results/vlm-steps-experiment.json).
- * Mixing synthetic pairs into the first steps only (`syntheticSteps`) changed Synth² by −0.05…+0.07 CIDEr on the
- * seed-1 run with the resampler VLM below, within run-to-run noise (cli/bench-results/curriculum-experiment.json).
- * With the stronger VLM (no resampler) it matters: mixed into all 1,500 steps, the synthetic pairs — whose shapes the
- * generator gets right only by chance — taught the VLM to ignore shape and Synth² fell to 0.82× / 0.94× of the
- * baseline's CIDEr (seeds 1 / 2); mixed into the first 750 steps only, 0.98× / 1.04× with the VLM's shape accuracy
- * kept (cli/bench-results/vlm-architecture-experiment.json). With the convolutional demo generator
- * (`convKernel`; shapes right about three times as often) the every-step mix is ahead again: 1.01× / 1.12× of
- * the baseline's CIDEr and held-out pair recall 0.07 (seeds 1 / 2, local runs; first half only: 1.01× on seed 1,
- * held-out 0.92× vs 1.01×), so the demo mixes synthetic pairs into every step
- * (generator/bench-results/conv-generator-experiment.json).
- *
- * No resampler (`resampler.layers` 0): the decoder attends to the 16 image tokens directly. With a 16-latent
- * resampler in between, the human-only VLM named the shape of a single object right in only 19–37% of seen test
- * images; without it, 42–58%, and its test CIDEr rose from 0.81–1.06 to 1.08–1.29 at ≈ 35% less time per step
- * (same runs, generator and data; cli/bench-results/vlm-architecture-experiment.json). An image encoder
- * (`encoder.layers` 1–2) learned too slowly for 1,500 steps (CIDEr 0.88 / 0.61).
+ * Settings for the shapes-world demo: 16×16 × 32 VQ embeddings regrouped 4×4 into 16 tokens, no encoder and no
+ * resampler (the decoder attends to the 16 image tokens directly), cross-attention gates open from the start
+ * (`gateInit` 1), 1,500 steps of batch 64 at lr 4e-3, half human and half synthetic pairs in every step. How they
+ * were chosen: docs/experiments/vlm-history.md.
  */
 export const demoVlmConfig = {
   architecture: {
