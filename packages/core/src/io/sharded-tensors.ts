@@ -444,10 +444,9 @@ export interface ShardedTensorReaderOptions {
    */
   requireComplete?: boolean;
   /**
-   * Check every shard against the manifest (size and sha256) as it is read from disk, and refuse at open a manifest
-   * whose sha256 entries are missing, malformed or zeroed. Default true. The check hashes bytes already in memory;
-   * pass false only for repeated reads of a store verified once (e.g. random access in a training loop after
-   * `verify()`).
+   * Check each shard against the manifest (size and sha256) the first time this reader reads it from disk, and
+   * refuse at open a manifest whose sha256 entries are missing, malformed or zeroed. Default true. The check hashes
+   * bytes already in memory, once per shard per reader; pass false only to read a store you verified yourself.
    */
   verify?: boolean;
   /** How many decoded shards `read(i)` keeps for random access (least recently used dropped; default 2). */
@@ -463,12 +462,14 @@ export interface ShardedStoreVerification {
 
 /**
  * Reads a sharded store written by `ShardedTensorWriter`: by item, by shard, or all at once. By default only a
- * complete store opens and every shard is checked against the manifest's sha256 when it is read; `verify()` checks
- * them all up front by streaming the files.
+ * complete store opens and each shard is checked against the manifest's sha256 the first time it is read; `verify()`
+ * checks them all up front by streaming the files.
  */
 export class ShardedTensorReader {
   /** Recently read shards, most recent last. */
   private cache: ShardData[] = [];
+  /** Shards whose sha256 this reader has checked (each is hashed the first time it is read from disk). */
+  private verified = new Set<number>();
 
   private constructor(
     readonly dir: string,
@@ -572,11 +573,12 @@ export class ShardedTensorReader {
     } catch (error) {
       throw fileError(file, error, 'shard file listed in the manifest');
     }
-    if (this.options.verify ?? true) {
+    if ((this.options.verify ?? true) && !this.verified.has(index)) {
       checkShardDigest(entry, file, {
         sha256: createHash('sha256').update(buffer).digest('hex'),
         bytes: buffer.byteLength,
       });
+      this.verified.add(index);
     }
     const parsed = parseSafetensors(buffer, { file });
     for (const [name, spec] of Object.entries(this.manifest.tensors)) {
