@@ -82,6 +82,12 @@ const cases: { where: string; key: string; nearest: string; call: () => unknown 
   },
   {
     where: 'synthesizeCaptions',
+    key: 'signal',
+    nearest: 'abortSignal',
+    call: () => synthesizeCaptions({ source: countingSource(), concepts: ['dog'], count: 2, out: out(), signal: new AbortController().signal } as never),
+  },
+  {
+    where: 'synthesizeCaptions',
     key: 'filters.mustMentoin',
     nearest: 'filters.mustMention',
     call: () => synthesizeCaptions({ source: countingSource(), concepts: ['dog'], count: 2, out: out(), filters: { mustMentoin: 'any' } } as never),

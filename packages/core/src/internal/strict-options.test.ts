@@ -45,6 +45,11 @@ describe('nearestKey', () => {
     expect(nearestKey('sy', ['synonymProbability'])).toBeUndefined();
   });
 
+  it('should point the other abort option name at abortSignal', () => {
+    expect(nearestKey('signal', ['steps', 'abortSignal'])).toBe('abortSignal');
+    expect(nearestKey('size', ['batchSize'])).toBeUndefined();
+  });
+
   it('should return undefined when nothing is close', () => {
     expect(nearestKey('xyz', ['steps', 'seed'])).toBeUndefined();
     expect(nearestKey('completelyDifferent', ['lr'])).toBeUndefined();

@@ -22,7 +22,8 @@ export function editDistance(a: string, b: string): number {
 /**
  * The known key closest to `key` (case-insensitive), or `undefined` when none is close. Close: at most 3 edits
  * ({@link editDistance}) and fewer edits than 60% of the longer name's length; failing that, a known key that starts
- * with `key` (an abbreviation of at least 3 characters). Ties go to the key listed first.
+ * with `key` (an abbreviation of at least 3 characters), or ends with it (at least 5: `signal` → `abortSignal`).
+ * Ties go to the key listed first.
  */
 export function nearestKey(key: string, known: readonly string[]): string | undefined {
   const lower = key.toLowerCase();
@@ -38,7 +39,9 @@ export function nearestKey(key: string, known: readonly string[]): string | unde
     }
   }
   if (best !== undefined || lower.length < 3) return best;
-  return known.find((candidate) => candidate.toLowerCase().startsWith(lower));
+  const abbreviated = known.find((candidate) => candidate.toLowerCase().startsWith(lower));
+  if (abbreviated !== undefined || lower.length < 5) return abbreviated;
+  return known.find((candidate) => candidate.toLowerCase().endsWith(lower));
 }
 
 const joinPath = (path: string | undefined, key: string): string => (path ? `${path}.${key}` : key);

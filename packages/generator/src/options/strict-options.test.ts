@@ -65,6 +65,7 @@ const cases: { where: string; key: string; nearest: string; call: () => unknown 
     nearest: 'rerank.candidates',
     call: () => generateEmbeddings({ ...both(), rerank: { scorer: { score: () => new Float32Array(2) }, candidate: 2 } } as never),
   },
+  { where: 'generateEmbeddings', key: 'signal', nearest: 'abortSignal', call: () => generateEmbeddings({ ...both(), signal: new AbortController().signal } as never) },
   { where: 'generateImages', key: 'sede', nearest: 'seed', call: () => generateImages({ ...both(), sede: 1 } as never) },
   { where: 'generateEmbeddingsViaPixels', key: 'batchSise', nearest: 'batchSize', call: () => generateEmbeddingsViaPixels({ ...both(), batchSise: 1 } as never) },
   {

@@ -52,6 +52,7 @@ const cases: { where: string; key: string; nearest: string; call: () => unknown 
   { where: 'CaptioningVLM.score', key: 'batch', nearest: 'batchSize', call: () => model.score(embeddings, captions, { batch: 1 } as never) },
   { where: 'CaptioningVLM.wordLogProbs', key: 'batchsize', nearest: 'batchSize', call: () => model.wordLogProbs(embeddings, captions, { batchsize: 1 } as never) },
   { where: 'trainVLM', key: 'stepz', nearest: 'steps', call: () => train({ stepz: 9 }) },
+  { where: 'trainVLM', key: 'signal', nearest: 'abortSignal', call: () => train({ signal: new AbortController().signal }) },
   { where: 'trainVLM', key: 'real.caption', nearest: 'real.captions', call: () => train({ real: { ...real, caption: [] } }) },
   { where: 'trainVLM', key: 'mix.reel', nearest: 'mix.real', call: () => train({ mix: { reel: 1 } }) },
   {
