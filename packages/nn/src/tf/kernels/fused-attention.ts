@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig } from '@tensorflow/tfjs-core';
-import { fusedActive, fusedConfigs, fusedKernelFunc } from './fused-common';
+import { fusedActive, fusedConfigs, fusedKernelFunc, fusedNative } from './fused-common';
 
 /**
  * Scaled dot-product attention over short sequences as one kernel: `softmax(q·kᵀ·scale + mask)·v` for every batch
@@ -179,8 +179,12 @@ export interface FusedAttentionOptions {
   keyMask?: tf.Tensor;
 }
 
-/** Whether `fusedAttention` runs as one kernel on the active backend (registered by `initBackend`). */
+/**
+ * Whether `fusedAttention` runs as one kernel on the active backend (registered by `initBackend`): on wasm only with
+ * the native addon (its JS loops are slower than wasm's batched matMuls), on cpu always.
+ */
 export function fusedAttentionActive(): boolean {
+  if (tf.getBackend() === 'wasm' && !fusedNative()) return false;
   return fusedActive(FUSED_ATTENTION) && fusedActive(FUSED_ATTENTION_GRAD);
 }
 
