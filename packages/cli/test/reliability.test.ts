@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../src/main';
+import { main, redoCommandFor } from '../src/main';
 
 /** Runs `synth2 …` in this process; returns the exit code and what it printed. */
 async function synth2(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -90,5 +90,13 @@ describe('plugins in a config', () => {
     expect(existsSync(marker)).toBe(true);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/"\.\/evil\.mjs" is not a Synth² plugin/);
+  });
+});
+
+describe('redoCommandFor', () => {
+  it('should repeat the command with --redo <stage> in place of any --redo it had, quoted for a shell', () => {
+    const redo = redoCommandFor(['vlm', 'train', 'my config.yaml', '--out', 'runs/a', '--redo', 'data', '--redo=tokenizer', '--vlm.steps', '8']);
+    expect(redo('generate')).toBe(`synth2 vlm train 'my config.yaml' --out runs/a --vlm.steps 8 --redo generate`);
+    expect(redoCommandFor(["it's"])('data')).toBe(`synth2 'it'\\''s' --redo data`);
   });
 });
