@@ -33,8 +33,17 @@ export function rejectUnknownPromptKeys(prompt: unknown, where: string, path = '
 }
 
 /** Rejects unknown keys in the nested objects of concept grammar options (`templates`, `attributeProbability`). */
-export function rejectUnknownGrammarNestedKeys(options: ConceptGrammarOptions, where: string, path?: string): void {
+export function rejectUnknownGrammarNestedKeys(
+  options: ConceptGrammarOptions,
+  where: string,
+  path?: string,
+): void {
   const at = (key: string) => (path ? `${path}.${key}` : key);
   rejectUnknownOptions(options.templates, GRAMMAR_TEMPLATE_KEYS, where, at('templates'));
-  rejectUnknownOptions(options.attributeProbability, ATTRIBUTE_PROBABILITY_KEYS, where, at('attributeProbability'));
+  rejectUnknownOptions(
+    options.attributeProbability,
+    ATTRIBUTE_PROBABILITY_KEYS,
+    where,
+    at('attributeProbability'),
+  );
 }

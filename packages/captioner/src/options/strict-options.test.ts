@@ -48,85 +48,191 @@ const out = () => path.join(dir, 'captions.jsonl');
 
 /** Every public entry point of the package that takes an options object, called with one typo'd key. */
 const cases: { where: string; key: string; nearest: string; call: () => unknown }[] = [
-  { where: 'createOpenAICaptionSource', key: 'baseUrl', nearest: 'baseURL', call: () => createOpenAICaptionSource({ baseUrl: 'http://x' } as never) },
+  {
+    where: 'createOpenAICaptionSource',
+    key: 'baseUrl',
+    nearest: 'baseURL',
+    call: () => createOpenAICaptionSource({ baseUrl: 'http://x' } as never),
+  },
   {
     where: 'createOpenAICaptionSource',
     key: 'prompt.usr',
     nearest: 'prompt.user',
     call: () => createOpenAICaptionSource({ prompt: { id: 'p', usr: '{concepts}' } } as never),
   },
-  { where: 'createGgufCaptionSource', key: 'thread', nearest: 'threads', call: () => createGgufCaptionSource({ modelPath: 'm.gguf', thread: 2 } as never) },
-  { where: 'createConceptGrammarSource', key: 'sede', nearest: 'seed', call: () => createConceptGrammarSource({ sede: 1 } as never) },
+  {
+    where: 'createGgufCaptionSource',
+    key: 'thread',
+    nearest: 'threads',
+    call: () => createGgufCaptionSource({ modelPath: 'm.gguf', thread: 2 } as never),
+  },
+  {
+    where: 'createConceptGrammarSource',
+    key: 'sede',
+    nearest: 'seed',
+    call: () => createConceptGrammarSource({ sede: 1 } as never),
+  },
   {
     where: 'createConceptGrammarSource',
     key: 'attributeProbability.colour',
     nearest: 'attributeProbability.color',
     call: () => createConceptGrammarSource({ attributeProbability: { colour: 1 } } as never),
   },
-  { where: 'new ConceptGrammar', key: 'synonymProb', nearest: 'synonymProbability', call: () => new ConceptGrammar({ synonymProb: 0 } as never) },
-  { where: 'new ConceptGrammar', key: 'templates.on', nearest: 'templates.one', call: () => new ConceptGrammar({ templates: { on: ['{a}'] } } as never) },
-  { where: 'defaultCaptionSource', key: 'inventroy', nearest: 'inventory', call: () => defaultCaptionSource({ inventroy: {} } as never) },
-  { where: 'defaultCaptionSource', key: 'openai.modle', nearest: 'openai.model', call: () => defaultCaptionSource({ openai: { modle: 'x' } } as never) },
-  { where: 'defaultCaptionSource', key: 'grammar.perid', nearest: 'grammar.period', call: () => defaultCaptionSource({ grammar: { perid: true } } as never) },
-  { where: 'loadConcepts', key: 'namespce', nearest: 'namespace', call: () => loadConcepts(path.join(dir, 'concepts.txt'), { namespce: 'x' } as never) },
-  { where: 'uniformSampler', key: 'seeds', nearest: 'seed', call: () => uniformSampler(items, { seeds: 1 } as never) },
-  { where: 'balancedSampler', key: 'kk', nearest: 'k', call: () => balancedSampler(items, { kk: 1 } as never) },
-  { where: 'weightedSampler', key: 'weight', nearest: 'weights', call: () => weightedSampler(items, { weight: [1] } as never) },
-  { where: 'createCaptionFilter', key: 'minWord', nearest: 'minWords', call: () => createCaptionFilter({ minWord: 2 } as never) },
-  { where: 'new CaptionDeduper', key: 'treshold', nearest: 'threshold', call: () => new CaptionDeduper({ treshold: 0.5 } as never) },
+  {
+    where: 'new ConceptGrammar',
+    key: 'synonymProb',
+    nearest: 'synonymProbability',
+    call: () => new ConceptGrammar({ synonymProb: 0 } as never),
+  },
+  {
+    where: 'new ConceptGrammar',
+    key: 'templates.on',
+    nearest: 'templates.one',
+    call: () => new ConceptGrammar({ templates: { on: ['{a}'] } } as never),
+  },
+  {
+    where: 'defaultCaptionSource',
+    key: 'inventroy',
+    nearest: 'inventory',
+    call: () => defaultCaptionSource({ inventroy: {} } as never),
+  },
+  {
+    where: 'defaultCaptionSource',
+    key: 'openai.modle',
+    nearest: 'openai.model',
+    call: () => defaultCaptionSource({ openai: { modle: 'x' } } as never),
+  },
+  {
+    where: 'defaultCaptionSource',
+    key: 'grammar.perid',
+    nearest: 'grammar.period',
+    call: () => defaultCaptionSource({ grammar: { perid: true } } as never),
+  },
+  {
+    where: 'loadConcepts',
+    key: 'namespce',
+    nearest: 'namespace',
+    call: () => loadConcepts(path.join(dir, 'concepts.txt'), { namespce: 'x' } as never),
+  },
+  {
+    where: 'uniformSampler',
+    key: 'seeds',
+    nearest: 'seed',
+    call: () => uniformSampler(items, { seeds: 1 } as never),
+  },
+  {
+    where: 'balancedSampler',
+    key: 'kk',
+    nearest: 'k',
+    call: () => balancedSampler(items, { kk: 1 } as never),
+  },
+  {
+    where: 'weightedSampler',
+    key: 'weight',
+    nearest: 'weights',
+    call: () => weightedSampler(items, { weight: [1] } as never),
+  },
+  {
+    where: 'createCaptionFilter',
+    key: 'minWord',
+    nearest: 'minWords',
+    call: () => createCaptionFilter({ minWord: 2 } as never),
+  },
+  {
+    where: 'new CaptionDeduper',
+    key: 'treshold',
+    nearest: 'threshold',
+    call: () => new CaptionDeduper({ treshold: 0.5 } as never),
+  },
   {
     where: 'synthesizeCaptions',
     key: 'concurency',
     nearest: 'concurrency',
-    call: () => synthesizeCaptions({ source: countingSource(), concepts: ['dog'], count: 2, out: out(), concurency: 4 } as never),
+    call: () =>
+      synthesizeCaptions({
+        source: countingSource(),
+        concepts: ['dog'],
+        count: 2,
+        out: out(),
+        concurency: 4,
+      } as never),
   },
   {
     where: 'synthesizeCaptions',
     key: 'signal',
     nearest: 'abortSignal',
-    call: () => synthesizeCaptions({ source: countingSource(), concepts: ['dog'], count: 2, out: out(), signal: new AbortController().signal } as never),
+    call: () =>
+      synthesizeCaptions({
+        source: countingSource(),
+        concepts: ['dog'],
+        count: 2,
+        out: out(),
+        signal: new AbortController().signal,
+      } as never),
   },
   {
     where: 'synthesizeCaptions',
     key: 'filters.mustMentoin',
     nearest: 'filters.mustMention',
-    call: () => synthesizeCaptions({ source: countingSource(), concepts: ['dog'], count: 2, out: out(), filters: { mustMentoin: 'any' } } as never),
+    call: () =>
+      synthesizeCaptions({
+        source: countingSource(),
+        concepts: ['dog'],
+        count: 2,
+        out: out(),
+        filters: { mustMentoin: 'any' },
+      } as never),
   },
   {
     where: 'synthesizeCaptions',
     key: 'dedupe.mod',
     nearest: 'dedupe.mode',
-    call: () => synthesizeCaptions({ source: countingSource(), concepts: ['dog'], count: 2, out: out(), dedupe: { mod: 'exact' } } as never),
+    call: () =>
+      synthesizeCaptions({
+        source: countingSource(),
+        concepts: ['dog'],
+        count: 2,
+        out: out(),
+        dedupe: { mod: 'exact' },
+      } as never),
   },
 ];
 
 describe('strict options', () => {
-  it.each(cases)('$where should reject the unknown key $key and suggest $nearest', async ({ where, key, nearest, call }) => {
-    let error: unknown;
-    try {
-      await call();
-    } catch (e) {
-      error = e;
-    }
-    expect(ConfigurationError.isInstance(error)).toBe(true);
-    const message = (error as ConfigurationError).message;
-    expect(message).toContain(`${where}: unknown option "${key}"`);
-    expect(message).toContain(`Did you mean "${nearest}"?`);
-    expect((error as ConfigurationError).setting).toBe(key);
-  });
+  it.each(cases)(
+    '$where should reject the unknown key $key and suggest $nearest',
+    async ({ where, key, nearest, call }) => {
+      let error: unknown;
+      try {
+        await call();
+      } catch (e) {
+        error = e;
+      }
+      expect(ConfigurationError.isInstance(error)).toBe(true);
+      const message = (error as ConfigurationError).message;
+      expect(message).toContain(`${where}: unknown option "${key}"`);
+      expect(message).toContain(`Did you mean "${nearest}"?`);
+      expect((error as ConfigurationError).setting).toBe(key);
+    },
+  );
 
   it('synthesizeCaptions should reject a typo before any request or file', async () => {
     const source = countingSource();
     const file = path.join(dir, 'never.jsonl');
-    await expect(synthesizeCaptions({ source, concepts: ['dog'], count: 2, out: file, concurency: 4 } as never)).rejects.toThrow(
-      /unknown option "concurency"/,
-    );
+    await expect(
+      synthesizeCaptions({ source, concepts: ['dog'], count: 2, out: file, concurency: 4 } as never),
+    ).rejects.toThrow(/unknown option "concurency"/);
     expect(source.calls).toBe(0);
     await expect(fs.readdir(dir)).resolves.not.toContain('never.jsonl.partial');
   });
 
   it('should still accept every documented option', async () => {
-    const source = createConceptGrammarSource({ inventory: SHAPES_INVENTORY, seed: 1, attributeProbability: { color: 1 }, templates: { one: ['{a}'] } });
+    const source = createConceptGrammarSource({
+      inventory: SHAPES_INVENTORY,
+      seed: 1,
+      attributeProbability: { color: 1 },
+      templates: { one: ['{a}'] },
+    });
     const summary = await synthesizeCaptions({
       source,
       concepts: ['circle'],

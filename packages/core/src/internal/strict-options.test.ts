@@ -65,13 +65,19 @@ describe('rejectUnknownOptions', () => {
 
   it('should name the function, the key and the nearest valid key', () => {
     const error = thrown(() => rejectUnknownOptions({ stepz: 9 }, ['steps', 'seed'], 'trainVLM'));
-    expect(error.message).toBe('trainVLM: unknown option "stepz". Did you mean "steps"? Valid options: steps, seed.');
+    expect(error.message).toBe(
+      'trainVLM: unknown option "stepz". Did you mean "steps"? Valid options: steps, seed.',
+    );
     expect(error.setting).toBe('stepz');
   });
 
   it('should name nested keys with their path', () => {
-    const error = thrown(() => rejectUnknownOptions({ beamsize: 3 }, ['strategy', 'beamSize'], 'trainVLM', 'validation.decode'));
-    expect(error.message).toMatch(/^trainVLM: unknown option "validation\.decode\.beamsize"\. Did you mean "validation\.decode\.beamSize"\?/);
+    const error = thrown(() =>
+      rejectUnknownOptions({ beamsize: 3 }, ['strategy', 'beamSize'], 'trainVLM', 'validation.decode'),
+    );
+    expect(error.message).toMatch(
+      /^trainVLM: unknown option "validation\.decode\.beamsize"\. Did you mean "validation\.decode\.beamSize"\?/,
+    );
     expect(error.setting).toBe('validation.decode.beamsize');
   });
 
@@ -92,7 +98,10 @@ describe('unknownOptionError', () => {
 const Schema = z
   .object({
     steps: z.number().int().default(1),
-    decoder: z.object({ layers: z.number().default(2), gateInit: z.number().default(0) }).strict().prefault({}),
+    decoder: z
+      .object({ layers: z.number().default(2), gateInit: z.number().default(0) })
+      .strict()
+      .prefault({}),
     list: z.array(z.object({ name: z.string() }).strict()).optional(),
   })
   .strict();
@@ -108,12 +117,19 @@ describe('schemaKeysAt', () => {
 
 describe('parseStrictOptions', () => {
   it('should return the parsed options with defaults', () => {
-    expect(parseStrictOptions(Schema, undefined, 'f')).toEqual({ steps: 1, decoder: { layers: 2, gateInit: 0 } });
+    expect(parseStrictOptions(Schema, undefined, 'f')).toEqual({
+      steps: 1,
+      decoder: { layers: 2, gateInit: 0 },
+    });
   });
 
   it('should turn an unknown nested key into a did-you-mean error', () => {
-    const error = thrown(() => parseStrictOptions(Schema, { decoder: { gateinit: 1 } }, 'CaptioningVLM.create'));
-    expect(error.message).toMatch(/^CaptioningVLM\.create: unknown option "decoder\.gateinit"\. Did you mean "decoder\.gateInit"\?/);
+    const error = thrown(() =>
+      parseStrictOptions(Schema, { decoder: { gateinit: 1 } }, 'CaptioningVLM.create'),
+    );
+    expect(error.message).toMatch(
+      /^CaptioningVLM\.create: unknown option "decoder\.gateinit"\. Did you mean "decoder\.gateInit"\?/,
+    );
     expect(error.setting).toBe('decoder.gateinit');
   });
 

@@ -8,12 +8,15 @@ import { ConfigurationError } from '../errors';
 export function editDistance(a: string, b: string): number {
   const rows = a.length + 1;
   const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: rows }, (_, i) =>
+    Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i < rows; i++) {
     for (let j = 1; j < cols; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.length][b.length];
@@ -50,11 +53,17 @@ const joinPath = (path: string | undefined, key: string): string => (path ? `${p
  * The error for an unknown option `key` of `where` (a function or constructor name such as `trainVLM`): it names the
  * key (with its `path` for nested options), the nearest valid key and the valid keys.
  */
-export function unknownOptionError(key: string, knownKeys: readonly string[], where: string, path?: string): ConfigurationError {
+export function unknownOptionError(
+  key: string,
+  knownKeys: readonly string[],
+  where: string,
+  path?: string,
+): ConfigurationError {
   const setting = joinPath(path, key);
   const nearest = nearestKey(key, knownKeys);
   const hint = nearest ? ` Did you mean "${joinPath(path, nearest)}"?` : '';
-  const valid = knownKeys.length > 0 ? ` Valid ${path ? `keys of "${path}"` : 'options'}: ${knownKeys.join(', ')}.` : '';
+  const valid =
+    knownKeys.length > 0 ? ` Valid ${path ? `keys of "${path}"` : 'options'}: ${knownKeys.join(', ')}.` : '';
   return new ConfigurationError(`${where}: unknown option "${setting}".${hint}${valid}`, { setting });
 }
 
@@ -74,7 +83,12 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
  * `knownKeys`. `path` names a nested options object (`validation.decode`). Values that are not plain objects
  * (undefined, a boolean shorthand, an array) are left to the caller's own checks.
  */
-export function rejectUnknownOptions(options: unknown, knownKeys: readonly string[], where: string, path?: string): void {
+export function rejectUnknownOptions(
+  options: unknown,
+  knownKeys: readonly string[],
+  where: string,
+  path?: string,
+): void {
   if (!isPlainObject(options)) return;
   for (const key of Object.keys(options)) {
     if (!knownKeys.includes(key)) throw unknownOptionError(key, knownKeys, where, path);
@@ -92,9 +106,20 @@ interface ZodDefLike {
   getter?: () => unknown;
 }
 
-const defOf = (schema: unknown): ZodDefLike | undefined => (schema as { _zod?: { def?: ZodDefLike } } | undefined)?._zod?.def;
+const defOf = (schema: unknown): ZodDefLike | undefined =>
+  (schema as { _zod?: { def?: ZodDefLike } } | undefined)?._zod?.def;
 
-const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional', 'pipe', 'lazy']);
+const WRAPPERS = new Set([
+  'optional',
+  'nullable',
+  'default',
+  'prefault',
+  'readonly',
+  'catch',
+  'nonoptional',
+  'pipe',
+  'lazy',
+]);
 
 /** The schema inside optional, default, pipe, lazy… wrappers. */
 function unwrap(schema: unknown): unknown {
@@ -146,7 +171,11 @@ export const schemaKeys = (schema: z.ZodType): string[] => schemaKeysAt(schema);
  * For a failed parse of a strict zod schema: the {@link unknownOptionError} of the first unknown key (with the
  * nearest key at the same level of the schema), or `undefined` when no issue is an unknown key.
  */
-export function unknownKeysError(schema: z.ZodType, error: z.ZodError, where: string): ConfigurationError | undefined {
+export function unknownKeysError(
+  schema: z.ZodType,
+  error: z.ZodError,
+  where: string,
+): ConfigurationError | undefined {
   const issue = error.issues.find((i) => i.code === 'unrecognized_keys');
   if (!issue || issue.code !== 'unrecognized_keys' || issue.keys.length === 0) return undefined;
   const path = issue.path.length > 0 ? issue.path.map(String).join('.') : undefined;
@@ -158,15 +187,22 @@ export function unknownKeysError(schema: z.ZodType, error: z.ZodError, where: st
  * Parses options with a strict zod schema. An unknown key throws {@link unknownKeysError}; any other issue a
  * `ConfigurationError` naming the setting and the issue.
  */
-export function parseStrictOptions<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+export function parseStrictOptions<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: string,
+): z.output<S> {
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const unknown = unknownKeysError(schema, result.error, where);
   if (unknown) throw unknown;
   const issue = result.error.issues[0];
   const setting = issue.path.length > 0 ? issue.path.map(String).join('.') : undefined;
-  throw new ConfigurationError(`${where}: ${setting ? `"${setting}": ` : ''}${issue.message}. Fix that option.`, {
-    setting,
-    cause: result.error,
-  });
+  throw new ConfigurationError(
+    `${where}: ${setting ? `"${setting}": ` : ''}${issue.message}. Fix that option.`,
+    {
+      setting,
+      cause: result.error,
+    },
+  );
 }
