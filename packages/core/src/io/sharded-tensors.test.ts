@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigurationError, InvalidInputError } from '../errors';
@@ -295,6 +295,8 @@ describe('store verification', () => {
     const shard = await readFile(join(dir, 'shard-00002.safetensors'));
     await writeFile(join(dir, 'shard-00002.safetensors'), shard.subarray(0, shard.length - 8));
     await expect(verifyShardedStore(dir)).rejects.toThrow(/has \d+ bytes, the manifest recorded \d+: it was truncated/);
+    await rm(join(dir, 'shard-00002.safetensors'));
+    await expect(verifyShardedStore(dir)).rejects.toThrow(/shard-00002\.safetensors: shard file listed in the manifest not found/);
     await writeFile(join(dir, 'shard-00002.safetensors'), shard);
     await expect(verifyShardedStore(dir)).resolves.toMatchObject({ shards: 3 });
   });
