@@ -6,7 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { ShardedTensorWriter, ShardedTensorReader, verifyShardedStore } = await import(join(here, '..', 'dist', 'index.js'));
+const { ShardedTensorWriter, ShardedTensorReader, verifyShardedStore } = await import(
+  join(here, '..', 'dist', 'index.js')
+);
 
 /** Store sizes: the demo's generated set, and a larger run (F32 embeddings, 1024 items per shard). */
 const STORES = [
@@ -22,7 +24,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function timedPair(a, b) {
   const runs = { a: [], b: [] };
   for (let r = 0; r < REPEATS; r++) {
-    for (const [key, fn] of [['a', a], ['b', b]]) {
+    for (const [key, fn] of [
+      ['a', a],
+      ['b', b],
+    ]) {
       const t0 = performance.now();
       await fn();
       runs[key].push((performance.now() - t0) / 1000);
@@ -33,12 +38,19 @@ async function timedPair(a, b) {
 
 async function writeStore(dir, { items, shape }) {
   const per = shape[0] * shape[1];
-  const w = await ShardedTensorWriter.open(dir, { kind: 'image-embeddings', tensors: { embeddings: { dtype: 'F32', shape } }, shardSize: 1024 });
+  const w = await ShardedTensorWriter.open(dir, {
+    kind: 'image-embeddings',
+    tensors: { embeddings: { dtype: 'F32', shape } },
+    shardSize: 1024,
+  });
   for (let start = 0; start < items; start += 1024) {
     const n = Math.min(1024, items - start);
     const data = new Float32Array(n * per);
     for (let i = 0; i < data.length; i++) data[i] = Math.sin(start * per + i);
-    await w.append(Array.from({ length: n }, (_, k) => `c-${start + k}`), { embeddings: data });
+    await w.append(
+      Array.from({ length: n }, (_, k) => `c-${start + k}`),
+      { embeddings: data },
+    );
   }
   return w.close();
 }
@@ -64,18 +76,33 @@ try {
       async () => (await ShardedTensorReader.open(dir, { verify: false })).loadAll(),
       async () => (await ShardedTensorReader.open(dir)).loadAll(),
     );
-    const [verifyStreaming] = await timedPair(() => verifyShardedStore(dir), async () => {});
-    const [randomUnverified, randomVerified] = await timedPair(() => randomReads(dir, false), () => randomReads(dir, true));
+    const [verifyStreaming] = await timedPair(
+      () => verifyShardedStore(dir),
+      async () => {},
+    );
+    const [randomUnverified, randomVerified] = await timedPair(
+      () => randomReads(dir, false),
+      () => randomReads(dir, true),
+    );
     const row = {
       store: store.name,
       items: store.items,
       itemShape: store.shape,
       shards: manifest.shards.length,
       megabytes: bytes / 1e6,
-      loadAllSeconds: { unverified: loadUnverified, verified: loadVerified, overhead: loadVerified / loadUnverified - 1 },
+      loadAllSeconds: {
+        unverified: loadUnverified,
+        verified: loadVerified,
+        overhead: loadVerified / loadUnverified - 1,
+      },
       verifyShardedStoreSeconds: verifyStreaming,
       verifyMegabytesPerSecond: bytes / 1e6 / verifyStreaming,
-      randomReads: { reads: RANDOM_READS, unverifiedSeconds: randomUnverified, verifiedSeconds: randomVerified, overhead: randomVerified / randomUnverified - 1 },
+      randomReads: {
+        reads: RANDOM_READS,
+        unverifiedSeconds: randomUnverified,
+        verifiedSeconds: randomVerified,
+        overhead: randomVerified / randomUnverified - 1,
+      },
     };
     results.push(row);
     console.log(JSON.stringify(row));

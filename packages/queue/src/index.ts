@@ -7,7 +7,12 @@ export {
   finishedBatches,
   shardFile,
 } from './caption-jobs';
-export type { CaptionJob, CaptionJobRequest, PlanCaptionJobsOptions, MergeCaptionShardsOptions } from './caption-jobs';
+export type {
+  CaptionJob,
+  CaptionJobRequest,
+  PlanCaptionJobsOptions,
+  MergeCaptionShardsOptions,
+} from './caption-jobs';
 export { CaptionSourceSpecSchema, createSourceFromSpec, authorizeSourceSpec } from './source-spec';
 export type { CaptionSourceSpec, WorkerTrustOptions, WorkerEndpoint } from './source-spec';
 export {
@@ -23,7 +28,14 @@ export {
   captionJobId,
   embeddingJobId,
 } from './queue';
-export type { EnqueueOptions, RunWorkerOptions, QueueStatus, QueuedCaptionJob, QueuedEmbeddingJob, JobKind } from './queue';
+export type {
+  EnqueueOptions,
+  RunWorkerOptions,
+  QueueStatus,
+  QueuedCaptionJob,
+  QueuedEmbeddingJob,
+  JobKind,
+} from './queue';
 export {
   EmbeddingJobSchema,
   EmbeddingSamplingSchema,
@@ -34,5 +46,10 @@ export {
   finishedEmbeddingShards,
   embeddingShardFile,
 } from './embedding-jobs';
-export type { EmbeddingJob, EmbeddingSampling, PlanEmbeddingJobsOptions, MergeEmbeddingShardsOptions } from './embedding-jobs';
+export type {
+  EmbeddingJob,
+  EmbeddingSampling,
+  PlanEmbeddingJobsOptions,
+  MergeEmbeddingShardsOptions,
+} from './embedding-jobs';
 export { runCaptionJobsLocally } from './local-runner';

@@ -1,9 +1,21 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { AbortedError, ConfigurationError, Synth2Error, resolvePathInside, type CaptionSourceV1 } from '@synth2/core';
+import {
+  AbortedError,
+  ConfigurationError,
+  Synth2Error,
+  resolvePathInside,
+  type CaptionSourceV1,
+} from '@synth2/core';
 import { CaptionJobSchema, processCaptionJob, shardFile, type CaptionJob } from './caption-jobs';
-import { EmbeddingJobSchema, EmbeddingModelCache, embeddingShardFile, processEmbeddingJob, type EmbeddingJob } from './embedding-jobs';
+import {
+  EmbeddingJobSchema,
+  EmbeddingModelCache,
+  embeddingShardFile,
+  processEmbeddingJob,
+  type EmbeddingJob,
+} from './embedding-jobs';
 import {
   CaptionSourceSpecSchema,
   authorizeSourceSpec,
@@ -20,7 +32,10 @@ export function parseRedisUrl(url: string): ConnectionOptions {
   try {
     u = new URL(url);
   } catch {
-    throw new ConfigurationError(`"${url}" is not a Redis URL: use redis://host:port (e.g. redis://127.0.0.1:6379).`, { setting: 'queue' });
+    throw new ConfigurationError(
+      `"${url}" is not a Redis URL: use redis://host:port (e.g. redis://127.0.0.1:6379).`,
+      { setting: 'queue' },
+    );
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
     throw new ConfigurationError(`"${url}" is not a Redis URL: use redis://host:port.`, { setting: 'queue' });
@@ -119,7 +134,12 @@ export async function enqueueCaptionJobs(
 ): Promise<{ enqueued: number }> {
   const spec = CaptionSourceSpecSchema.parse(source);
   const { enqueued } = await addJobs(
-    jobs.map((job) => ({ name: 'captions', id: captionJobId(job), data: { job, source: spec }, shard: shardFile(job.shardDir, job.batch) })),
+    jobs.map((job) => ({
+      name: 'captions',
+      id: captionJobId(job),
+      data: { job, source: spec },
+      shard: shardFile(job.shardDir, job.batch),
+    })),
     options,
   );
   return { enqueued };
@@ -129,7 +149,10 @@ export async function enqueueCaptionJobs(
  * Enqueues a run's embedding jobs (ids `<runId>-embeddings-<shard>`; same re-enqueue rules as caption jobs). Workers
  * need `@synth2/generator` and read the checkpoints from the paths in the jobs.
  */
-export async function enqueueEmbeddingJobs(jobs: readonly EmbeddingJob[], options: EnqueueOptions): Promise<{ enqueued: number }> {
+export async function enqueueEmbeddingJobs(
+  jobs: readonly EmbeddingJob[],
+  options: EnqueueOptions,
+): Promise<{ enqueued: number }> {
   const { enqueued } = await addJobs(
     jobs.map((job) => ({
       name: 'embeddings',
@@ -164,13 +187,24 @@ export interface RunWorkerOptions extends WorkerTrustOptions {
   /** Overrides the source built from the job's spec once it passed the worker's checks (tests, custom wiring). */
   sourceFactory?: (spec: CaptionSourceSpec) => Promise<CaptionSourceV1>;
   /** `batch` is the caption batch or the embedding shard. */
-  onJob?: (event: { id: string; kind: JobKind; batch: number; status: 'done' | 'failed'; written?: number; error?: string }) => void;
+  onJob?: (event: {
+    id: string;
+    kind: JobKind;
+    batch: number;
+    status: 'done' | 'failed';
+    written?: number;
+    error?: string;
+  }) => void;
 }
 
 export type JobKind = 'captions' | 'embeddings';
 
 /** Refuses a job folder outside the worker's `dataRoots` (none given: any folder). */
-async function checkJobFolder(dir: string, roots: readonly string[] | undefined, field: string): Promise<void> {
+async function checkJobFolder(
+  dir: string,
+  roots: readonly string[] | undefined,
+  field: string,
+): Promise<void> {
   if (!roots) return;
   for (const root of roots) {
     const rel = relative(resolve(root), resolve(dir));
@@ -192,7 +226,8 @@ async function refuseUntrusted(check: () => Promise<void> | void): Promise<void>
   try {
     await check();
   } catch (error) {
-    if (ConfigurationError.isInstance(error)) throw new UnrecoverableError(`job refused by this worker: ${error.message}`);
+    if (ConfigurationError.isInstance(error))
+      throw new UnrecoverableError(`job refused by this worker: ${error.message}`);
     throw error;
   }
 }
@@ -251,10 +286,22 @@ export function runWorker(options: RunWorkerOptions): { worker: Worker; close: (
     return j?.batch ?? j?.shard ?? -1;
   };
   worker.on('completed', (job, result: { written: number }) =>
-    options.onJob?.({ id: job.id!, kind: job.name as JobKind, batch: jobNumber(job), status: 'done', written: result?.written }),
+    options.onJob?.({
+      id: job.id!,
+      kind: job.name as JobKind,
+      batch: jobNumber(job),
+      status: 'done',
+      written: result?.written,
+    }),
   );
   worker.on('failed', (job, error) =>
-    options.onJob?.({ id: job?.id ?? '?', kind: (job?.name ?? 'captions') as JobKind, batch: jobNumber(job), status: 'failed', error: error.message }),
+    options.onJob?.({
+      id: job?.id ?? '?',
+      kind: (job?.name ?? 'captions') as JobKind,
+      batch: jobNumber(job),
+      status: 'failed',
+      error: error.message,
+    }),
   );
   return {
     worker,
@@ -273,10 +320,21 @@ export interface QueueStatus {
 }
 
 /** Progress and failures of a queue (what `synth2 status` prints). */
-export async function getQueueStatus(connection: ConnectionOptions, queueName = DEFAULT_QUEUE_NAME): Promise<QueueStatus> {
+export async function getQueueStatus(
+  connection: ConnectionOptions,
+  queueName = DEFAULT_QUEUE_NAME,
+): Promise<QueueStatus> {
   const queue = new Queue(queueName, { connection });
   try {
-    const c = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized', 'paused');
+    const c = await queue.getJobCounts(
+      'waiting',
+      'active',
+      'completed',
+      'failed',
+      'delayed',
+      'prioritized',
+      'paused',
+    );
     const failed = await queue.getFailed(0, 20);
     return {
       queue: queueName,
@@ -297,7 +355,12 @@ export async function getQueueStatus(connection: ConnectionOptions, queueName = 
 /** Resolves when every job of the queue has completed; rejects if one failed for good. */
 export async function waitForQueue(
   connection: ConnectionOptions,
-  options: { queueName?: string; pollMs?: number; abortSignal?: AbortSignal; onStatus?: (s: QueueStatus) => void } = {},
+  options: {
+    queueName?: string;
+    pollMs?: number;
+    abortSignal?: AbortSignal;
+    onStatus?: (s: QueueStatus) => void;
+  } = {},
 ): Promise<QueueStatus> {
   const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
   for (;;) {
@@ -322,7 +385,12 @@ export async function waitForQueue(
 export async function waitForJobs(
   connection: ConnectionOptions,
   ids: readonly string[],
-  options: { queueName?: string; pollMs?: number; abortSignal?: AbortSignal; onProgress?: (e: { done: number; total: number }) => void } = {},
+  options: {
+    queueName?: string;
+    pollMs?: number;
+    abortSignal?: AbortSignal;
+    onProgress?: (e: { done: number; total: number }) => void;
+  } = {},
 ): Promise<{ done: number; total: number }> {
   const queue = new Queue(options.queueName ?? DEFAULT_QUEUE_NAME, { connection });
   const pending = new Set(ids);
@@ -339,16 +407,22 @@ export async function waitForJobs(
             { code: 'queue_job_failed' },
           );
         } else if (state === 'unknown') {
-          throw new Synth2Error(`queued job ${id} is no longer in the queue (removed or obliterated). Run the command again to re-enqueue it.`, {
-            code: 'queue_job_missing',
-          });
+          throw new Synth2Error(
+            `queued job ${id} is no longer in the queue (removed or obliterated). Run the command again to re-enqueue it.`,
+            {
+              code: 'queue_job_missing',
+            },
+          );
         }
       }
       const done = ids.length - pending.size;
       if (done !== last) options.onProgress?.({ done, total: ids.length });
       last = done;
       if (!pending.size) return { done, total: ids.length };
-      if (options.abortSignal?.aborted) throw new AbortedError('stopped waiting for the queued jobs; they stay queued. Run the command again to resume.');
+      if (options.abortSignal?.aborted)
+        throw new AbortedError(
+          'stopped waiting for the queued jobs; they stay queued. Run the command again to resume.',
+        );
       await new Promise((r) => setTimeout(r, options.pollMs ?? 250));
     }
   } finally {
@@ -357,7 +431,10 @@ export async function waitForJobs(
 }
 
 /** Removes every job of a queue (between test runs or to abandon a run). */
-export async function obliterateQueue(connection: ConnectionOptions, queueName = DEFAULT_QUEUE_NAME): Promise<void> {
+export async function obliterateQueue(
+  connection: ConnectionOptions,
+  queueName = DEFAULT_QUEUE_NAME,
+): Promise<void> {
   const queue = new Queue(queueName, { connection });
   try {
     await queue.obliterate({ force: true });

@@ -38,7 +38,17 @@ export interface WorkerTrustOptions {
 }
 
 /** Settings of the OpenAI-compatible source a job may choose; URLs, keys, headers, env and fetch are the worker's. */
-const JOB_OPENAI_SETTINGS = ['model', 'maxConcurrency', 'timeout', 'maxRetries', 'prompt', 'n', 'temperature', 'maxTokens', 'wordCount'];
+const JOB_OPENAI_SETTINGS = [
+  'model',
+  'maxConcurrency',
+  'timeout',
+  'maxRetries',
+  'prompt',
+  'n',
+  'temperature',
+  'maxTokens',
+  'wordCount',
+];
 const DEFAULT_ENDPOINT = 'default';
 
 function refuse(message: string, setting: string): never {
@@ -57,9 +67,13 @@ function checkPlugins(plugins: readonly string[], allowed: readonly string[]): v
 }
 
 /** The worker's endpoint a job named, as source settings (`{}` for the worker's own default). */
-function endpointSettings(name: string, endpoints: WorkerTrustOptions['endpoints'] = {}): { baseURL?: string; apiKey?: string } {
+function endpointSettings(
+  name: string,
+  endpoints: WorkerTrustOptions['endpoints'] = {},
+): { baseURL?: string; apiKey?: string } {
   const configured = Object.hasOwn(endpoints, name) ? endpoints[name] : undefined;
-  if (configured !== undefined) return typeof configured === 'string' ? { baseURL: configured } : { ...configured };
+  if (configured !== undefined)
+    return typeof configured === 'string' ? { baseURL: configured } : { ...configured };
   if (name === DEFAULT_ENDPOINT) return {};
   const known = [...new Set([DEFAULT_ENDPOINT, ...Object.keys(endpoints)])].join(', ');
   return refuse(
@@ -73,11 +87,14 @@ function checkOpenAISettings(settings: Record<string, unknown>): void {
     if (!JOB_OPENAI_SETTINGS.includes(key)) {
       const hint =
         key === 'baseURL'
-          ? 'a job names one of the worker\'s endpoints with `endpoint`, never a URL: configure the URL on the workers (--endpoint NAME=URL)'
+          ? "a job names one of the worker's endpoints with `endpoint`, never a URL: configure the URL on the workers (--endpoint NAME=URL)"
           : key === 'apiKey'
-            ? 'keys stay in each worker\'s environment (OPENAI_API_KEY) or endpoint configuration'
+            ? "keys stay in each worker's environment (OPENAI_API_KEY) or endpoint configuration"
             : `a job may set only ${JOB_OPENAI_SETTINGS.join(', ')}`;
-      refuse(`the job sets "${key}" for the openai-compatible source, which only the worker decides: ${hint}.`, `settings.${key}`);
+      refuse(
+        `the job sets "${key}" for the openai-compatible source, which only the worker decides: ${hint}.`,
+        `settings.${key}`,
+      );
     }
   }
 }
@@ -97,13 +114,23 @@ export function authorizeSourceSpec(
   if (parsed.provider === 'openai-compatible') {
     checkOpenAISettings(parsed.settings);
     const endpoint = endpointSettings(parsed.endpoint ?? DEFAULT_ENDPOINT, trust.endpoints);
-    return { provider: parsed.provider, settings: { ...parsed.settings, ...endpoint }, plugins: parsed.plugins };
+    return {
+      provider: parsed.provider,
+      settings: { ...parsed.settings, ...endpoint },
+      plugins: parsed.plugins,
+    };
   }
   if (parsed.endpoint !== undefined) {
-    refuse(`"endpoint" applies to the openai-compatible source only; the job's provider is "${parsed.provider}".`, 'endpoint');
+    refuse(
+      `"endpoint" applies to the openai-compatible source only; the job's provider is "${parsed.provider}".`,
+      'endpoint',
+    );
   }
   if ('apiKey' in parsed.settings) {
-    refuse('Do not put apiKey in a queued source spec: set it in each worker\'s environment instead.', 'settings.apiKey');
+    refuse(
+      "Do not put apiKey in a queued source spec: set it in each worker's environment instead.",
+      'settings.apiKey',
+    );
   }
   return { provider: parsed.provider, settings: parsed.settings, plugins: parsed.plugins };
 }
@@ -112,7 +139,10 @@ export function authorizeSourceSpec(
  * Builds the caption source a job describes, as a worker that trusts `trust` (see `authorizeSourceSpec`): allowed
  * plugins named by the job are imported, and only for a plugin provider.
  */
-export async function createSourceFromSpec(spec: CaptionSourceSpec, trust: WorkerTrustOptions = {}): Promise<CaptionSourceV1> {
+export async function createSourceFromSpec(
+  spec: CaptionSourceSpec,
+  trust: WorkerTrustOptions = {},
+): Promise<CaptionSourceV1> {
   const { provider, settings, plugins } = authorizeSourceSpec(spec, trust);
   if (provider === 'openai-compatible') return createOpenAICaptionSource(settings as never);
   if (provider === 'concept-grammar') return createConceptGrammarSource(settings as never);

@@ -13,7 +13,9 @@ function arg(name: string, fallback?: string): string | undefined {
 
 /** Every value of a repeatable flag. */
 function args(name: string): string[] {
-  return process.argv.flatMap((a, i) => (a === `--${name}` && i + 1 < process.argv.length ? [process.argv[i + 1]] : []));
+  return process.argv.flatMap((a, i) =>
+    a === `--${name}` && i + 1 < process.argv.length ? [process.argv[i + 1]] : [],
+  );
 }
 
 /** `--endpoint NAME=URL` flags as the worker's named endpoints. */

@@ -14,7 +14,13 @@ import {
   runCaptionJobsLocally,
   waitForQueue,
 } from '../src/index';
-import { redisTestsReady, spawnWorker, startChatServer, startRedis, waitForWorkerLine } from '../src/test/local-services';
+import {
+  redisTestsReady,
+  spawnWorker,
+  startChatServer,
+  startRedis,
+  waitForWorkerLine,
+} from '../src/test/local-services';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workerScript = join(here, '..', 'dist', 'worker-process.js');
@@ -37,7 +43,16 @@ describe.skipIf(!ready)('distributed caption synthesis on BullMQ', () => {
   it('should equal a single-process run when 3 workers drain it and one is killed mid-run', async () => {
     const root = await mkdtemp(join(tmpdir(), 'synth2-queue-'));
     const plan = (shardDir: string) =>
-      planCaptionJobs({ runId: 'run1', shardDir, concepts: CONCEPTS, count: 60, overshoot: 1, batchSize: 3, seed: 5, wordCount: 10 });
+      planCaptionJobs({
+        runId: 'run1',
+        shardDir,
+        concepts: CONCEPTS,
+        count: 60,
+        overshoot: 1,
+        batchSize: 3,
+        seed: 5,
+        wordCount: 10,
+      });
 
     // Reference: the local, in-process runner.
     const localJobs = plan(join(root, 'local'));
@@ -53,9 +68,17 @@ describe.skipIf(!ready)('distributed caption synthesis on BullMQ', () => {
     // the workers, not the jobs, know the server's URL: jobs name it "chat"
     const workerArgs = ['--lock-ms', '1500', '--endpoint', `chat=${chat.url}`];
     const victim = spawnWorker(workerScript, redis.url, env, workerArgs);
-    await enqueueCaptionJobs(jobs, { provider: 'openai-compatible', endpoint: 'chat', settings: { model: 'stub' }, plugins: [] }, { connection });
+    await enqueueCaptionJobs(
+      jobs,
+      { provider: 'openai-compatible', endpoint: 'chat', settings: { model: 'stub' }, plugins: [] },
+      { connection },
+    );
     // Enqueueing again is idempotent (same job ids).
-    await enqueueCaptionJobs(jobs, { provider: 'openai-compatible', endpoint: 'chat', settings: { model: 'stub' }, plugins: [] }, { connection });
+    await enqueueCaptionJobs(
+      jobs,
+      { provider: 'openai-compatible', endpoint: 'chat', settings: { model: 'stub' }, plugins: [] },
+      { connection },
+    );
     await waitForWorkerLine(victim, '"status":"done"');
     victim.kill('SIGKILL');
     const midway = await getQueueStatus(connection);
@@ -66,8 +89,14 @@ describe.skipIf(!ready)('distributed caption synthesis on BullMQ', () => {
     for (const w of workers.slice(1)) w.kill('SIGTERM');
     await mergeCaptionShards({ jobs, count: 60, out: join(root, 'dist.jsonl'), dedupe: false });
 
-    const local = (await readFile(join(root, 'local.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    const dist = (await readFile(join(root, 'dist.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const local = (await readFile(join(root, 'local.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const dist = (await readFile(join(root, 'dist.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(local).toHaveLength(60);
     const key = (r: { id: string; text: string }) => `${r.id}\t${r.text}`;
     expect(new Set(dist.map(key)).size).toBe(dist.length); // no duplicates
@@ -79,16 +108,40 @@ describe.skipIf(!ready)('distributed caption synthesis on BullMQ', () => {
 
   it('should refuse to merge while batches are missing', async () => {
     const root = await mkdtemp(join(tmpdir(), 'synth2-queue-'));
-    const jobs = planCaptionJobs({ runId: 'r', shardDir: join(root, 's'), concepts: CONCEPTS, count: 4, batchSize: 2 });
-    await expect(mergeCaptionShards({ jobs, count: 4, out: join(root, 'o.jsonl') })).rejects.toThrow(/have no shard yet/);
+    const jobs = planCaptionJobs({
+      runId: 'r',
+      shardDir: join(root, 's'),
+      concepts: CONCEPTS,
+      count: 4,
+      batchSize: 2,
+    });
+    await expect(mergeCaptionShards({ jobs, count: 4, out: join(root, 'o.jsonl') })).rejects.toThrow(
+      /have no shard yet/,
+    );
     expect(existsSync(join(root, 'o.jsonl'))).toBe(false);
   });
 });
 
 describe('planCaptionJobs', () => {
   it('should be deterministic and batch requests', () => {
-    const a = planCaptionJobs({ runId: 'r', shardDir: '/x', concepts: CONCEPTS, count: 10, overshoot: 1, batchSize: 4, seed: 1 });
-    const b = planCaptionJobs({ runId: 'r', shardDir: '/x', concepts: CONCEPTS, count: 10, overshoot: 1, batchSize: 4, seed: 1 });
+    const a = planCaptionJobs({
+      runId: 'r',
+      shardDir: '/x',
+      concepts: CONCEPTS,
+      count: 10,
+      overshoot: 1,
+      batchSize: 4,
+      seed: 1,
+    });
+    const b = planCaptionJobs({
+      runId: 'r',
+      shardDir: '/x',
+      concepts: CONCEPTS,
+      count: 10,
+      overshoot: 1,
+      batchSize: 4,
+      seed: 1,
+    });
     expect(a).toEqual(b);
     expect(a.map((j) => j.requests.length)).toEqual([4, 4, 2]);
     // balanced sampler: 10 requests over 10 concepts covers each once
@@ -97,12 +150,25 @@ describe('planCaptionJobs', () => {
 
   it('should draw concepts by the weights of the weighted sampler', () => {
     const weights = CONCEPTS.map((_, i) => (i === 3 ? 1 : 0));
-    const jobs = planCaptionJobs({ runId: 'r', shardDir: '/x', concepts: CONCEPTS, count: 20, overshoot: 1, seed: 2, sampler: 'weighted', weights });
-    expect(new Set(jobs.flatMap((j) => j.requests.map((r) => r.concepts[0].name)))).toEqual(new Set(['kite']));
+    const jobs = planCaptionJobs({
+      runId: 'r',
+      shardDir: '/x',
+      concepts: CONCEPTS,
+      count: 20,
+      overshoot: 1,
+      seed: 2,
+      sampler: 'weighted',
+      weights,
+    });
+    expect(new Set(jobs.flatMap((j) => j.requests.map((r) => r.concepts[0].name)))).toEqual(
+      new Set(['kite']),
+    );
   });
 
   it('should reject an empty concept list', () => {
-    expect(() => planCaptionJobs({ runId: 'r', shardDir: '/x', concepts: [], count: 1 })).toThrow(/no concepts/);
+    expect(() => planCaptionJobs({ runId: 'r', shardDir: '/x', concepts: [], count: 1 })).toThrow(
+      /no concepts/,
+    );
   });
 });
 

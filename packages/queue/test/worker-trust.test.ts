@@ -18,10 +18,15 @@ import {
 import { haveRedis, startRedis } from '../src/test/local-services';
 
 const ready = haveRedis();
-if (!ready) console.warn('[skip] worker trust tests: redis-server not installed (apt-get install redis-server)');
+if (!ready)
+  console.warn('[skip] worker trust tests: redis-server not installed (apt-get install redis-server)');
 
 /** A chat-completions server that records every request's path and Authorization header. */
-async function recordingServer(): Promise<{ url: string; seen: { path: string; authorization?: string }[]; close: () => Promise<void> }> {
+async function recordingServer(): Promise<{
+  url: string;
+  seen: { path: string; authorization?: string }[];
+  close: () => Promise<void>;
+}> {
   const seen: { path: string; authorization?: string }[] = [];
   const server = createServer((req: IncomingMessage, res) => {
     seen.push({ path: req.url ?? '', authorization: req.headers.authorization });
@@ -33,7 +38,13 @@ async function recordingServer(): Promise<{ url: string; seen: { path: string; a
           id: 'x',
           object: 'chat.completion',
           model: 'stub',
-          choices: [{ index: 0, message: { role: 'assistant', content: 'A small dog next to a red wall' }, finish_reason: 'stop' }],
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: 'A small dog next to a red wall' },
+              finish_reason: 'stop',
+            },
+          ],
           usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
         }),
       );
@@ -41,7 +52,11 @@ async function recordingServer(): Promise<{ url: string; seen: { path: string; a
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}/v1`, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    seen,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** A plugin as a `data:` URL; importing it writes `marker` (so a test can tell whether it was ever imported). */
@@ -94,10 +109,18 @@ describe.skipIf(!ready)('runWorker trust model (real Redis on loopback)', () => 
     const jobs = Object.fromEntries(
       Object.entries(specs).map(([name, spec]) => [
         name,
-        planCaptionJobs({ runId: name, shardDir: join(shardRoot, queueName, name), concepts: ['dog'], count: 1, overshoot: 1, batchSize: 1 }),
+        planCaptionJobs({
+          runId: name,
+          shardDir: join(shardRoot, queueName, name),
+          concepts: ['dog'],
+          count: 1,
+          overshoot: 1,
+          batchSize: 1,
+        }),
       ]),
     );
-    for (const [name, spec] of Object.entries(specs)) await enqueueCaptionJobs(jobs[name], spec, { connection, queueName });
+    for (const [name, spec] of Object.entries(specs))
+      await enqueueCaptionJobs(jobs[name], spec, { connection, queueName });
     for (const [name, list] of Object.entries(jobs)) {
       outcome[name] = await waitForJobs(connection, list.map(captionJobId), { queueName, pollMs: 20 }).then(
         () => 'done',
@@ -111,28 +134,60 @@ describe.skipIf(!ready)('runWorker trust model (real Redis on loopback)', () => 
     const trusted = await recordingServer();
     const attacker = await recordingServer();
     const queueName = 'trust-endpoints';
-    const worker = runWorker({ connection: parseRedisUrl(redis.url), queueName, endpoints: { llm: trusted.url } });
+    const worker = runWorker({
+      connection: parseRedisUrl(redis.url),
+      queueName,
+      endpoints: { llm: trusted.url },
+    });
     try {
       const { outcome, jobs } = await runJobs(queueName, {
         named: { provider: 'openai-compatible', endpoint: 'llm', settings: { model: 'stub' }, plugins: [] },
-        url: { provider: 'openai-compatible', settings: { baseURL: attacker.url, model: 'stub' }, plugins: [] },
-        unknown: { provider: 'openai-compatible', endpoint: 'elsewhere', settings: { model: 'stub' }, plugins: [] },
-        env: { provider: 'openai-compatible', endpoint: 'llm', settings: { env: { OPENAI_BASE_URL: attacker.url } }, plugins: [] },
-        headers: { provider: 'openai-compatible', endpoint: 'llm', settings: { headers: { 'x-forward-to': attacker.url } }, plugins: [] },
+        url: {
+          provider: 'openai-compatible',
+          settings: { baseURL: attacker.url, model: 'stub' },
+          plugins: [],
+        },
+        unknown: {
+          provider: 'openai-compatible',
+          endpoint: 'elsewhere',
+          settings: { model: 'stub' },
+          plugins: [],
+        },
+        env: {
+          provider: 'openai-compatible',
+          endpoint: 'llm',
+          settings: { env: { OPENAI_BASE_URL: attacker.url } },
+          plugins: [],
+        },
+        headers: {
+          provider: 'openai-compatible',
+          endpoint: 'llm',
+          settings: { headers: { 'x-forward-to': attacker.url } },
+          plugins: [],
+        },
       });
       expect(outcome.named).toBe('done');
       expect(outcome.url).toMatch(
         /failed after 1 attempts: job refused by this worker: the job sets "baseURL" for the openai-compatible source, which only the worker decides: a job names one of the worker's endpoints with `endpoint`, never a URL/,
       );
-      expect(outcome.unknown).toMatch(/failed after 1 attempts: .*endpoint "elsewhere", which this worker does not have \(it has: default, llm\)\. Configure it on the worker \(--endpoint elsewhere=URL\)/);
+      expect(outcome.unknown).toMatch(
+        /failed after 1 attempts: .*endpoint "elsewhere", which this worker does not have \(it has: default, llm\)\. Configure it on the worker \(--endpoint elsewhere=URL\)/,
+      );
       expect(outcome.env).toMatch(/failed after 1 attempts: .*sets "env"/);
       expect(outcome.headers).toMatch(/failed after 1 attempts: .*sets "headers"/);
       // the key went to the worker's endpoint only; the URL a job chose was never called
       expect(attacker.seen).toEqual([]);
       expect(trusted.seen.length).toBeGreaterThan(0);
-      expect(trusted.seen.every((r) => r.authorization === 'Bearer worker-secret-key' && r.path.endsWith('/chat/completions'))).toBe(true);
-      expect(await readFile(shardFile(jobs.named[0].shardDir, 0), 'utf8')).toMatch(/small dog next to a red wall/);
-      for (const name of ['url', 'unknown', 'env', 'headers']) expect(existsSync(shardFile(jobs[name][0].shardDir, 0)), name).toBe(false);
+      expect(
+        trusted.seen.every(
+          (r) => r.authorization === 'Bearer worker-secret-key' && r.path.endsWith('/chat/completions'),
+        ),
+      ).toBe(true);
+      expect(await readFile(shardFile(jobs.named[0].shardDir, 0), 'utf8')).toMatch(
+        /small dog next to a red wall/,
+      );
+      for (const name of ['url', 'unknown', 'env', 'headers'])
+        expect(existsSync(shardFile(jobs[name][0].shardDir, 0)), name).toBe(false);
     } finally {
       await worker.close();
       await obliterateQueue(parseRedisUrl(redis.url), queueName);
@@ -154,7 +209,9 @@ describe.skipIf(!ready)('runWorker trust model (real Redis on loopback)', () => 
         mixed: { provider: 'trusted/source', settings: {}, plugins: [allowed, evil] },
         good: { provider: 'trusted/source', settings: {}, plugins: [allowed] },
       });
-      expect(outcome.evil).toMatch(/failed after 1 attempts: job refused by this worker: the job names plugin "data:text\/javascript,.*", which this worker does not allow \(allowed: data:text\/javascript,.*\); it was not imported\. Start the worker with --allow-plugin/);
+      expect(outcome.evil).toMatch(
+        /failed after 1 attempts: job refused by this worker: the job names plugin "data:text\/javascript,.*", which this worker does not allow \(allowed: data:text\/javascript,.*\); it was not imported\. Start the worker with --allow-plugin/,
+      );
       expect(outcome.mixed).toMatch(/which this worker does not allow/);
       expect(existsSync(evilMarker)).toBe(false);
       expect(outcome.good).toBe('done');
@@ -176,7 +233,9 @@ describe.skipIf(!ready)('runWorker trust model (real Redis on loopback)', () => 
       const ok = await runJobs(queueName, { ok: grammar }, inside);
       expect(ok.outcome.ok).toBe('done');
       const out = await runJobs(queueName, { out: grammar }, outside);
-      expect(out.outcome.out).toMatch(/failed after 1 attempts: job refused by this worker: the job's shardDir .* is outside this worker's data roots/);
+      expect(out.outcome.out).toMatch(
+        /failed after 1 attempts: job refused by this worker: the job's shardDir .* is outside this worker's data roots/,
+      );
       expect(existsSync(shardFile(out.jobs.out[0].shardDir, 0))).toBe(false);
     } finally {
       await worker.close();

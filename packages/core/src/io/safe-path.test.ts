@@ -30,12 +30,16 @@ describe('resolvePathInside', () => {
   it('should resolve relative entries inside the folder, existing or not', async () => {
     expect(await resolvePathInside(root, 'images/a.jpg')).toBe(join(root, 'images', 'a.jpg'));
     expect(await resolvePathInside(root, './images/sub/../a.jpg')).toBe(join(root, 'images', 'a.jpg'));
-    expect(await resolvePathInside(root, 'images/missing/b.jpg')).toBe(join(root, 'images', 'missing', 'b.jpg'));
+    expect(await resolvePathInside(root, 'images/missing/b.jpg')).toBe(
+      join(root, 'images', 'missing', 'b.jpg'),
+    );
   });
 
   it('should refuse ".." escapes, absolute paths, NUL bytes and empty entries, naming the entry and its file', async () => {
     const climb = await refusal('../../outside/secret.jpg');
-    expect(climb.message).toMatch(/^\/d\/captions\.json, field "images\[0\]\.file_name": path "\.\.\/\.\.\/outside\/secret\.jpg" climbs out/);
+    expect(climb.message).toMatch(
+      /^\/d\/captions\.json, field "images\[0\]\.file_name": path "\.\.\/\.\.\/outside\/secret\.jpg" climbs out/,
+    );
     expect(climb.message).toContain(`must stay inside ${root}`);
     expect(climb.file).toBe('/d/captions.json');
     expect((await refusal('images/../../outside/secret.jpg')).message).toMatch(/climbs out/);
@@ -55,7 +59,9 @@ describe('resolvePathInside', () => {
     await symlink(join(root, 'images', 'a.jpg'), join(root, 'images', 'inner.jpg'));
     expect(await resolvePathInside(root, 'images/inner.jpg')).toBe(join(root, 'images', 'inner.jpg'));
     await symlink(root, join(dir, 'alias'));
-    expect(await resolvePathInside(join(dir, 'alias'), 'images/a.jpg')).toBe(join(dir, 'alias', 'images', 'a.jpg'));
+    expect(await resolvePathInside(join(dir, 'alias'), 'images/a.jpg')).toBe(
+      join(dir, 'alias', 'images', 'a.jpg'),
+    );
   });
 });
 

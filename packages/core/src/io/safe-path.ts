@@ -60,7 +60,11 @@ async function realpathOfExisting(path: string): Promise<string> {
  * (not the symlink target), so messages keep the names the user gave. Throws an `InvalidInputError` naming the
  * entry and where it came from.
  */
-export async function resolvePathInside(root: string, entry: string, origin: PathEntryOrigin = {}): Promise<string> {
+export async function resolvePathInside(
+  root: string,
+  entry: string,
+  origin: PathEntryOrigin = {},
+): Promise<string> {
   const target = resolvePathInsideSync(root, entry, origin);
   const realRoot = await realpathOfExisting(resolve(root));
   if (!isWithin(realRoot, await realpathOfExisting(target)))

@@ -227,7 +227,11 @@ describe('ShardedTensorReader', () => {
 
 /** A complete store of 3 shards of 4 items, 1 KiB of F32 per item (4 KiB shards plus headers). */
 async function writeStore(): Promise<void> {
-  const w = await ShardedTensorWriter.open(dir, { kind: 'image-embeddings', tensors: { emb: { dtype: 'F32', shape: [256] } }, shardSize: 4 });
+  const w = await ShardedTensorWriter.open(dir, {
+    kind: 'image-embeddings',
+    tensors: { emb: { dtype: 'F32', shape: [256] } },
+    shardSize: 4,
+  });
   const n = 12;
   await w.append(
     Array.from({ length: n }, (_, i) => `img-${i}`),
@@ -252,7 +256,8 @@ describe('store verification', () => {
     for (let i = 1024; i < 2048; i++) bytes[i] ^= 0x5a;
     await writeFile(file, bytes);
     expect((await readFile(file)).length).toBe(size);
-    const mismatch = /shard-00001\.safetensors: sha256 mismatch for shard shard-00001\.safetensors.*Regenerate the store \(rerun the stage/;
+    const mismatch =
+      /shard-00001\.safetensors: sha256 mismatch for shard shard-00001\.safetensors.*Regenerate the store \(rerun the stage/;
     await expect((await ShardedTensorReader.open(dir)).loadAll()).rejects.toThrow(mismatch);
     await expect((await ShardedTensorReader.open(dir)).read(4)).rejects.toThrow(mismatch);
     await expect((await ShardedTensorReader.open(dir)).read(0)).resolves.toMatchObject({ id: 'img-0' });
@@ -268,7 +273,9 @@ describe('store verification', () => {
     await writeStore();
     const result = await verifyShardedStore(dir);
     expect(result).toMatchObject({ shards: 3, items: 12, manifest: { total: 12, complete: true } });
-    const sizes = await Promise.all([0, 1, 2].map(async (k) => (await readFile(join(dir, `shard-0000${k}.safetensors`))).length));
+    const sizes = await Promise.all(
+      [0, 1, 2].map(async (k) => (await readFile(join(dir, `shard-0000${k}.safetensors`))).length),
+    );
     expect(result.bytes).toBe(sizes.reduce((a, b) => a + b));
   });
 
@@ -286,7 +293,9 @@ describe('store verification', () => {
       });
       const error = await ShardedTensorReader.open(dir).catch((e) => e);
       expect(InvalidInputError.isInstance(error), String(bad)).toBe(true);
-      expect(error.message).toMatch(/manifest\.json, field "sha256": the manifest's sha256 for shard shard-00002\.safetensors/);
+      expect(error.message).toMatch(
+        /manifest\.json, field "sha256": the manifest's sha256 for shard shard-00002\.safetensors/,
+      );
       expect(error.message).toMatch(said);
       expect(error.message).toMatch(/cannot be verified\. Regenerate the store/);
       await expect(verifyShardedStore(dir)).rejects.toThrow(said);
@@ -294,9 +303,13 @@ describe('store verification', () => {
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(good));
     const shard = await readFile(join(dir, 'shard-00002.safetensors'));
     await writeFile(join(dir, 'shard-00002.safetensors'), shard.subarray(0, shard.length - 8));
-    await expect(verifyShardedStore(dir)).rejects.toThrow(/has \d+ bytes, the manifest recorded \d+: it was truncated/);
+    await expect(verifyShardedStore(dir)).rejects.toThrow(
+      /has \d+ bytes, the manifest recorded \d+: it was truncated/,
+    );
     await rm(join(dir, 'shard-00002.safetensors'));
-    await expect(verifyShardedStore(dir)).rejects.toThrow(/shard-00002\.safetensors: shard file listed in the manifest not found/);
+    await expect(verifyShardedStore(dir)).rejects.toThrow(
+      /shard-00002\.safetensors: shard file listed in the manifest not found/,
+    );
     await writeFile(join(dir, 'shard-00002.safetensors'), shard);
     await expect(verifyShardedStore(dir)).resolves.toMatchObject({ shards: 3 });
   });
@@ -318,18 +331,28 @@ describe('store verification', () => {
     await editManifest((m) => {
       m.shards[0].file = `../${outside.split('/').pop()}/shard.safetensors`;
     });
-    const climb = /manifest\.json, field "shards\[0\]\.file": path "\.\.\/.*shard\.safetensors" climbs out of its folder/;
+    const climb =
+      /manifest\.json, field "shards\[0\]\.file": path "\.\.\/.*shard\.safetensors" climbs out of its folder/;
     await expect(ShardedTensorReader.open(dir, { verify: false })).rejects.toThrow(climb);
     await expect(verifyShardedStore(dir)).rejects.toThrow(climb);
-    await expect(ShardedTensorWriter.open(dir, { kind: 'image-embeddings', tensors: { emb: { dtype: 'F32', shape: [256] } } })).rejects.toThrow(climb);
+    await expect(
+      ShardedTensorWriter.open(dir, {
+        kind: 'image-embeddings',
+        tensors: { emb: { dtype: 'F32', shape: [256] } },
+      }),
+    ).rejects.toThrow(climb);
     await editManifest((m) => {
       m.shards[0].file = join(outside, 'shard.safetensors');
     });
-    await expect(ShardedTensorReader.open(dir)).rejects.toThrow(/field "shards\[0\]\.file": path ".*" is absolute/);
+    await expect(ShardedTensorReader.open(dir)).rejects.toThrow(
+      /field "shards\[0\]\.file": path ".*" is absolute/,
+    );
     await editManifest((m) => {
       m.shards[0].file = 'link.safetensors';
     });
     await symlink(join(outside, 'shard.safetensors'), join(dir, 'link.safetensors'));
-    await expect(ShardedTensorReader.open(dir)).rejects.toThrow(/"link\.safetensors" leads outside its folder through a symlink/);
+    await expect(ShardedTensorReader.open(dir)).rejects.toThrow(
+      /"link\.safetensors" leads outside its folder through a symlink/,
+    );
   });
 });

@@ -365,9 +365,15 @@ async function removeStrays(dir: string, manifest: EmbeddingShardManifest): Prom
 }
 
 /** Each listed shard's path, resolved inside the store: a `file` that leads outside it is refused. */
-async function shardPaths(dir: string, manifest: EmbeddingShardManifest, manifestPath: string): Promise<string[]> {
+async function shardPaths(
+  dir: string,
+  manifest: EmbeddingShardManifest,
+  manifestPath: string,
+): Promise<string[]> {
   return Promise.all(
-    manifest.shards.map((s, k) => resolvePathInside(dir, s.file, { file: manifestPath, field: `shards[${k}].file` })),
+    manifest.shards.map((s, k) =>
+      resolvePathInside(dir, s.file, { file: manifestPath, field: `shards[${k}].file` }),
+    ),
   );
 }
 
@@ -418,7 +424,6 @@ function parseIds(metadata: Record<string, string>, file: string, count: number)
   }
   return ids as string[];
 }
-
 
 /** One shard's items. */
 export interface ShardData {
@@ -510,7 +515,8 @@ export class ShardedTensorReader {
         field: 'total',
       });
     const files = await shardPaths(dir, manifest, manifestPath);
-    if (options.verify ?? true) manifest.shards.forEach((s, k) => checkRecordedHash(s, files[k], manifestPath));
+    if (options.verify ?? true)
+      manifest.shards.forEach((s, k) => checkRecordedHash(s, files[k], manifestPath));
     return new ShardedTensorReader(dir, manifest, files, options);
   }
 

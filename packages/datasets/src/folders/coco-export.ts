@@ -41,9 +41,12 @@ function checkImageIds(items: readonly ShapesItem[]): void {
   items.forEach((item, i) => {
     assertSafeFileName(item.imageId, { field: `items[${i}].imageId` });
     if (seen.has(item.imageId)) {
-      throw new InvalidInputError(`image id "${item.imageId}" is used twice: each image needs its own id (its file name).`, {
-        field: `items[${i}].imageId`,
-      });
+      throw new InvalidInputError(
+        `image id "${item.imageId}" is used twice: each image needs its own id (its file name).`,
+        {
+          field: `items[${i}].imageId`,
+        },
+      );
     }
     seen.add(item.imageId);
   });
@@ -69,10 +72,20 @@ export async function exportCocoFolder(
       setting: 'dir',
     });
   }
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(
+    dirname(target),
+    `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
   await mkdir(join(tmp, 'images'), { recursive: true });
   try {
-    const images: { id: number; file_name: string; width: number; height: number; synth2_id: string; scene: unknown }[] = [];
+    const images: {
+      id: number;
+      file_name: string;
+      width: number;
+      height: number;
+      synth2_id: string;
+      scene: unknown;
+    }[] = [];
     const annotations: { id: number; image_id: number; caption: string }[] = [];
     for (let i = 0; i < items.length; i++) {
       throwIfAborted(options.signal);
@@ -84,11 +97,23 @@ export async function exportCocoFolder(
       }
       const id = i + 1;
       const fileName = `${item.imageId}.png`;
-      await writeFileAtomic(join(tmp, 'images', fileName), await encodeRgbPng(item.pixels, item.width, item.height), {
-        fsync: false,
+      await writeFileAtomic(
+        join(tmp, 'images', fileName),
+        await encodeRgbPng(item.pixels, item.width, item.height),
+        {
+          fsync: false,
+        },
+      );
+      images.push({
+        id,
+        file_name: fileName,
+        width: item.width,
+        height: item.height,
+        synth2_id: item.imageId,
+        scene: item.scene,
       });
-      images.push({ id, file_name: fileName, width: item.width, height: item.height, synth2_id: item.imageId, scene: item.scene });
-      for (const caption of item.captions) annotations.push({ id: annotations.length + 1, image_id: id, caption });
+      for (const caption of item.captions)
+        annotations.push({ id: annotations.length + 1, image_id: id, caption });
       options.onProgress?.(i + 1, items.length);
     }
     const name = Array.isArray(split) ? undefined : split.name;
@@ -109,7 +134,12 @@ export async function exportCocoFolder(
     } else {
       await rename(tmp, target);
     }
-    return { dir: target, annotations: join(target, 'captions.json'), images: images.length, captions: annotations.length };
+    return {
+      dir: target,
+      annotations: join(target, 'captions.json'),
+      images: images.length,
+      captions: annotations.length,
+    };
   } catch (error) {
     await rm(tmp, { recursive: true, force: true });
     throw error;

@@ -22,7 +22,10 @@ afterAll(async () => {
 const splits = makeSplits({ train: 12, test: 9, holdOutFraction: 0.25, seed: 3 });
 
 /** A COCO folder with one copy of the test split, then edited by `edit`. */
-async function brokenFolder(name: string, edit: (ann: any, dir: string) => Promise<void> | void): Promise<string> {
+async function brokenFolder(
+  name: string,
+  edit: (ann: any, dir: string) => Promise<void> | void,
+): Promise<string> {
   const dir = join(tmp, name);
   await exportCocoFolder(splits.test, dir);
   const ann = JSON.parse(await readFile(join(dir, 'captions.json'), 'utf8'));
@@ -39,7 +42,12 @@ describe('exportCocoFolder', () => {
     expect((await readdir(join(dir, 'images'))).filter((f) => f.endsWith('.png'))).toHaveLength(9);
     const ann = CocoCaptionsSchema.parse(JSON.parse(await readFile(join(dir, 'captions.json'), 'utf8')));
     // the COCO annotations format: numeric ids, file_name, image_id, caption
-    expect(ann.images[0]).toMatchObject({ id: 1, file_name: `${splits.test.items[0].imageId}.png`, width: 32, height: 32 });
+    expect(ann.images[0]).toMatchObject({
+      id: 1,
+      file_name: `${splits.test.items[0].imageId}.png`,
+      width: 32,
+      height: 32,
+    });
     expect(ann.annotations[0]).toEqual({ id: 1, image_id: 1, caption: splits.test.items[0].captions[0] });
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest.heldOutPairs).toEqual(splits.manifest.heldOutPairs);
@@ -60,10 +68,15 @@ describe('exportCocoFolder', () => {
   it("should be read by @synth2/eval's COCO reader and evaluator", async () => {
     const dir = join(tmp, 'eval');
     const { annotations } = await exportCocoFolder(splits.test, dir);
-    const references = (await readJsonFile(annotations)) as Parameters<typeof evaluateCaptions>[0]['references'];
+    const references = (await readJsonFile(annotations)) as Parameters<
+      typeof evaluateCaptions
+    >[0]['references'];
     // predict each image's first reference: a perfect-ish captioner; an unrelated caption scores far lower
     const good = splits.test.items.map((item, i) => ({ image_id: i + 1, caption: item.captions[0] }));
-    const bad = splits.test.items.map((_, i) => ({ image_id: i + 1, caption: 'a man riding a horse on a beach' }));
+    const bad = splits.test.items.map((_, i) => ({
+      image_id: i + 1,
+      caption: 'a man riding a horse on a beach',
+    }));
     const a = await evaluateCaptions({ references, predictions: good });
     const b = await evaluateCaptions({ references, predictions: bad });
     expect(a.imageIds).toEqual(splits.test.items.map((_, i) => i + 1));
@@ -78,10 +91,16 @@ describe('exportCocoFolder', () => {
     await exportCocoFolder(splits.test, dir, { overwrite: true });
     expect(JSON.parse(await readFile(join(dir, 'captions.json'), 'utf8')).images).toHaveLength(9);
 
-    const bad = { name: 'bad', items: [{ ...splits.test.items[0] }, { ...splits.test.items[1], pixels: new Uint8Array(5) }] };
+    const bad = {
+      name: 'bad',
+      items: [{ ...splits.test.items[0] }, { ...splits.test.items[1], pixels: new Uint8Array(5) }],
+    };
     await expect(exportCocoFolder(bad, join(tmp, 'bad'))).rejects.toThrow(/pixels hold 5 bytes/);
     const controller = new AbortController();
-    const aborted = exportCocoFolder(splits.train, join(tmp, 'aborted'), { signal: controller.signal, onProgress: (d) => d === 3 && controller.abort() });
+    const aborted = exportCocoFolder(splits.train, join(tmp, 'aborted'), {
+      signal: controller.signal,
+      onProgress: (d) => d === 3 && controller.abort(),
+    });
     await expect(aborted).rejects.toThrow(AbortedError);
     expect((await readdir(tmp)).filter((f) => f.includes('bad') || f.includes('aborted'))).toEqual([]);
   });
@@ -90,21 +109,37 @@ describe('exportCocoFolder', () => {
 describe('exportCocoFolder image ids', () => {
   it('should refuse an id that would write outside the target, or twice, before writing anything', async () => {
     const marker = `x-${basename(tmp)}`;
-    const evil = { name: 'evil', items: [{ ...splits.test.items[0] }, { ...splits.test.items[1], imageId: `../../../${marker}` }] };
+    const evil = {
+      name: 'evil',
+      items: [{ ...splits.test.items[0] }, { ...splits.test.items[1], imageId: `../../../${marker}` }],
+    };
     const target = join(tmp, 'evil');
     const error = await exportCocoFolder(evil, target).catch((e) => e);
     expect(InvalidInputError.isInstance(error)).toBe(true);
-    expect(error.message).toMatch(/field "items\[1\]\.imageId": "\.\.\/\.\.\/\.\.\/x-.*" cannot be used as a file name: it contains a path separator/);
+    expect(error.message).toMatch(
+      /field "items\[1\]\.imageId": "\.\.\/\.\.\/\.\.\/x-.*" cannot be used as a file name: it contains a path separator/,
+    );
     // where the id pointed: images/ of the temporary folder beside the target, three levels up
-    for (const up of [join(tmp, '..', `${marker}.png`), join(tmp, `${marker}.png`), resolve(tmp, '..', '..', `${marker}.png`)]) {
+    for (const up of [
+      join(tmp, '..', `${marker}.png`),
+      join(tmp, `${marker}.png`),
+      resolve(tmp, '..', '..', `${marker}.png`),
+    ]) {
       await expect(readFile(up)).rejects.toThrow(/ENOENT/);
     }
     expect((await readdir(tmp)).filter((f) => f.includes('evil'))).toEqual([]);
     for (const id of ['..', 'a\\b', '']) {
-      await expect(exportCocoFolder([{ ...splits.test.items[0], imageId: id }], join(tmp, 'evil'))).rejects.toThrow(/cannot be used as a file name/);
+      await expect(
+        exportCocoFolder([{ ...splits.test.items[0], imageId: id }], join(tmp, 'evil')),
+      ).rejects.toThrow(/cannot be used as a file name/);
     }
-    const twice = [{ ...splits.test.items[0] }, { ...splits.test.items[1], imageId: splits.test.items[0].imageId }];
-    await expect(exportCocoFolder(twice, join(tmp, 'evil'))).rejects.toThrow(/image id "shapes-test-000000" is used twice/);
+    const twice = [
+      { ...splits.test.items[0] },
+      { ...splits.test.items[1], imageId: splits.test.items[0].imageId },
+    ];
+    await expect(exportCocoFolder(twice, join(tmp, 'evil'))).rejects.toThrow(
+      /image id "shapes-test-000000" is used twice/,
+    );
     expect((await readdir(tmp)).filter((f) => f.includes('evil'))).toEqual([]);
   });
 });
@@ -116,7 +151,10 @@ describe('loadCocoFolder', () => {
     await mkdir(outside, { recursive: true });
     const source = join(tmp, 'outside-src');
     await exportCocoFolder(splits.test, source);
-    await copyFile(join(source, 'images', `${splits.test.items[0].imageId}.png`), join(outside, 'secret.png'));
+    await copyFile(
+      join(source, 'images', `${splits.test.items[0].imageId}.png`),
+      join(outside, 'secret.png'),
+    );
     const dir = await brokenFolder('escape', async (ann, d) => {
       ann.images[0].file_name = '../../outside/secret.png';
       ann.images[1].file_name = join(outside, 'secret.png');
@@ -183,7 +221,9 @@ describe('loadCocoFolder', () => {
       .toArray()
       .catch((e) => e);
     expect(InvalidInputError.isInstance(error)).toBe(true);
-    expect(error.message).toMatch(/annotation 999 \(image_id 77\): caption for an image id that is not in "images"/);
+    expect(error.message).toMatch(
+      /annotation 999 \(image_id 77\): caption for an image id that is not in "images"/,
+    );
     expect(error.message).toMatch(/1 more problem/);
     expect(error.message).toMatch(/onError: 'skip'/);
     const stream = loadCocoFolder(dir, { onError: 'skip', image: false });
@@ -198,10 +238,14 @@ describe('loadCocoFolder', () => {
     const dir = await brokenFolder('corrupt', async (_ann, d) => {
       await writeFile(join(d, 'images', `${splits.test.items[5].imageId}.png`), 'this is not a png');
     });
-    await expect(loadCocoFolder(dir).toArray()).rejects.toThrow(/image 6 \(shapes-test-000005\.png\): cannot decode image/);
+    await expect(loadCocoFolder(dir).toArray()).rejects.toThrow(
+      /image 6 \(shapes-test-000005\.png\): cannot decode image/,
+    );
     const stream = loadCocoFolder(dir, { onError: 'skip' });
     expect(await stream.toArray()).toHaveLength(8);
-    expect(stream.report.skipped).toMatchObject([{ problem: 'unreadable-image', entry: 'image 6 (shapes-test-000005.png)' }]);
+    expect(stream.report.skipped).toMatchObject([
+      { problem: 'unreadable-image', entry: 'image 6 (shapes-test-000005.png)' },
+    ]);
   });
 
   it('should name the file and field of malformed annotations', async () => {
@@ -215,19 +259,22 @@ describe('loadCocoFolder', () => {
   });
 
   const coco = sharedDataset('coco-mini');
-  it.skipIf(!coco)('should stream the real coco-mini folder (official layout), decoded and resized', async () => {
-    const stream = loadCocoFolder(coco!, { image: { size: 32 } });
-    let n = 0;
-    let captions = 0;
-    for await (const pair of stream) {
-      n++;
-      captions += pair.captions.length;
-      expect(pair.image!.data.length).toBe(32 * 32 * 3);
-      expect(pair.captions.length).toBeGreaterThanOrEqual(5);
-    }
-    // 80 train + 79 val images with captions in annotations/captions_{train,val}2017.json
-    expect(n).toBe(159);
-    expect(captions).toBeGreaterThanOrEqual(159 * 5);
-    expect(stream.report.skipped).toEqual([]);
-  });
+  it.skipIf(!coco)(
+    'should stream the real coco-mini folder (official layout), decoded and resized',
+    async () => {
+      const stream = loadCocoFolder(coco!, { image: { size: 32 } });
+      let n = 0;
+      let captions = 0;
+      for await (const pair of stream) {
+        n++;
+        captions += pair.captions.length;
+        expect(pair.image!.data.length).toBe(32 * 32 * 3);
+        expect(pair.captions.length).toBeGreaterThanOrEqual(5);
+      }
+      // 80 train + 79 val images with captions in annotations/captions_{train,val}2017.json
+      expect(n).toBe(159);
+      expect(captions).toBeGreaterThanOrEqual(159 * 5);
+      expect(stream.report.skipped).toEqual([]);
+    },
+  );
 });

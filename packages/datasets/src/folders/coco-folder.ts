@@ -45,14 +45,18 @@ const exists = (p: string): Promise<boolean> =>
 export async function findCocoSources(dir: string): Promise<CocoSource[]> {
   const root = resolve(dir);
   if (!(await exists(root))) {
-    throw new InvalidInputError(`COCO folder not found: ${root}. Pass the folder that holds captions.json or annotations/.`);
+    throw new InvalidInputError(
+      `COCO folder not found: ${root}. Pass the folder that holds captions.json or annotations/.`,
+    );
   }
   if (await exists(join(root, 'captions.json'))) {
     const images = (await exists(join(root, 'images'))) ? join(root, 'images') : root;
     return [{ annotations: join(root, 'captions.json'), images }];
   }
   const annDir = join(root, 'annotations');
-  const files = (await exists(annDir)) ? (await readdir(annDir)).filter((f) => /^captions_.+\.json$/.test(f)).sort() : [];
+  const files = (await exists(annDir))
+    ? (await readdir(annDir)).filter((f) => /^captions_.+\.json$/.test(f)).sort()
+    : [];
   if (files.length === 0) {
     throw new InvalidInputError(
       `no COCO caption annotations in ${root}: expected captions.json or annotations/captions_<split>.json. ` +
@@ -74,7 +78,9 @@ export async function findCocoSources(dir: string): Promise<CocoSource[]> {
   return sources;
 }
 
-async function readCocoSource(source: CocoSource): Promise<{ entries: IndexEntry[]; problems: SkippedEntry[] }> {
+async function readCocoSource(
+  source: CocoSource,
+): Promise<{ entries: IndexEntry[]; problems: SkippedEntry[] }> {
   const file = resolve(source.annotations);
   const data = await readJson(file, CocoCaptionsSchema);
   const problems: SkippedEntry[] = [];
@@ -97,7 +103,12 @@ async function readCocoSource(source: CocoSource): Promise<{ entries: IndexEntry
     const target = byId.get(id);
     const entry = `annotation ${ann.id ?? '?'} (image_id ${id})`;
     if (!target) {
-      problems.push({ problem: 'unknown-image', entry, message: `caption for an image id that is not in "images": "${ann.caption}"`, file });
+      problems.push({
+        problem: 'unknown-image',
+        entry,
+        message: `caption for an image id that is not in "images": "${ann.caption}"`,
+        file,
+      });
       continue;
     }
     const caption = ann.caption.trim();
@@ -111,7 +122,12 @@ async function readCocoSource(source: CocoSource): Promise<{ entries: IndexEntry
   for (const [id, { image, captions }] of byId) {
     const label = `image ${id} (${image.file_name})`;
     if (captions.length === 0) {
-      problems.push({ problem: 'no-captions', entry: label, message: 'image has no captions in "annotations"', file });
+      problems.push({
+        problem: 'no-captions',
+        entry: label,
+        message: 'image has no captions in "annotations"',
+        file,
+      });
       continue;
     }
     entries.push({

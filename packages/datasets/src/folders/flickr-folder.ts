@@ -18,9 +18,12 @@ const isDir = (p: string): Promise<boolean> =>
 
 async function findFlickrSource(dir: string): Promise<FlickrSource> {
   const root = resolve(dir);
-  if (!(await isDir(root))) throw new InvalidInputError(`Flickr folder not found: ${root}. Pass the folder that holds captions.csv.`);
+  if (!(await isDir(root)))
+    throw new InvalidInputError(`Flickr folder not found: ${root}. Pass the folder that holds captions.csv.`);
   const files = await readdir(root);
-  const csv = ['captions.csv', 'captions.txt'].find((f) => files.includes(f)) ?? files.filter((f) => f.endsWith('.csv')).sort()[0];
+  const csv =
+    ['captions.csv', 'captions.txt'].find((f) => files.includes(f)) ??
+    files.filter((f) => f.endsWith('.csv')).sort()[0];
   if (!csv) {
     throw new InvalidInputError(
       `no captions CSV in ${root}: expected captions.csv (header "image,caption"). Pass { captions, images } to name it.`,
@@ -35,19 +38,27 @@ async function findFlickrSource(dir: string): Promise<FlickrSource> {
   return { captions: join(root, csv), images };
 }
 
-async function readFlickrSource(source: FlickrSource): Promise<{ entries: IndexEntry[]; problems: SkippedEntry[] }> {
+async function readFlickrSource(
+  source: FlickrSource,
+): Promise<{ entries: IndexEntry[]; problems: SkippedEntry[] }> {
   const file = resolve(source.captions);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new InvalidInputError(`cannot read the captions CSV: ${(error as Error).message}. Check the path.`, { file, cause: error });
+    throw new InvalidInputError(
+      `cannot read the captions CSV: ${(error as Error).message}. Check the path.`,
+      { file, cause: error },
+    );
   }
   let rows;
   try {
     rows = parseCsv(text);
   } catch (error) {
-    throw new InvalidInputError(`${(error as Error).message}. Close the quote or escape it as "".`, { file, cause: error });
+    throw new InvalidInputError(`${(error as Error).message}. Close the quote or escape it as "".`, {
+      file,
+      cause: error,
+    });
   }
   const header = rows[0]?.fields.map((f) => f.trim().toLowerCase()) ?? [];
   const imageCol = header.indexOf('image');
@@ -74,7 +85,13 @@ async function readFlickrSource(source: FlickrSource): Promise<{ entries: IndexE
     const image = row.fields[imageCol].trim();
     const caption = row.fields[captionCol].trim();
     if (!image) {
-      problems.push({ problem: 'malformed-entry', entry: `line ${row.line}`, message: 'empty image name', file, line: row.line });
+      problems.push({
+        problem: 'malformed-entry',
+        entry: `line ${row.line}`,
+        message: 'empty image name',
+        file,
+        line: row.line,
+      });
       continue;
     }
     const slot = byImage.get(image) ?? { captions: [], line: row.line };
@@ -85,7 +102,13 @@ async function readFlickrSource(source: FlickrSource): Promise<{ entries: IndexE
   for (const [image, { captions, line }] of byImage) {
     const label = `image ${image} (line ${line})`;
     if (captions.length === 0) {
-      problems.push({ problem: 'no-captions', entry: label, message: 'every caption of this image is empty', file, line });
+      problems.push({
+        problem: 'no-captions',
+        entry: label,
+        message: 'every caption of this image is empty',
+        file,
+        line,
+      });
       continue;
     }
     entries.push({
@@ -109,5 +132,8 @@ async function readFlickrSource(source: FlickrSource): Promise<{ entries: IndexE
  * is missing is reported as `missing-image`.
  */
 export function loadFlickrFolder(source: string | FlickrSource, options: FolderLoadOptions = {}): PairStream {
-  return new PairStream(async () => readFlickrSource(typeof source === 'string' ? await findFlickrSource(source) : source), options);
+  return new PairStream(
+    async () => readFlickrSource(typeof source === 'string' ? await findFlickrSource(source) : source),
+    options,
+  );
 }

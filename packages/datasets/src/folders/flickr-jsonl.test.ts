@@ -37,7 +37,9 @@ async function flickrFolder(name: string, csv: string): Promise<string> {
 
 describe('parseCsv', () => {
   it('should read RFC-4180 quoting, escaped quotes, CRLF and embedded newlines', () => {
-    const rows = parseCsv('image,caption\r\na.jpg,"A dog, running ."\r\nb.jpg,"He said ""hi""\nthen left"\n\nc.jpg,plain\n');
+    const rows = parseCsv(
+      'image,caption\r\na.jpg,"A dog, running ."\r\nb.jpg,"He said ""hi""\nthen left"\n\nc.jpg,plain\n',
+    );
     expect(rows.map((r) => r.fields)).toEqual([
       ['image', 'caption'],
       ['a.jpg', 'A dog, running .'],
@@ -51,7 +53,10 @@ describe('parseCsv', () => {
 
 describe('loadFlickrFolder', () => {
   it('should group captions by image and decode the images', async () => {
-    const dir = await flickrFolder('ok', 'image,caption\na.png,A red circle .\na.png,"A circle, red ."\nb.png,A star .\n');
+    const dir = await flickrFolder(
+      'ok',
+      'image,caption\na.png,A red circle .\na.png,"A circle, red ."\nb.png,A star .\n',
+    );
     const stream = loadFlickrFolder({ captions: join(dir, 'captions.csv'), images }, { image: { size: 8 } });
     const pairs = await stream.toArray();
     expect(pairs.map((p) => [p.imageId, p.captions])).toEqual([
@@ -109,7 +114,10 @@ describe('loadFlickrFolder', () => {
 describe('path containment', () => {
   it('should refuse Flickr image entries that climb out of the image folder', async () => {
     // tmp/src/images holds real PNGs: a loader that followed "../src/images/…" from tmp/images would read them
-    const dir = await flickrFolder('escape', 'image,caption\na.png,A red circle .\n../src/images/shapes-train-000000.png,Stolen .\n/etc/hostname,Host .\n');
+    const dir = await flickrFolder(
+      'escape',
+      'image,caption\na.png,A red circle .\n../src/images/shapes-train-000000.png,Stolen .\n/etc/hostname,Host .\n',
+    );
     const source = { captions: join(dir, 'captions.csv'), images };
     const error = await loadFlickrFolder(source, { image: false })
       .toArray()
@@ -146,7 +154,13 @@ describe('path containment', () => {
     );
     const stream = loadJsonlManifest(file, { onError: 'skip', image: false });
     expect((await stream.toArray()).map((p) => p.captions[0])).toEqual(['inside']);
-    expect(stream.report.skipped.map((s) => [s.problem, s.line, s.message.match(/climbs out|is absolute|symlink/)?.[0]])).toEqual([
+    expect(
+      stream.report.skipped.map((s) => [
+        s.problem,
+        s.line,
+        s.message.match(/climbs out|is absolute|symlink/)?.[0],
+      ]),
+    ).toEqual([
       ['unsafe-path', 2, 'climbs out'],
       ['unsafe-path', 3, 'is absolute'],
       ['unsafe-path', 4, 'symlink'],

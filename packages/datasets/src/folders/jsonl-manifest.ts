@@ -31,12 +31,18 @@ export interface JsonlManifestOptions extends FolderLoadOptions {
   imagesRoot?: string;
 }
 
-async function readManifest(file: string, imagesRoot: string): Promise<{ entries: IndexEntry[]; problems: SkippedEntry[] }> {
+async function readManifest(
+  file: string,
+  imagesRoot: string,
+): Promise<{ entries: IndexEntry[]; problems: SkippedEntry[] }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new InvalidInputError(`cannot read the JSONL manifest: ${(error as Error).message}. Check the path.`, { file, cause: error });
+    throw new InvalidInputError(
+      `cannot read the JSONL manifest: ${(error as Error).message}. Check the path.`,
+      { file, cause: error },
+    );
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const entries: IndexEntry[] = [];
@@ -60,9 +66,12 @@ async function readManifest(file: string, imagesRoot: string): Promise<{ entries
       return bad('malformed-entry', `field "${issue.path.join('.')}": ${issue.message}`);
     }
     const rec = parsed.data;
-    const pathField = (['image', 'file', 'imagePath', 'file_name'] as const).find((k) => rec[k] !== undefined);
+    const pathField = (['image', 'file', 'imagePath', 'file_name'] as const).find(
+      (k) => rec[k] !== undefined,
+    );
     const path = pathField && rec[pathField];
-    if (!path) return bad('malformed-entry', 'no image path (give "image", "file", "imagePath" or "file_name")');
+    if (!path)
+      return bad('malformed-entry', 'no image path (give "image", "file", "imagePath" or "file_name")');
     const id = String(rec.id ?? rec.imageId ?? rec.image_id ?? rec.coco_id ?? path);
     const label = `line ${line} (${path})`;
     const captions = [...(rec.captions ?? []), ...(rec.caption !== undefined ? [rec.caption] : [])]

@@ -14,12 +14,7 @@ import { decodeImageFile } from './decode';
  * folder with `..`, holds a NUL byte, or leads outside it through a symlink (the file is never opened).
  */
 export type EntryProblem =
-  | 'missing-image'
-  | 'no-captions'
-  | 'unknown-image'
-  | 'unreadable-image'
-  | 'malformed-entry'
-  | 'unsafe-path';
+  'missing-image' | 'no-captions' | 'unknown-image' | 'unreadable-image' | 'malformed-entry' | 'unsafe-path';
 
 /** One rejected entry: what it was, where it is, and why. */
 export interface SkippedEntry {
@@ -84,7 +79,8 @@ export class PairStream implements AsyncIterable<LoadedPair> {
   ) {}
 
   [Symbol.asyncIterator](): AsyncIterator<LoadedPair> {
-    if (this.used) throw new Error('A PairStream can be iterated once; call the loader again for a second pass.');
+    if (this.used)
+      throw new Error('A PairStream can be iterated once; call the loader again for a second pass.');
     this.used = true;
     return this.run();
   }
@@ -103,7 +99,10 @@ export class PairStream implements AsyncIterable<LoadedPair> {
 
   private fail(problems: SkippedEntry[]): never {
     const first = problems[0];
-    const more = problems.length > 1 ? ` (${problems.length - 1} more problem${problems.length > 2 ? 's' : ''} in this dataset)` : '';
+    const more =
+      problems.length > 1
+        ? ` (${problems.length - 1} more problem${problems.length > 2 ? 's' : ''} in this dataset)`
+        : '';
     throw new InvalidInputError(
       `${first.entry === `line ${first.line}` ? '' : `${first.entry}: `}${first.message}${more}. Fix the dataset, or pass onError: 'skip' to leave bad entries out and list them in the report.`,
       { file: first.file, line: first.line },
