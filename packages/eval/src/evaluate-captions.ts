@@ -1,4 +1,4 @@
-import { ConfigurationError, InvalidInputError, throwIfAborted } from '@synth2/core';
+import { ConfigurationError, InvalidInputError, throwIfAborted } from '@synth2/core/internal';
 import { scoreTokenized } from './coco-scores';
 import { runMeteor, type MeteorOptions } from './external/meteor-scorer';
 import { runSpice, type SpiceOptions } from './external/spice-scorer';

@@ -14,3 +14,8 @@ export {
   unknownKeysError,
   parseStrictOptions,
 } from './strict-options';
+// The error classes and the JSON/atomic-write helpers once more, for consumers that must start fast (the
+// synth2-eval command): this entry does not load zod. They are the same objects as the main entry's.
+export { AbortedError, ConfigurationError, InvalidInputError, Synth2Error, throwIfAborted } from '../errors';
+export { writeFileAtomic } from '../io/atomic-write';
+export { parseJsonText } from '../io/json';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigurationError, InvalidInputError, parseJsonText, Synth2Error, writeFileAtomic } from '@synth2/core';
-import { captionDiversity, type CaptionDiversity, type DiversityConcept } from '../diversity/caption-diversity';
+import { ConfigurationError, InvalidInputError, parseJsonText, Synth2Error, writeFileAtomic } from '@synth2/core/internal';
+import type { CaptionDiversity, DiversityConcept } from '../diversity/caption-diversity';
 import { EVAL_METRIC_NAMES, evaluateCaptions, type CaptionEvaluation, type EvalMetricName } from '../evaluate-captions';
 import { splitCaptionPairs } from '../io/coco-files';
 import { readJsonFile } from '../io/read-json-file';
@@ -124,6 +124,8 @@ async function runDiversity(args: string[], io: CliIo): Promise<number> {
     concepts = list as DiversityConcept[];
   }
   const captions = await readCaptionsJsonl(positionals[0]);
+  // loaded on demand: the evaluation command starts without it (and without what it imports)
+  const { captionDiversity } = await import('../diversity/caption-diversity');
   const result = captionDiversity(captions, { k: num('k', values.k), seed: num('seed', values.seed), concepts });
   io.stdout(values.json ? JSON.stringify(result) + '\n' : formatDiversity(result));
   return 0;

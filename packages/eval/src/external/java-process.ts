@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { AbortedError, ConfigurationError, Synth2Error } from '@synth2/core';
+import { AbortedError, ConfigurationError, Synth2Error } from '@synth2/core/internal';
 
 export interface JavaJarOptions {
   /** The `java` executable. Default: env `SYNTH2_JAVA`, else `java` on the PATH. */

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { Synth2Error, throwIfAborted } from '@synth2/core';
+import { Synth2Error, throwIfAborted } from '@synth2/core/internal';
 import { abortChild, LineReader, resolveJar, spawnJava, type JavaJarOptions } from './java-process';
 
 export interface MeteorOptions extends JavaJarOptions {

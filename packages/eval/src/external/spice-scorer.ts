@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Synth2Error, throwIfAborted } from '@synth2/core';
+import { Synth2Error, throwIfAborted } from '@synth2/core/internal';
 import { numpyMean } from '../metrics/numpy-sum';
 import { abortChild, resolveJar, spawnJava, type JavaJarOptions } from './java-process';
 

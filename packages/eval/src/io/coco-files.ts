@@ -1,4 +1,4 @@
-import { InvalidInputError } from '@synth2/core';
+import { InvalidInputError } from '@synth2/core/internal';
 export { readJsonFile } from './read-json-file';
 
 /**

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { InvalidInputError, parseJsonText } from '@synth2/core';
+import { InvalidInputError, parseJsonText } from '@synth2/core/internal';
 
 /** Reads a JSON file, gunzipping it first when it is gzip-compressed (by content, whatever its name). */
 export async function readJsonFile(file: string): Promise<unknown> {

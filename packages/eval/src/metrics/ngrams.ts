@@ -4,6 +4,15 @@ const PY_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2
 // eslint-disable-next-line no-control-regex -- as above, without the plain space
 const PY_WHITESPACE_NOT_SPACE = /[\t\n\v\f\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 
+/** Whether a token holds whitespace other than ' ' (Python's `isspace`); printable ASCII is checked without a regex. */
+function hasPyWhitespace(token: string): boolean {
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return PY_WHITESPACE_NOT_SPACE.test(token);
+  }
+  return false;
+}
+
 export function pySplit(text: string): string[] {
   const parts = text.split(PY_WHITESPACE);
   if (parts.length > 0 && parts[0] === '') parts.shift();
@@ -139,7 +148,7 @@ export class NgramIndex {
       for (let i = 0; i < tokens.length; i++) {
         const t = tokens[i];
         this.wordFlat[start + i] = this.wordId(t);
-        if (!special && (t === '' || PY_WHITESPACE_NOT_SPACE.test(t))) special = true;
+        if (!special && (t === '' || hasPyWhitespace(t))) special = true;
       }
     }
     this.wordStarts.push(start + n);

@@ -12,31 +12,7 @@
  *   listed first.
  */
 
-/** The ranges of BMP code points that satisfy a Unicode property and are not excluded, as a class body. */
-function bmpClass(property: RegExp, excluded?: RegExp): string {
-  let out = '';
-  let start = -1;
-  const hex = (c: number): string => `\\u${c.toString(16).padStart(4, '0')}`;
-  for (let c = 0; c <= 0x10000; c++) {
-    const ch = String.fromCharCode(c);
-    const inside = c < 0x10000 && property.test(ch) && !excluded?.test(ch);
-    if (inside && start < 0) start = c;
-    else if (!inside && start >= 0) {
-      out += c - 1 === start ? hex(start) : `${hex(start)}-${hex(c - 1)}`;
-      start = -1;
-    }
-  }
-  return out;
-}
-
-// The reference lexer's tables are those of an older Unicode version than JavaScript's. Letters and digits
-// assigned since then are untokenizable there (deleted), and two Mongolian characters that were letters then are
-// marks now. Found by comparing every BMP character in several contexts with the reference's output.
-const NEWER_LETTERS = new RegExp(
-  '[\\u037F\\u0528-\\u052F\\u0560\\u0588\\u05EF\\u0860-\\u086A\\u0870-\\u0887\\u0889-\\u088F\\u08A1\\u08AD-\\u08C9\\u0978\\u0980\\u09FC\\u0AF9\\u0C34\\u0C5A\\u0C5C-\\u0C5D\\u0C80\\u0CDC-\\u0CDD\\u0D04\\u0D54-\\u0D56\\u0D5F\\u0E86\\u0E89\\u0E8C\\u0E8E-\\u0E93\\u0E98\\u0EA0\\u0EA8-\\u0EA9\\u0EAC\\u13F5\\u13F8-\\u13FD\\u16F1-\\u16F8\\u170D\\u171F\\u1878\\u191D-\\u191E\\u19B0-\\u19C0\\u19C8-\\u19C9\\u1B4C\\u1C80-\\u1C8A\\u1C90-\\u1CBA\\u1CBD-\\u1CBF\\u1CF2-\\u1CF3\\u1CFA\\u2C2F\\u2C5F\\u312E-\\u312F\\u31BB-\\u31BF\\u4DB6-\\u4DBF\\u9FCD-\\u9FFF\\uA698-\\uA69D\\uA78F\\uA794-\\uA79F\\uA7AB-\\uA7DC\\uA7F1-\\uA7F7\\uA8FD-\\uA8FE\\uA9E0-\\uA9E4\\uA9E6-\\uA9EF\\uA9FA-\\uA9FE\\uAA7E-\\uAA7F\\uAB30-\\uAB5A\\uAB5C-\\uAB69\\uAB70-\\uABBF]',
-);
-const NEWER_DIGITS = /[\u0DE6-\u0DEF\uA9F0-\uA9F9]/;
-const FORMER_LETTERS = '\\u1885\\u1886';
+import { LEXER_DIGIT, LEXER_LETTER, LEXER_UPPER } from './ptb-unicode';
 
 /** Case-insensitive version of a literal (the lexer's `%caseless` option applies to literals only). */
 export function ci(literal: string): string {
@@ -52,10 +28,10 @@ export function ci(literal: string): string {
 const alt = (...words: string[]): string => `(?:${words.map(ci).join('|')})`;
 
 // ---- character classes (bodies, without brackets) -------------------------------------------------------------
-/** Exported for a test that notices a JavaScript engine with newer Unicode data (the counts would change). */
-export const UNICODE_LETTER = bmpClass(/^\p{L}$/u, NEWER_LETTERS) + FORMER_LETTERS;
-export const UNICODE_DIGIT = bmpClass(/^\p{Nd}$/u, NEWER_DIGITS);
-const UNICODE_UPPER = bmpClass(/^\p{Uppercase}$/u, NEWER_LETTERS);
+// The lexer's Unicode classes (older than JavaScript's), precomputed as BMP ranges.
+const UNICODE_LETTER = LEXER_LETTER;
+const UNICODE_DIGIT = LEXER_DIGIT;
+const UNICODE_UPPER = LEXER_UPPER;
 const EXTRA_LETTERS =
   '\\u00AD\\u0237-\\u024F\\u02C2-\\u02C5\\u02D2-\\u02DF\\u02E5-\\u02FF\\u0300-\\u036F\\u0370-\\u037D\\u0384\\u0385\\u03CF\\u03F6\\u03FC-\\u03FF\\u0483-\\u0487\\u04CF\\u04F6-\\u04FF\\u0510-\\u0525\\u055A-\\u055F\\u0591-\\u05BD\\u05BF\\u05C1\\u05C2\\u05C4\\u05C5\\u05C7\\u0615-\\u061A\\u063B-\\u063F\\u064B-\\u065E\\u0670\\u06D6-\\u06EF\\u06FA-\\u06FF\\u070F\\u0711\\u0730-\\u074F\\u0750-\\u077F\\u07A6-\\u07B1\\u07CA-\\u07F5\\u07FA\\u0900-\\u0903\\u093C\\u093E-\\u094E\\u0951-\\u0955\\u0962-\\u0963\\u0981-\\u0983\\u09BC-\\u09C4\\u09C7\\u09C8\\u09CB-\\u09CD\\u09D7\\u09E2\\u09E3\\u0A01-\\u0A03\\u0A3C\\u0A3E-\\u0A4F\\u0A81-\\u0A83\\u0ABC-\\u0ACF\\u0B82\\u0BBE-\\u0BC2\\u0BC6-\\u0BC8\\u0BCA-\\u0BCD\\u0C01-\\u0C03\\u0C3E-\\u0C56\\u0D3E-\\u0D44\\u0D46-\\u0D48\\u0E30-\\u0E3A\\u0E47-\\u0E4E\\u0EB1-\\u0EBC\\u0EC8-\\u0ECD';
 

@@ -51,4 +51,4 @@ describe.skipIf(!dir)('ptbTokenize on real captions laced with edge cases', () =
   });
 });
 
-const STRESS_CORPUS_OFFICIAL_SHA256 = 'e68e34984a2b7238e97137646fe780518377e00591848a144276c52366e049ff';
+const STRESS_CORPUS_OFFICIAL_SHA256 = '3cef06eccfae140186b8487d7a6dcc365b12fffb4363010be666701d2d82867d';

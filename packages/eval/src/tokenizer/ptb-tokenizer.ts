@@ -22,6 +22,11 @@ const LETTER_RUN = /[A-Za-z]+/y;
 /** Words that the rules split (the fast path must not take them). */
 const PUSHBACK_WORDS = new Set(['cannot', 'gonna', 'gotta', 'wanna', 'lemme', 'gimme']);
 
+/** The lexer's SPACE class: space, tab, U+00A0, U+2000–U+200A, U+3000. */
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 0xa0 || (c >= 0x2000 && c <= 0x200a) || c === 0x3000;
+}
+
 function isSpaceOrNl(c: number): boolean {
   return c === 32 || c === 10 || Number.isNaN(c);
 }
@@ -69,7 +74,9 @@ function lexStream(input: string, lines: string[][]): void {
         }
       }
     } else if (c === 32) {
+      // a run of spaces is one SPACES match: it swallows a following U+00A0 or U+3000 that a URL could otherwise start with
       pos++;
+      while (pos < end && isSpace(input.charCodeAt(pos))) pos++;
       continue;
     } else if (c === 10) {
       line = [];
