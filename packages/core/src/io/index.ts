@@ -40,5 +40,5 @@ export type {
   ShardedStoreVerification,
   VerifyShardedStoreOptions,
 } from './sharded-tensors';
-export { resolvePathInside, resolvePathInsideSync, assertSafeFileName } from './safe-path';
-export type { PathEntryOrigin } from './safe-path';
+export { resolvePathInside, resolvePathInsideSync, createPathResolver, assertSafeFileName } from './safe-path';
+export type { PathEntryOrigin, PathResolver } from './safe-path';

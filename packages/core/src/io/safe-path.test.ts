@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../errors';
 import { makeTmpDir } from '../test/tmp-dir';
-import { assertSafeFileName, resolvePathInside, resolvePathInsideSync } from './safe-path';
+import {
+  assertSafeFileName,
+  createPathResolver,
+  resolvePathInside,
+  resolvePathInsideSync,
+} from './safe-path';
 
 let dir: string;
 let root: string;
@@ -62,6 +67,19 @@ describe('resolvePathInside', () => {
     expect(await resolvePathInside(join(dir, 'alias'), 'images/a.jpg')).toBe(
       join(dir, 'alias', 'images', 'a.jpg'),
     );
+  });
+});
+
+describe('createPathResolver', () => {
+  it('should check many entries against one folder, symlinks included', async () => {
+    await symlink(join(dir, 'outside'), join(root, 'images', 'out'));
+    const paths = createPathResolver(root);
+    expect(await paths.resolve('images/a.jpg')).toBe(join(root, 'images', 'a.jpg'));
+    await expect(paths.resolve('images/out/secret.jpg', { line: 3 })).rejects.toThrow(
+      /^line 3: path .* through a symlink/,
+    );
+    await expect(paths.resolve('../outside/secret.jpg')).rejects.toThrow(/climbs out/);
+    expect(await paths.resolve('images/sub/new.jpg')).toBe(join(root, 'images', 'sub', 'new.jpg'));
   });
 });
 

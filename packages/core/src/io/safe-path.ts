@@ -53,6 +53,28 @@ async function realpathOfExisting(path: string): Promise<string> {
   }
 }
 
+/** Resolves many entries inside one folder; the folder's real path is looked up once (see `resolvePathInside`). */
+export interface PathResolver {
+  readonly root: string;
+  resolve(entry: string, origin?: PathEntryOrigin): Promise<string>;
+}
+
+/** A `PathResolver` for `root`: use it to check many entries of one data file (one realpath of the folder in all). */
+export function createPathResolver(root: string): PathResolver {
+  const base = resolve(root);
+  let realRoot: Promise<string> | undefined;
+  return {
+    root: base,
+    async resolve(entry, origin = {}) {
+      const target = resolvePathInsideSync(base, entry, origin);
+      realRoot ??= realpathOfExisting(base);
+      if (!isWithin(await realRoot, await realpathOfExisting(target)))
+        refuse(entry, base, 'leads outside its folder through a symlink', origin);
+      return target;
+    },
+  };
+}
+
 /**
  * Resolves `entry`, a relative path read from a data file (an image's `file_name`, a shard's `file`), inside
  * `root`: refuses what `resolvePathInsideSync` refuses, and a path whose symlinks lead outside `root`'s real path.
@@ -65,11 +87,7 @@ export async function resolvePathInside(
   entry: string,
   origin: PathEntryOrigin = {},
 ): Promise<string> {
-  const target = resolvePathInsideSync(root, entry, origin);
-  const realRoot = await realpathOfExisting(resolve(root));
-  if (!isWithin(realRoot, await realpathOfExisting(target)))
-    refuse(entry, resolve(root), 'leads outside its folder through a symlink', origin);
-  return target;
+  return createPathResolver(root).resolve(entry, origin);
 }
 
 /**

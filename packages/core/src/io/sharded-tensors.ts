@@ -7,7 +7,7 @@ import { EmbeddingShardManifestSchema, type EmbeddingShardManifest, type ShardEn
 import { writeFileAtomic, writeJsonAtomic } from './atomic-write';
 import { sha256File } from './file-hash';
 import { readJson } from './json';
-import { resolvePathInside } from './safe-path';
+import { createPathResolver } from './safe-path';
 import {
   SAFETENSORS_DTYPES,
   parseSafetensors,
@@ -370,10 +370,9 @@ async function shardPaths(
   manifest: EmbeddingShardManifest,
   manifestPath: string,
 ): Promise<string[]> {
+  const paths = createPathResolver(dir);
   return Promise.all(
-    manifest.shards.map((s, k) =>
-      resolvePathInside(dir, s.file, { file: manifestPath, field: `shards[${k}].file` }),
-    ),
+    manifest.shards.map((s, k) => paths.resolve(s.file, { file: manifestPath, field: `shards[${k}].file` })),
   );
 }
 

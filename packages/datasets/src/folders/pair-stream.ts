@@ -1,11 +1,12 @@
 import { stat } from 'node:fs/promises';
 import {
   InvalidInputError,
-  resolvePathInside,
+  createPathResolver,
   throwIfAborted,
   type ImageCaptionPair,
   type ImageTensor,
   type LoadImageOptions,
+  type PathResolver,
 } from '@synth2/core';
 import { decodeImageFile } from './decode';
 
@@ -113,7 +114,10 @@ export class PairStream implements AsyncIterable<LoadedPair> {
     const mode = this.options.onError ?? 'throw';
     const { entries, problems } = await this.read();
     // image paths and files are checked up front so that 'throw' fails before any pair is yielded
-    const checked = await Promise.all(entries.map(checkImage));
+    const resolvers = new Map<string, PathResolver>();
+    const resolverFor = (root: string) =>
+      resolvers.get(root) ?? resolvers.set(root, createPathResolver(root)).get(root)!;
+    const checked = await Promise.all(entries.map((e) => checkImage(e, resolverFor(e.imagesRoot))));
     const all = [...problems];
     const ok: (IndexEntry & { imagePath: string })[] = [];
     for (const c of checked) {
@@ -155,11 +159,14 @@ export class PairStream implements AsyncIterable<LoadedPair> {
 }
 
 /** Resolves an entry's image inside its folder and checks that it is a file; returns the problem otherwise. */
-async function checkImage(e: IndexEntry): Promise<(IndexEntry & { imagePath: string }) | SkippedEntry> {
+async function checkImage(
+  e: IndexEntry,
+  paths: PathResolver,
+): Promise<(IndexEntry & { imagePath: string }) | SkippedEntry> {
   const where = { entry: e.label, file: e.file, line: e.line };
   let imagePath: string;
   try {
-    imagePath = await resolvePathInside(e.imagesRoot, e.imageEntry, { field: e.pathField });
+    imagePath = await paths.resolve(e.imageEntry, { field: e.pathField });
   } catch (error) {
     if (!InvalidInputError.isInstance(error)) throw error;
     return { problem: 'unsafe-path', message: error.message.replace(/\.$/, ''), ...where };
