@@ -5,3 +5,4 @@ export * from './io';
 export * from './registry';
 export * from './vocab';
 export * from './images';
+export { fetchBytes, fetchText } from './io/fetch-bytes';

@@ -1,10 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors';
-import { fileError } from '../internal/file-error';
 import { parseWithSchema } from '../internal/schema-parse';
-import { writeJsonAtomic } from '../io/atomic-write';
-import { parseJsonText } from '../io/json';
+import { parseJsonText } from '../io/json-text';
+import { readVocabularyText, writeVocabularyJson } from './vocabulary-files';
 import { detokenizeCaption, tokenizeCaption, type PunctuationMode } from './caption-normalize';
 
 export const PAD_ID = 0;
@@ -142,14 +140,9 @@ export class Vocabulary {
     return new Vocabulary(value.tokens, value.punctuation, value.counts);
   }
 
-  /** Loads a vocabulary saved with `save()`. */
+  /** Loads a vocabulary saved with `save()` (in a browser build, `path` is a URL and is fetched). */
   static async load(path: string): Promise<Vocabulary> {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      throw fileError(path, error, 'vocabulary file');
-    }
+    const text = await readVocabularyText(path);
     return Vocabulary.fromJSON(parseJsonText(text, { file: path }), { file: path });
   }
 
@@ -165,7 +158,7 @@ export class Vocabulary {
 
   /** Saves as JSON, atomically. */
   async save(path: string): Promise<void> {
-    await writeJsonAtomic(path, this.toJSON(), { space: 0 });
+    await writeVocabularyJson(path, this.toJSON());
   }
 
   /** Number of tokens, specials included. */

@@ -9,6 +9,8 @@ import {
   train,
   type TrainProgressEvent,
   type TrainResult,
+  checkpointName,
+  type CheckpointLocation,
 } from '@synth2/nn';
 import { optionKeys, rejectUnknownOptions, schemaKeys } from '@synth2/core/internal';
 import {
@@ -160,11 +162,11 @@ export class CaptionTokenGenerator {
     return generator;
   }
 
-  static async load(dir: string): Promise<CaptionTokenGenerator> {
+  static async load(dir: CheckpointLocation): Promise<CaptionTokenGenerator> {
     const raw = (await readCheckpointConfig(dir)) as { kind?: string; generator?: unknown; exemplarCorpus?: unknown };
     if (raw?.kind !== 'synth2-token-generator') {
       throw new CheckpointMismatchError(
-        `${dir} is not a caption-token generator checkpoint (config kind ${JSON.stringify(raw?.kind)}); pass the folder written by CaptionTokenGenerator.save`,
+        `${checkpointName(dir)} is not a caption-token generator checkpoint (config kind ${JSON.stringify(raw?.kind)}); pass the folder written by CaptionTokenGenerator.save`,
       );
     }
     const model = CaptionTokenGenerator.create(raw.generator as GeneratorConfigInput);

@@ -13,6 +13,8 @@ import {
   train,
   type TrainProgressEvent,
   type TrainResult,
+  checkpointName,
+  type CheckpointLocation,
 } from '@synth2/nn';
 import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 import { EpochBatches } from '../data/epoch-batches';
@@ -91,11 +93,11 @@ export class VQTokenizer extends Module {
   }
 
   /** Loads a tokenizer saved with {@link VQTokenizer.save}; a checkpoint of another architecture throws `CheckpointMismatchError`. */
-  static async load(dir: string): Promise<VQTokenizer> {
+  static async load(dir: CheckpointLocation): Promise<VQTokenizer> {
     const raw = (await readCheckpointConfig(dir)) as { kind?: string; tokenizer?: unknown };
     if (raw?.kind !== 'synth2-vq-tokenizer') {
       throw new CheckpointMismatchError(
-        `${dir} is not a VQ tokenizer checkpoint (config kind ${JSON.stringify(raw?.kind)}); pass the folder written by VQTokenizer.save`,
+        `${checkpointName(dir)} is not a VQ tokenizer checkpoint (config kind ${JSON.stringify(raw?.kind)}); pass the folder written by VQTokenizer.save`,
       );
     }
     const model = VQTokenizer.create(raw.tokenizer as TokenizerConfigInput);

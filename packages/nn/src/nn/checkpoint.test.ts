@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointMismatchError, InvalidInputError, Rng } from '@synth2/core';
+import { CheckpointMismatchError, InvalidInputError, Rng, parseSafetensors, serializeSafetensors, type TensorToWrite } from '@synth2/core';
 import { loadCheckpoint, loadCheckpointExtras, readCheckpointConfig, saveCheckpoint } from './checkpoint';
 import { Embedding } from './embedding';
 import { LayerNorm } from './layer-norm';
@@ -165,5 +165,48 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     await writeFile(join(dir, 'config.json'), '{ not json');
     await expect(readCheckpointConfig(dir)).rejects.toThrow(/config is not valid JSON/);
     m.dispose();
+  });
+
+  it('should load a checkpoint held in memory (config + safetensors bytes) to bit-identical outputs', async () => {
+    const config = { vocab: 11, dim: 8, layers: 1 };
+    const a = new TinyLM(config, 4);
+    const dir = join(root, 'memory');
+    await saveCheckpoint(dir, a, config);
+    const bytes = await readFile(join(dir, 'model.safetensors'));
+    const weights = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const source = { config: await readFile(join(dir, 'config.json'), 'utf8'), weights, name: 'tiny.safetensors' };
+    expect(await readCheckpointConfig(source)).toEqual(config);
+    const b = new TinyLM(config, 5);
+    expect((await loadCheckpoint(source, b)).config).toEqual(config);
+    const [ya, yb] = [a.apply(ids()), b.apply(ids())];
+    expect(Buffer.from((await yb.data()).buffer)).toEqual(Buffer.from((await ya.data()).buffer));
+    // a mismatch names the source
+    const c = new TinyLM({ vocab: 12, dim: 8, layers: 1 });
+    await expect(loadCheckpoint(source, c)).rejects.toThrow(/checkpoint tiny.safetensors: tensor "lm.tok.weight" has shape/);
+    tf.dispose([ya, yb]);
+    [a, b, c].forEach((m) => m.dispose());
+  });
+
+  it('should load float16 weights into float32 variables (rounded to float16)', async () => {
+    const config = { vocab: 11, dim: 8, layers: 1 };
+    const a = new TinyLM(config, 6);
+    const dir = join(root, 'half');
+    await saveCheckpoint(dir, a, config);
+    const full = parseSafetensors(await readFile(join(dir, 'model.safetensors')));
+    const half: Record<string, TensorToWrite> = {};
+    for (const [name, t] of Object.entries(full.tensors)) half[name] = { dtype: t.dtype === 'F32' ? 'F16' : t.dtype, shape: t.shape, data: t.data };
+    const chunks = serializeSafetensors(half, full.metadata);
+    const weights = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+    chunks.reduce((o, c) => (weights.set(c, o), o + c.byteLength), 0);
+    const b = new TinyLM(config, 7);
+    await loadCheckpoint({ config, weights }, b);
+    for (const [name, v] of a.parameters()) {
+      const got = b.parameters().get(name)!.dataSync();
+      const want = v.dataSync();
+      if (v.dtype === 'int32') expect([...got], name).toEqual([...want]);
+      else want.forEach((x, i) => expect(Math.abs(got[i] - x), name).toBeLessThanOrEqual(Math.abs(x) * 2 ** -10 + 1e-7));
+    }
+    a.dispose();
+    b.dispose();
   });
 });

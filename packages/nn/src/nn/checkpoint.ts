@@ -1,16 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import {
-  CheckpointMismatchError,
-  InvalidInputError,
-  readSafetensors,
-  writeSafetensors,
-  type SafetensorsFile,
-  type TensorToWrite,
-  writeFileAtomic,
-} from '@synth2/core';
+import { CheckpointMismatchError, InvalidInputError, parseSafetensors, type SafetensorsFile, type TensorToWrite } from '@synth2/core';
 import { writeDirAtomic } from './checkpoint-dir';
+import { joinPath as join, readTensors, readText, requireFile, writeTensors, writeText } from './checkpoint-files';
 import type { Module } from './module';
 
 export const MODEL_FILE = 'model.safetensors';
@@ -59,8 +50,8 @@ export async function writeCheckpointFiles(
   const text = jsonText(config, 'the checkpoint config');
   const tensors = await tensorsToWrite([...params.entries(), ...Object.entries(extra)]);
   const metadata = { format: FORMAT, module: module.path, extra: JSON.stringify(Object.keys(extra)) };
-  await writeSafetensors(join(dir, MODEL_FILE), tensors, metadata);
-  await writeFileAtomic(join(dir, CONFIG_FILE), text);
+  await writeTensors(join(dir, MODEL_FILE), tensors, metadata);
+  await writeText(join(dir, CONFIG_FILE), text);
 }
 
 /**
@@ -73,19 +64,29 @@ export async function saveCheckpoint(dir: string, module: Module, config: unknow
   await writeDirAtomic(dir, (tmp) => writeCheckpointFiles(tmp, module, config, extra));
 }
 
-async function requireFile(path: string, what: string): Promise<void> {
-  const ok = await stat(path).then(
-    (s) => s.isFile(),
-    () => false,
-  );
-  if (!ok) throw new InvalidInputError(`no ${what} at ${path}: is this a checkpoint directory written by saveCheckpoint?`, { file: path });
+/**
+ * A checkpoint held in memory (e.g. fetched by the caller): its `config.json` (parsed, or the text) and the bytes of
+ * its `model.safetensors`. `name` is used in error messages.
+ */
+export interface CheckpointSource {
+  config: unknown;
+  weights: ArrayBuffer | Uint8Array;
+  name?: string;
 }
 
-/** Reads `dir/config.json` only (to build the module before `loadCheckpoint`). */
-export async function readCheckpointConfig(dir: string): Promise<unknown> {
-  const file = join(dir, CONFIG_FILE);
-  await requireFile(file, 'checkpoint config');
-  const text = await readFile(file, 'utf8');
+/** Where a checkpoint is: a directory (Node), a URL (browser build), or a {@link CheckpointSource} in memory. */
+export type CheckpointLocation = string | CheckpointSource;
+
+function isSource(location: CheckpointLocation): location is CheckpointSource {
+  return typeof location === 'object' && location !== null && 'weights' in location;
+}
+
+/** A checkpoint location for messages: the directory or URL, or the source's `name`. */
+export function checkpointName(location: CheckpointLocation): string {
+  return isSource(location) ? (location.name ?? 'the in-memory checkpoint') : location;
+}
+
+function parseConfigText(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -94,6 +95,25 @@ export async function readCheckpointConfig(dir: string): Promise<unknown> {
       cause: error,
     });
   }
+}
+
+/** Reads `dir/config.json` only (to build the module before `loadCheckpoint`); a source's `config` as is. */
+export async function readCheckpointConfig(location: CheckpointLocation): Promise<unknown> {
+  if (isSource(location)) return typeof location.config === 'string' ? parseConfigText(location.config, checkpointName(location)) : location.config;
+  const file = join(location, CONFIG_FILE);
+  await requireFile(file, 'checkpoint config');
+  return parseConfigText(await readText(file), file);
+}
+
+async function readWeights(location: CheckpointLocation): Promise<SafetensorsFile> {
+  if (isSource(location)) {
+    const w = location.weights;
+    const bytes = w instanceof Uint8Array ? w : new Uint8Array(w);
+    return parseSafetensors(bytes, { file: checkpointName(location) });
+  }
+  const file = join(location, MODEL_FILE);
+  await requireFile(file, 'model.safetensors');
+  return readTensors(file);
 }
 
 const DTYPE_OF: Record<string, string> = { float32: 'F32', int32: 'I32' };
@@ -117,7 +137,8 @@ export function checkTensorsFit(file: SafetensorsFile, params: Map<string, tf.Va
         { tensor: name, expected: `[${v.shape}]`, actual: `[${t.shape}]` },
       );
     }
-    if (t.dtype !== DTYPE_OF[v.dtype]) {
+    // float16 weights (an exported checkpoint) load into float32 variables: core decodes them to Float32Array
+    if (t.dtype !== DTYPE_OF[v.dtype] && !(t.dtype === 'F16' && v.dtype === 'float32')) {
       throw new CheckpointMismatchError(`${where}: tensor "${name}" is ${t.dtype} but the model expects ${DTYPE_OF[v.dtype] ?? v.dtype}`, {
         tensor: name,
         expected: DTYPE_OF[v.dtype] ?? v.dtype,
@@ -156,27 +177,24 @@ function extraNames(file: SafetensorsFile): string[] {
 }
 
 /**
- * Loads `dir/model.safetensors` into `module`. Every parameter must be present with the same shape and dtype and
- * no unknown tensor may be present; otherwise a `CheckpointMismatchError` names the tensor and nothing is assigned.
- * Values are restored bit for bit.
+ * Loads `dir/model.safetensors` into `module` (`dir` is a directory in Node, a URL in the browser build, or a
+ * {@link CheckpointSource}). Every parameter must be present with the same shape and dtype (F16 is accepted for
+ * float32) and no unknown tensor may be present; otherwise a `CheckpointMismatchError` names the tensor and nothing
+ * is assigned. F32 values are restored bit for bit.
  */
-export async function loadCheckpoint(dir: string, module: Module): Promise<{ config: unknown; extraNames: string[] }> {
-  const file = join(dir, MODEL_FILE);
-  await requireFile(file, 'model.safetensors');
+export async function loadCheckpoint(dir: CheckpointLocation, module: Module): Promise<{ config: unknown; extraNames: string[] }> {
+  const data = await readWeights(dir);
   const config = await readCheckpointConfig(dir);
-  const data = await readSafetensors(file);
   const extras = extraNames(data);
   const params = module.parameters();
-  checkTensorsFit(data, params, `checkpoint ${dir}`, extras);
+  checkTensorsFit(data, params, `checkpoint ${checkpointName(dir)}`, extras);
   assignTensors(data, params);
   return { config, extraNames: extras };
 }
 
 /** Reads the `extra` tensors saved with a checkpoint (the caller owns, and must dispose, the returned tensors). */
-export async function loadCheckpointExtras(dir: string): Promise<Record<string, tf.Tensor>> {
-  const file = join(dir, MODEL_FILE);
-  await requireFile(file, 'model.safetensors');
-  const data = await readSafetensors(file);
+export async function loadCheckpointExtras(dir: CheckpointLocation): Promise<Record<string, tf.Tensor>> {
+  const data = await readWeights(dir);
   const out: Record<string, tf.Tensor> = {};
   for (const name of extraNames(data)) {
     const t = data.tensors[name];

@@ -20,5 +20,6 @@ export type { Conv2dOptions, ConvTranspose2dOptions, ResConvBlockOptions, ConvPa
 export { dropout } from './dropout';
 export { crossEntropy } from './losses';
 export { ensureGradients } from './gradients-registry';
-export { saveCheckpoint, loadCheckpoint, readCheckpointConfig, loadCheckpointExtras, MODEL_FILE, CONFIG_FILE } from './checkpoint';
+export { saveCheckpoint, loadCheckpoint, readCheckpointConfig, loadCheckpointExtras, checkpointName, MODEL_FILE, CONFIG_FILE } from './checkpoint';
+export type { CheckpointSource, CheckpointLocation } from './checkpoint';
 export { writeDirAtomic } from './checkpoint-dir';

@@ -1,5 +1,5 @@
 import { ConfigurationError, InvalidInputError, type Vocabulary } from '@synth2/core';
-import { initBackend, tf, loadCheckpoint, readCheckpointConfig, saveCheckpoint } from '@synth2/nn';
+import { initBackend, tf, loadCheckpoint, readCheckpointConfig, saveCheckpoint, checkpointName, type CheckpointLocation } from '@synth2/nn';
 import { z } from 'zod';
 import { rejectUnknownOptions, schemaKeys } from '@synth2/core/internal';
 import { VlmArchitectureSchema, inputPositions, parseVlmArchitecture, type VlmArchitecture, type VlmArchitectureInput } from '../config/vlm-config';
@@ -71,14 +71,14 @@ export class CaptioningVLM {
   }
 
   /** Loads a model saved with {@link CaptioningVLM.save} (or a best checkpoint written by `trainVLM`). */
-  static async load(dir: string): Promise<CaptioningVLM> {
+  static async load(dir: CheckpointLocation): Promise<CaptioningVLM> {
     if (!hasBackend()) await initBackend({ log: () => undefined });
     const raw = await readCheckpointConfig(dir);
     const parsed = CheckpointConfigSchema.safeParse(raw);
     if (!parsed.success) {
       throw new InvalidInputError(
-        `${dir}/config.json is not a Synth² VLM checkpoint (expected format "${CHECKPOINT_FORMAT}", version 1). Point to a directory written by CaptioningVLM.save or trainVLM.`,
-        { file: `${dir}/config.json`, cause: parsed.error },
+        `${checkpointName(dir)}/config.json is not a Synth² VLM checkpoint (expected format "${CHECKPOINT_FORMAT}", version 1). Point to a directory written by CaptioningVLM.save or trainVLM.`,
+        { file: `${checkpointName(dir)}/config.json`, cause: parsed.error },
       );
     }
     const model = CaptioningVLM.create({

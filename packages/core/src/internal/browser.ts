@@ -1,0 +1,17 @@
+/** `@synth2/core/internal` in a browser bundle: the helpers that need no file system. */
+export { parseWithSchema, formatIssuePath } from './schema-parse';
+export type { InputLocation } from './schema-parse';
+export { locateJsonError, lineColumn } from './json-position';
+export {
+  editDistance,
+  nearestKey,
+  optionKeys,
+  unknownOptionError,
+  rejectUnknownOptions,
+  schemaKeys,
+  schemaKeysAt,
+  unknownKeysError,
+  parseStrictOptions,
+} from './strict-options';
+export { AbortedError, ConfigurationError, InvalidInputError, Synth2Error, throwIfAborted } from '../errors';
+export { parseJsonText } from '../io/json-text';

@@ -1,0 +1,11 @@
+import { ConfigurationError } from '@synth2/core';
+
+export type { WriteEmbeddingShardsOptions } from './embedding-shards';
+
+/** Browser build: an embedding store is a folder of files; write it in Node. */
+export async function writeEmbeddingShards(): Promise<never> {
+  throw new ConfigurationError(
+    'writeEmbeddingShards writes a sharded store to disk, which needs Node; in a browser use generateEmbeddings and keep the tensors.',
+    { setting: 'dir' },
+  );
+}
