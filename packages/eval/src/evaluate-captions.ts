@@ -217,6 +217,20 @@ function normalizePredictions(
   return preds;
 }
 
+/** The space-joined token strings, built on first access (scoring works on the token arrays). */
+function lazyTokenized(candWords: string[][], refWords: string[][][]): CaptionEvaluation['tokenized'] {
+  let predictions: string[] | undefined;
+  let references: string[][] | undefined;
+  return {
+    get predictions() {
+      return (predictions ??= candWords.map((w) => w.join(' ')));
+    },
+    get references() {
+      return (references ??= refWords.map((rs) => rs.map((w) => w.join(' '))));
+    },
+  };
+}
+
 /**
  * The COCO caption evaluation (pycocoevalcap's `COCOEvalCap`) with the official numbers: PTB tokenization, then
  * BLEU-1..4, METEOR, ROUGE-L, CIDEr-D and SPICE as requested. Images are those with a prediction, in the
@@ -278,8 +292,7 @@ export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promis
     refWords.push(refWordsFlat.slice(p, p + count));
     p += count;
   }
-  const tokCands = candWords.map((w) => w.join(' '));
-  const tokRefs = refWords.map((rs) => rs.map((w) => w.join(' ')));
+  const tokenized = lazyTokenized(candWords, refWords);
   lap('tokenize');
   throwIfAborted(options.signal);
 
@@ -295,7 +308,7 @@ export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promis
     perImage: {},
     imageIds,
     annotatedImages,
-    tokenized: { predictions: tokCands, references: tokRefs },
+    tokenized,
     timings,
   };
   const put = (name: ScoreName, score: number | undefined, per: ArrayLike<number> | undefined): void => {
@@ -306,14 +319,14 @@ export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promis
   // the official order: Bleu, METEOR, ROUGE_L, CIDEr, SPICE
   for (const k of ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4'] as const) put(k, scores.metrics[k], scores.perImage[k]);
   if (want.has('METEOR')) {
-    const meteor = await runMeteor(tokCands, tokRefs, { ...options.meteor, signal: options.signal });
+    const meteor = await runMeteor(tokenized.predictions, tokenized.references, { ...options.meteor, signal: options.signal });
     put('METEOR', meteor.score, meteor.perImage);
     lap('meteor');
   }
   put('ROUGE_L', scores.metrics.ROUGE_L, scores.perImage.ROUGE_L);
   put('CIDEr', scores.metrics.CIDEr, scores.perImage.CIDEr);
   if (want.has('SPICE')) {
-    const spice = await runSpice(imageIds, tokCands, tokRefs, { ...options.spice, signal: options.signal });
+    const spice = await runSpice(imageIds, tokenized.predictions, tokenized.references, { ...options.spice, signal: options.signal });
     put('SPICE', spice.score, spice.perImage);
     lap('spice');
   }

@@ -4,7 +4,7 @@ import { ConfigurationError, InvalidInputError, parseJsonText, Synth2Error, writ
 import type { CaptionDiversity, DiversityConcept } from '../diversity/caption-diversity';
 import { EVAL_METRIC_NAMES, evaluateCaptions, type CaptionEvaluation, type EvalMetricName } from '../evaluate-captions';
 import { splitCaptionPairs } from '../io/coco-files';
-import { readJsonFile } from '../io/read-json-file';
+import { readJsonFile, readJsonFileTimed } from '../io/read-json-file';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -131,7 +131,36 @@ async function runDiversity(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+/**
+ * With `SYNTH2_EVAL_PROFILE=1` the command ends by writing its time breakdown (milliseconds) to stderr as one JSON
+ * line: `startup` is node's start plus module loading (time since the process started), then reading,
+ * decompression, JSON parsing, input checks, tokenization, each metric and the output.
+ */
+function profileReporter(io: CliIo): { timings: Record<string, number>; lap: (name: string) => void; restart: () => void; report: () => void } {
+  const enabled = process.env.SYNTH2_EVAL_PROFILE === '1';
+  const timings: Record<string, number> = { startup: performance.now() };
+  let t = performance.now();
+  return {
+    timings,
+    lap: (name) => {
+      const now = performance.now();
+      timings[name] = (timings[name] ?? 0) + now - t;
+      t = now;
+    },
+    restart: () => {
+      t = performance.now();
+    },
+    report: () => {
+      if (!enabled) return;
+      timings.total = performance.now();
+      const rounded = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+      io.stderr(JSON.stringify({ profile: rounded }) + '\n');
+    },
+  };
+}
+
 async function runEvaluate(args: string[], io: CliIo): Promise<number> {
+  const profile = profileReporter(io);
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -165,18 +194,22 @@ async function runEvaluate(args: string[], io: CliIo): Promise<number> {
   let predictions: Parameters<typeof evaluateCaptions>[0]['predictions'];
   if (values.pairs) {
     if (values.annotations || values.results) throw new UsageError('use either --pairs or --annotations with --results, not both.');
-    ({ references, predictions } = splitCaptionPairs(await readJsonFile(values.pairs)));
+    const pairs = await readJsonFileTimed(values.pairs, profile.timings);
+    profile.restart();
+    ({ references, predictions } = splitCaptionPairs(pairs));
+    profile.lap('split');
   } else {
     if (!values.annotations || !values.results) throw new UsageError('--annotations and --results are both required (or --pairs).');
-    const ann = await readJsonFile(values.annotations);
+    const ann = await readJsonFileTimed(values.annotations, profile.timings);
     if (!ann || typeof ann !== 'object' || Array.isArray(ann) || !Array.isArray((ann as { annotations?: unknown }).annotations)) {
       throw new InvalidInputError('not COCO caption annotations: expected an object with an "annotations" array.', { file: values.annotations });
     }
-    const res = await readJsonFile(values.results);
+    const res = await readJsonFileTimed(values.results, profile.timings);
     if (!Array.isArray(res)) throw new InvalidInputError('not a COCO results file: expected a JSON array of { image_id, caption }.', { file: values.results });
     references = ann as Parameters<typeof evaluateCaptions>[0]['references'];
     predictions = res as Parameters<typeof evaluateCaptions>[0]['predictions'];
   }
+  profile.restart();
   const result = await evaluateCaptions({
     references,
     predictions,
@@ -185,6 +218,8 @@ async function runEvaluate(args: string[], io: CliIo): Promise<number> {
     meteor: { java: values.java, jar: values['meteor-jar'] },
     spice: { java: values.java, jar: values['spice-jar'] },
   });
+  profile.lap('evaluate');
+  Object.assign(profile.timings, result.timings);
   const missing = result.annotatedImages - result.imageIds.length;
   if (missing > 0) {
     io.stderr(`synth2-eval: note: ${missing} of ${result.annotatedImages} annotated images have no prediction; the scores cover the ${result.imageIds.length} that do.\n`);
@@ -195,8 +230,10 @@ async function runEvaluate(args: string[], io: CliIo): Promise<number> {
     io.stdout(JSON.stringify(summary) + '\n');
   } else io.stdout(formatTable(result));
   // written after the scores are printed, so that a failed write loses nothing that was computed
-  if (values['per-image']) return writePerImage(values['per-image'], result, io);
-  return 0;
+  const code = values['per-image'] ? await writePerImage(values['per-image'], result, io) : 0;
+  profile.lap('output');
+  profile.report();
+  return code;
 }
 
 async function writePerImage(file: string, result: CaptionEvaluation, io: CliIo): Promise<number> {

@@ -34,8 +34,17 @@ export function computeCider(
     }
   }
   const refLen = Math.log(images);
+  // log(max(1, df)) for each distinct df value, computed once (df = 0 or 1 gives log 1 = 0)
+  const logDf = new Float64Array(images + 1).fill(NaN);
+  logDf[0] = 0;
+  logDf[1] = 0;
   const weight = new Float64Array(size);
-  for (let id = 0; id < size; id++) weight[id] = refLen - Math.log(Math.max(1, df[id]));
+  for (let id = 0; id < size; id++) {
+    const d = df[id];
+    let l = logDf[d];
+    if (l !== l) l = logDf[d] = Math.log(d);
+    weight[id] = refLen - l;
+  }
 
   // vector values of every stored n-gram occurrence (tf · idf), norms per sentence and order
   const values = new Float64Array(index.start(index.sentences - 1, n + 1));

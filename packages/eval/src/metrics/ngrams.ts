@@ -56,8 +56,9 @@ export class NgramIndex {
       this.keyPrefix = new Int32Array(cap).fill(-1);
       this.keyWord = new Int32Array(cap);
       this.value = new Int32Array(cap);
-      this.seenIn = new Int32Array(cap).fill(-1);
-      this.seenAt = new Int32Array(cap);
+      // one slot per id: about as many ids as words (they grow when needed)
+      this.seenIn = new Int32Array(expectedWords + 1024).fill(-1);
+      this.seenAt = new Int32Array(expectedWords + 1024);
       this.flatIds = new Int32Array(expectedWords * maxN + 1024);
       this.flatCounts = new Int32Array(expectedWords * maxN + 1024);
       this.wordFlat = new Int32Array(expectedWords + 1024);

@@ -18,9 +18,12 @@ for (let c = 0; c < 128; c++) {
   ASCII_CANDIDATES.push(RULES.filter((r) => r.first !== undefined && r.first.test(ch)));
 }
 
-const LETTER_RUN = /[A-Za-z]+/y;
 /** Words that the rules split (the fast path must not take them). */
 const PUSHBACK_WORDS = new Set(['cannot', 'gonna', 'gotta', 'wanna', 'lemme', 'gimme']);
+
+function isAsciiLetter(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+}
 
 /** The lexer's SPACE class: space, tab, U+00A0, U+2000–U+200A, U+3000. */
 function isSpace(c: number): boolean {
@@ -46,9 +49,8 @@ function lexStream(input: string, lines: string[][]): void {
       // Fast paths, each provably equal to the full rule set:
       // - an ASCII letter run followed by a space, a newline or the end is a WORD (except `cannot`);
       // - followed by `.` and then a space/newline/end, it is a WORD then `.` unless it is a known abbreviation.
-      LETTER_RUN.lastIndex = pos;
-      LETTER_RUN.test(input);
-      const stop = LETTER_RUN.lastIndex;
+      let stop = pos + 1;
+      while (stop < end && isAsciiLetter(input.charCodeAt(stop))) stop++;
       const next = input.charCodeAt(stop);
       const splits = (stop - pos === 6 || stop - pos === 5) && PUSHBACK_WORDS.has(input.slice(pos, stop).toLowerCase());
       if (!splits) {
@@ -142,6 +144,14 @@ function lexStream(input: string, lines: string[][]): void {
 // eslint-disable-next-line no-control-regex -- these control characters are whitespace/line breaks to the reference
 const LINE_BREAKS = /\r\n|[\r\n\u2028\u2029\u000B\u000C]/g;
 
+function hasLineBreak(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 10 || c === 13 || c === 11 || c === 12 || c === 0x2028 || c === 0x2029) return true;
+  }
+  return false;
+}
+
 /**
  * Tokenizes captions exactly like the COCO caption evaluation: PTB tokenization (CoreNLP 3.4.1,
  * `-preserveLines -lowerCase`) of all captions as one file with one caption per line, then the tokens
@@ -160,7 +170,7 @@ export function ptbTokenize(captions: readonly string[]): string[] {
 export function ptbTokenizeWords(captions: readonly string[]): string[][] {
   if (captions.length === 0) return [];
   const parts = new Array<string>(captions.length);
-  for (let i = 0; i < captions.length; i++) parts[i] = captions[i].replace(LINE_BREAKS, ' ');
+  for (let i = 0; i < captions.length; i++) parts[i] = hasLineBreak(captions[i]) ? captions[i].replace(LINE_BREAKS, ' ') : captions[i];
   const lines: string[][] = [];
   lexStream(parts.join('\n'), lines);
   const result = new Array<string[]>(captions.length);
