@@ -195,6 +195,20 @@ export function buildProgram(
     }));
 
   program
+    .command('export')
+    .description('write a static folder that runs the run\'s models in a browser (the studio page, checkpoints, test images, results)')
+    .argument('<run>', 'a finished run directory')
+    .requiredOption('--out <folder>', 'the folder to write (new, empty, or a previous export)')
+    .option('--studio <dir>', 'the built studio page (default: the one beside the CLI or examples/studio/dist)')
+    .option('--float16 <mode>', 'auto (float16 where outputs stay within tolerance) or never', 'auto')
+    .action(act(async (run: string, o: { out: string; studio?: string; float16: string }) => {
+      const { exportRun } = await import('./export');
+      const manifest = await exportRun({ run, out: o.out, studio: o.studio, float16: o.float16 === 'never' ? 'never' : 'auto', log: (m) => io.err(`${m}\n`) });
+      io.out(`${resolve(o.out)}\t${manifest.files.length} files\n`);
+      return 0;
+    }));
+
+  program
     .command('eval')
     .description('COCO caption evaluation (BLEU, ROUGE-L, CIDEr) of a results file; same options as synth2-eval')
     .allowUnknownOption()

@@ -1,0 +1,211 @@
+import {
+  captionPixels,
+  generateSamples,
+  loadStudio,
+  testImagePixels,
+  type Captions,
+  type Generation,
+  type SamplingSettings,
+  type StudioModels,
+} from './models';
+
+/** What the page exposes for scripts and tests: the loaded models' timings and the last outputs. */
+interface StudioApi {
+  ready: Promise<void>;
+  models?: StudioModels;
+  timings: { loadSeconds?: number; firstGenerationSeconds?: number };
+  lastGeneration?: Omit<Generation, 'images'>;
+  lastCaptions?: Captions & { image: string; heldOut: boolean };
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const api: StudioApi = { ready: Promise.resolve(), timings: {} };
+(window as unknown as { studio: StudioApi }).studio = api;
+
+function setStatus(text: string, state: string): void {
+  const el = $('status');
+  el.textContent = text;
+  el.dataset.state = state;
+}
+
+function drawPixels(pixels: Float32Array, size: number): HTMLCanvasElement {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = size;
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(size, size);
+  for (let i = 0; i < size * size; i++) {
+    for (let c = 0; c < 3; c++) img.data[i * 4 + c] = Math.round(Math.min(1, Math.max(0, pixels[i * 3 + c])) * 255);
+    img.data[i * 4 + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+  return canvas;
+}
+
+function figure(canvas: HTMLCanvasElement, label: string, className = ''): HTMLElement {
+  const fig = document.createElement('figure');
+  const cap = document.createElement('figcaption');
+  cap.textContent = label;
+  if (className) cap.className = className;
+  fig.append(canvas, cap);
+  return fig;
+}
+
+function settings(): SamplingSettings {
+  const num = (id: string) => Number(($(id) as HTMLInputElement).value);
+  return {
+    samples: Math.max(1, Math.min(16, Math.round(num('samples')))),
+    seed: Math.round(num('seed')),
+    steps: Math.max(1, Math.round(num('steps'))),
+    temperature: num('temperature'),
+    guidanceScale: num('guidance'),
+    choiceTemperature: num('choice-temperature'),
+  };
+}
+
+async function onGenerate(models: StudioModels): Promise<void> {
+  const status = $('generate-status');
+  const caption = ($('caption') as HTMLInputElement).value.trim();
+  status.className = 'note';
+  status.dataset.state = 'running';
+  status.textContent = 'Generating…';
+  try {
+    const result = await generateSamples(models, caption, settings());
+    api.timings.firstGenerationSeconds ??= result.seconds;
+    const { images, ...rest } = result;
+    api.lastGeneration = rest;
+    $('samples-out').replaceChildren(...images.map((px, i) => figure(drawPixels(px, result.size), `sample ${i + 1}`)));
+    status.textContent = `${images.length} samples in ${result.seconds.toFixed(2)} s`;
+    status.dataset.state = 'done';
+  } catch (error) {
+    status.className = 'note error';
+    status.textContent = (error as Error).message;
+    status.dataset.state = 'error';
+  }
+}
+
+async function showCaptions(models: StudioModels, pixels: Float32Array, image: string, heldOut: boolean): Promise<void> {
+  const out = $('caption-out');
+  out.dataset.state = 'running';
+  const decode = ($('decode') as HTMLSelectElement).value as 'greedy' | 'beam';
+  try {
+    const result = await captionPixels(models, pixels, decode);
+    api.lastCaptions = { ...result, image, heldOut };
+    const dl = document.createElement('dl');
+    const row = (k: string, v: string, cls = '') => {
+      const dt = document.createElement('dt');
+      dt.textContent = k;
+      const dd = document.createElement('dd');
+      dd.textContent = v;
+      if (cls) dd.className = cls;
+      dl.append(dt, dd);
+    };
+    row('Image', image);
+    if (heldOut) row('Held out', 'this image shows a colour–shape pair no human caption in training named', 'held-out');
+    row('Baseline', result.baseline);
+    row('Synth²', result.synth2);
+    out.replaceChildren(drawPixels(pixels, models.testImages.size), dl);
+    out.dataset.state = 'done';
+  } catch (error) {
+    out.textContent = (error as Error).message;
+    out.dataset.state = 'error';
+  }
+}
+
+function showTestImages(models: StudioModels): void {
+  const gallery = $('test-images');
+  for (const item of models.testImages.items) {
+    const fig = figure(drawPixels(testImagePixels(models, item.index), models.testImages.size), item.heldOut ? 'held out' : '', item.heldOut ? 'held-out' : '');
+    fig.dataset.index = String(item.index);
+    fig.title = item.captions[0] ?? item.imageId;
+    fig.addEventListener('click', () => {
+      gallery.querySelectorAll('figure.selected').forEach((f) => f.classList.remove('selected'));
+      fig.classList.add('selected');
+      void showCaptions(models, testImagePixels(models, item.index), item.imageId, item.heldOut);
+    });
+    gallery.append(fig);
+  }
+}
+
+/** A dropped image file, centre-cropped and resized to the tokenizer's size, as floats in [0, 1]. */
+async function filePixels(file: File, size: number): Promise<Float32Array> {
+  const bitmap = await createImageBitmap(file);
+  const side = Math.min(bitmap.width, bitmap.height);
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = size;
+  const ctx = canvas.getContext('2d')!;
+  ctx.drawImage(bitmap, (bitmap.width - side) / 2, (bitmap.height - side) / 2, side, side, 0, 0, size, size);
+  const rgba = ctx.getImageData(0, 0, size, size).data;
+  const out = new Float32Array(size * size * 3);
+  for (let i = 0; i < size * size; i++) for (let c = 0; c < 3; c++) out[i * 3 + c] = rgba[i * 4 + c] / 255;
+  return out;
+}
+
+function setUpDrop(models: StudioModels): void {
+  const drop = $('drop');
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    const file = e.dataTransfer?.files[0];
+    if (file) void filePixels(file, models.testImages.size).then((px) => showCaptions(models, px, file.name, false));
+  });
+}
+
+const METRICS = ['Bleu_4', 'METEOR', 'ROUGE_L', 'CIDEr', 'SPICE'];
+
+function showMetrics(results: unknown): void {
+  const models = (results as { models?: Record<string, { all?: Record<string, number>; heldOut?: Record<string, number>; heldOutPairRecall?: number }> })?.models;
+  if (!models) {
+    $('metrics-out').textContent = 'results.json has no model scores.';
+    return;
+  }
+  const names = Object.keys(models);
+  const present = METRICS.filter((m) => names.some((n) => models[n].all?.[m] !== undefined));
+  const table = document.createElement('table');
+  const head = ['metric', ...names.flatMap((n) => [`${n} (all)`, `${n} (held-out)`])];
+  table.createTHead().insertRow().append(...head.map((h) => Object.assign(document.createElement('th'), { textContent: h })));
+  const body = table.createTBody();
+  const fmt = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(3));
+  for (const m of present) {
+    const row = body.insertRow();
+    row.insertCell().textContent = m;
+    for (const n of names) {
+      row.insertCell().textContent = fmt(models[n].all?.[m]);
+      row.insertCell().textContent = fmt(models[n].heldOut?.[m]);
+    }
+  }
+  const recall = body.insertRow();
+  recall.insertCell().textContent = 'held-out pair recall';
+  for (const n of names) {
+    recall.insertCell().textContent = '';
+    recall.insertCell().textContent = fmt(models[n].heldOutPairRecall);
+  }
+  $('metrics-out').replaceChildren(table);
+}
+
+async function start(): Promise<void> {
+  const backend = new URLSearchParams(location.search).get('backend') ?? undefined;
+  const models = await loadStudio(new URL('./', location.href), backend as never);
+  api.models = models;
+  api.timings.loadSeconds = models.loadSeconds;
+  setStatus(`${models.backend.name} backend · models loaded in ${models.loadSeconds.toFixed(2)} s`, 'ready');
+  const first = models.testImages.items[0]?.captions[0];
+  if (first) ($('caption') as HTMLInputElement).value = first;
+  $('generate-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void onGenerate(models);
+  });
+  ($('generate-button') as HTMLButtonElement).disabled = false;
+  showTestImages(models);
+  setUpDrop(models);
+  showMetrics(models.results);
+}
+
+api.ready = start().catch((error) => {
+  setStatus(`Could not load the models: ${(error as Error).message}`, 'error');
+  throw error;
+});

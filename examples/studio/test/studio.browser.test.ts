@@ -1,0 +1,211 @@
+import { spawn } from 'node:child_process';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { initBackend, tf } from '@synth2/nn';
+import { CaptionTokenGenerator, VQTokenizer } from '@synth2/generator';
+import { CaptioningVLM } from '@synth2/vlm';
+import { parseSafetensors } from '@synth2/core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const studioDist = join(here, '..', 'dist');
+const artifacts = join(here, '..', 'test-artifacts');
+const bin = join(here, '..', '..', '..', 'packages', 'cli', 'dist', 'bin.js');
+const CHROMIUM = '/usr/bin/chromium';
+
+/** A miniature run: every stage for real, at sizes that take seconds. */
+const TINY = [
+  '--data.train', '48', '--data.val', '8', '--data.test', '24',
+  '--tokenizer.steps', '15', '--generator.steps', '15',
+  '--captions.count', '40', '--vlm.steps', '12', '--vlm.evalEvery', '12', '--vlm.batchSize', '16',
+];
+
+const skipReason = !existsSync(CHROMIUM)
+  ? `${CHROMIUM} is absent (install Debian's chromium: apt-get install -y chromium)`
+  : !existsSync(bin)
+    ? `${bin} is missing (build the CLI: npx turbo run build --filter=@synth2/cli)`
+    : !existsSync(join(studioDist, 'index.html'))
+      ? `${studioDist} is missing (npm run build -w examples/studio)`
+      : undefined;
+if (skipReason) console.warn(`studio browser test skipped: ${skipReason}`);
+
+function synth2(args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((done) => {
+    const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
+    let output = '';
+    p.stdout.on('data', (d) => (output += d));
+    p.stderr.on('data', (d) => (output += d));
+    p.on('close', (code) => done({ code: code ?? -1, output }));
+  });
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.safetensors': 'application/octet-stream',
+};
+
+/** A static file server for `root` on 127.0.0.1 (what `npx vite preview` or any static server does). */
+async function serve(root: string): Promise<{ server: Server; url: string }> {
+  const server = createServer(async (req, res) => {
+    const path = resolve(root, `.${decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)}`);
+    const file = path.endsWith(sep) || path === root ? join(path, 'index.html') : path;
+    const ok = file.startsWith(root + sep) && (await stat(file).then((s) => s.isFile(), () => false));
+    if (!ok) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address() as { port: number };
+  return { server, url: `http://127.0.0.1:${address.port}/` };
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe.skipIf(skipReason !== undefined)('the exported studio in headless Chromium', () => {
+  let root: string;
+  let out: string;
+  let run: string;
+  let browser: BrowserContext;
+  let page: Page;
+  let server: Server;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'synth2-studio-'));
+    run = process.env.SYNTH2_STUDIO_RUN ?? join(root, 'run');
+    if (!process.env.SYNTH2_STUDIO_RUN) {
+      const trained = await synth2(['run', '--out', run, '--seed', '3', '--json', ...TINY]);
+      expect(trained.code, trained.output.slice(-2000)).toBe(0);
+    }
+    out = join(root, 'export');
+    const exported = await synth2(['export', run, '--out', out, '--studio', studioDist]);
+    expect(exported.code, exported.output).toBe(0);
+    const served = await serve(out);
+    server = served.server;
+    await mkdir(artifacts, { recursive: true });
+    // a fresh profile directory (playwright passes it as --user-data-dir)
+    browser = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    page.on('response', (r) => {
+      if (r.status() >= 400) consoleErrors.push(`HTTP ${r.status()} for ${r.url()}`);
+    });
+    await page.goto(served.url);
+    await page.waitForFunction(() => (window as never as { studio?: { timings: { loadSeconds?: number } } }).studio?.timings.loadSeconds !== undefined || document.getElementById('status')?.dataset.state === 'error', undefined, { timeout: 120_000 });
+    // the models ran on tfjs-node-free Node too: same engine (wasm, portable kernels) for the comparisons
+    await initBackend({ backend: 'wasm', native: false, log: () => {} });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.close();
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('should load the exported models on the wasm backend with no console errors', async () => {
+    const status = await page.locator('#status').textContent();
+    expect(await page.locator('#status').getAttribute('data-state'), status ?? '').toBe('ready');
+    expect(status).toMatch(/^wasm backend · models loaded in/);
+    const timings = await page.evaluate(() => (window as never as { studio: { timings: { loadSeconds: number } } }).studio.timings);
+    console.log(`studio: first model load ${timings.loadSeconds.toFixed(2)} s (wasm, headless Chromium)`);
+    expect(await page.locator('#metrics-out tbody tr').count()).toBeGreaterThan(1);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('should generate images for a caption with the same tokens as Node for the same checkpoint and seed', async () => {
+    const items = JSON.parse(await readFile(join(out, 'test-images', 'items.json'), 'utf8')) as { captions: string[] }[];
+    const generator = await CaptionTokenGenerator.load(join(out, 'models', 'generator'));
+    const tokenizer = await VQTokenizer.load(join(out, 'models', 'tokenizer'));
+    const caption = items.flatMap((it) => it.captions).find((c) => {
+      try {
+        generator.encodeCaptions([c]);
+        return true;
+      } catch {
+        return false;
+      }
+    })!;
+    expect(caption).toBeTruthy();
+    await page.fill('#caption', caption);
+    await page.fill('#samples', '3');
+    await page.fill('#seed', '7');
+    await page.click('#generate-button');
+    await page.waitForSelector('#generate-status[data-state="done"], #generate-status[data-state="error"]', { timeout: 120_000 });
+    expect(await page.locator('#generate-status').getAttribute('data-state'), (await page.locator('#generate-status').textContent()) ?? '').toBe('done');
+    expect(await page.locator('#samples-out canvas').count()).toBe(3);
+    await page.screenshot({ path: join(artifacts, 'generate.png'), fullPage: true });
+    const browserGen = await page.evaluate(() => (window as never as { studio: { lastGeneration: { tokens: number[]; embeddings: number[]; seconds: number } } }).studio.lastGeneration);
+    console.log(`studio: one generation (3 samples) ${browserGen.seconds.toFixed(2)} s (wasm, headless Chromium)`);
+
+    const ids = await generator.generateTokens([caption, caption, caption], { seed: 7, steps: 8, temperature: 1, guidanceScale: 2, choiceTemperature: 1 });
+    const emb = tokenizer.embed(ids);
+    const [nodeTokens, nodeEmb] = [Array.from(await ids.data()), await emb.data()];
+    tf.dispose([ids, emb]);
+    expect(browserGen.tokens).toEqual(nodeTokens);
+    expect(maxAbsDiff(browserGen.embeddings, nodeEmb)).toBeLessThanOrEqual(1e-5);
+    generator.dispose();
+    tokenizer.dispose();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('should caption a test image like Node does, with the held-out marker where it applies', async () => {
+    const items = JSON.parse(await readFile(join(out, 'test-images', 'items.json'), 'utf8')) as { index: number; heldOut: boolean }[];
+    const first = items[0];
+    await page.click(`#test-images figure[data-index="${first.index}"]`);
+    await page.waitForSelector('#caption-out[data-state="done"], #caption-out[data-state="error"]', { timeout: 120_000 });
+    expect(await page.locator('#caption-out').getAttribute('data-state'), (await page.locator('#caption-out').textContent()) ?? '').toBe('done');
+    await page.screenshot({ path: join(artifacts, 'caption.png'), fullPage: true });
+    const got = await page.evaluate(() => (window as never as { studio: { lastCaptions: { embedding: number[]; baseline: string; synth2: string; heldOut: boolean } } }).studio.lastCaptions);
+    expect(got.heldOut).toBe(first.heldOut);
+    expect(await page.locator('#caption-out .held-out').count()).toBe(first.heldOut ? 1 : 0);
+
+    const tokenizer = await VQTokenizer.load(join(out, 'models', 'tokenizer'));
+    const pixels = parseSafetensors(await readFile(join(out, 'test-images', 'images.safetensors'))).tensors.images;
+    const S = pixels.shape[1];
+    const per = S * S * 3;
+    const image = Float32Array.from((pixels.data as Uint8Array).subarray(first.index * per, (first.index + 1) * per), (v) => v / 255);
+    const emb = tf.tidy(() => tokenizer.embed(tokenizer.encode({ data: image, shape: [1, S, S, 3] } as never)));
+    const data = { data: (await emb.data()) as Float32Array, shape: emb.shape as [number, number, number] };
+    emb.dispose();
+    expect(maxAbsDiff(got.embedding, data.data)).toBeLessThanOrEqual(1e-5);
+    for (const kind of ['baseline', 'synth2'] as const) {
+      const vlm = await CaptioningVLM.load(join(out, 'models', `vlm-${kind}`));
+      const [caption] = await vlm.caption(data, { strategy: 'greedy' });
+      expect(got[kind], kind).toBe(caption);
+      vlm.dispose();
+    }
+    tokenizer.dispose();
+    expect(consoleErrors).toEqual([]);
+  });
+});
