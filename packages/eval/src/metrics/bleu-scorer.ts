@@ -51,9 +51,6 @@ export function bleuFromStats(stats: BleuStats): number[] {
  * `index`.
  */
 export function computeBleu(index: NgramIndex, candidates: readonly number[], references: readonly (readonly number[])[], n = 4): BleuResult {
-  const size = index.size;
-  const maxCount = new Int32Array(size);
-  const stamp = new Int32Array(size).fill(-1);
   const ids = index.ids;
   const counts = index.counts;
   const images = candidates.length;
@@ -68,16 +65,6 @@ export function computeBleu(index: NgramIndex, candidates: readonly number[], re
   const scores = new Array<number>(n);
   for (let i = 0; i < images; i++) {
     const refs = references[i];
-    for (const ref of refs) {
-      const end = index.start(ref, n + 1);
-      for (let j = index.start(ref, 1); j < end; j++) {
-        const id = ids[j];
-        if (stamp[id] !== i) {
-          stamp[id] = i;
-          maxCount[id] = counts[j];
-        } else if (counts[j] > maxCount[id]) maxCount[id] = counts[j];
-      }
-    }
     const cand = candidates[i];
     const testlen = index.lengthOf(cand);
     // closest reference length, ties to the shorter
@@ -96,8 +83,19 @@ export function computeBleu(index: NgramIndex, candidates: readonly number[], re
       const end = index.start(cand, k + 2);
       let c = 0;
       for (let j = index.start(cand, k + 1); j < end; j++) {
+        // clip by the largest count among the references (a short scan of each one's distinct n-grams)
         const id = ids[j];
-        if (stamp[id] === i) c += Math.min(counts[j], maxCount[id]);
+        let max = 0;
+        for (const ref of refs) {
+          const rend = index.start(ref, k + 2);
+          for (let r = index.start(ref, k + 1); r < rend; r++) {
+            if (ids[r] === id) {
+              if (counts[r] > max) max = counts[r];
+              break;
+            }
+          }
+        }
+        c += Math.min(counts[j], max);
       }
       correct[k] = c;
       totalGuess[k] += guess[k];

@@ -64,9 +64,6 @@ export function computeCider(
     return length;
   };
 
-  const refValue = new Float64Array(size);
-  const refStamp = new Int32Array(size).fill(-1);
-  let refCounter = 0;
   const twoSigma2 = 2 * sigma * sigma;
   const perImage = new Float64Array(images);
   const score = new Float64Array(n);
@@ -79,20 +76,23 @@ export function computeCider(
     const refs = references[i];
     for (const ref of refs) {
       const refLength = vectorOf(ref, refNorms);
-      const stampValue = refCounter++;
-      const end = index.start(ref, n + 1);
-      for (let j = index.start(ref, 1); j < end; j++) {
-        refStamp[ids[j]] = stampValue;
-        refValue[ids[j]] = values[j];
-      }
       const delta = hypLength - refLength;
       const penalty = Math.E ** (-(delta * delta) / twoSigma2);
       for (let k = 1; k <= n; k++) {
         const hend = index.start(hyp, k + 1);
+        const rstart = index.start(ref, k);
+        const rend = index.start(ref, k + 1);
         let s = 0;
         for (let j = index.start(hyp, k); j < hend; j++) {
+          // the reference's value of this n-gram: a short scan of its (distinct) n-grams of this order
           const id = ids[j];
-          const vr = refStamp[id] === stampValue ? refValue[id] : 0;
+          let vr = 0;
+          for (let r = rstart; r < rend; r++) {
+            if (ids[r] === id) {
+              vr = values[r];
+              break;
+            }
+          }
           const vh = values[j];
           s += (vh < vr ? vh : vr) * vr;
         }
