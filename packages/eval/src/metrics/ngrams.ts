@@ -30,9 +30,9 @@ export class NgramIndex {
   private readonly words = new Map<string, number>();
   private next = 0;
   // open-addressing hash table (prefix id, word id) → n-gram id; prefix = the (n-1)-gram, unigram ids = word ids
-  private keyPrefix = new Int32Array(1 << 16).fill(-1);
-  private keyWord = new Int32Array(1 << 16);
-  private value = new Int32Array(1 << 16);
+  // slots of three: (prefix id, word id, n-gram id); prefix -1 = empty. One slot is one cache line's neighbourhood.
+  private slots = 1 << 16;
+  private table = NgramIndex.emptyTable(1 << 16);
   private filled = 0;
   // per-id scratch for de-duplication within a sentence
   private seenIn = new Int32Array(1 << 14).fill(-1);
@@ -53,9 +53,8 @@ export class NgramIndex {
     if (expectedWords > 0) {
       let cap = 1 << 16;
       while (cap < expectedWords * 2) cap *= 2;
-      this.keyPrefix = new Int32Array(cap).fill(-1);
-      this.keyWord = new Int32Array(cap);
-      this.value = new Int32Array(cap);
+      this.slots = cap;
+      this.table = NgramIndex.emptyTable(cap);
       // one slot per id: about as many ids as words (they grow when needed)
       this.seenIn = new Int32Array(expectedWords + 1024).fill(-1);
       this.seenAt = new Int32Array(expectedWords + 1024);
@@ -222,46 +221,52 @@ export class NgramIndex {
     return s;
   }
 
+  private static emptyTable(slots: number): Int32Array {
+    const table = new Int32Array(slots * 3);
+    for (let i = 0; i < table.length; i += 3) table[i] = -1;
+    return table;
+  }
+
   private extendId(prefix: number, word: number): number {
-    let mask = this.keyPrefix.length - 1;
+    let mask = this.slots - 1;
+    let table = this.table;
     let h = (Math.imul(prefix, 0x9e3779b1) ^ Math.imul(word, 0x85ebca6b)) & mask;
     for (;;) {
-      const p = this.keyPrefix[h];
+      const p = table[h * 3];
       if (p === -1) break;
-      if (p === prefix && this.keyWord[h] === word) return this.value[h];
+      if (p === prefix && table[h * 3 + 1] === word) return table[h * 3 + 2];
       h = (h + 1) & mask;
     }
     const id = this.newId();
-    if ((this.filled + 1) * 2 > this.keyPrefix.length) {
+    if ((this.filled + 1) * 2 > this.slots) {
       this.grow();
-      mask = this.keyPrefix.length - 1;
+      mask = this.slots - 1;
+      table = this.table;
       h = (Math.imul(prefix, 0x9e3779b1) ^ Math.imul(word, 0x85ebca6b)) & mask;
-      while (this.keyPrefix[h] !== -1) h = (h + 1) & mask;
+      while (table[h * 3] !== -1) h = (h + 1) & mask;
     }
-    this.keyPrefix[h] = prefix;
-    this.keyWord[h] = word;
-    this.value[h] = id;
+    table[h * 3] = prefix;
+    table[h * 3 + 1] = word;
+    table[h * 3 + 2] = id;
     this.filled++;
     return id;
   }
 
   private grow(): void {
-    const oldPrefix = this.keyPrefix;
-    const oldWord = this.keyWord;
-    const oldValue = this.value;
-    const size = oldPrefix.length * 2;
+    const old = this.table;
+    const size = this.slots * 2;
     const mask = size - 1;
-    this.keyPrefix = new Int32Array(size).fill(-1);
-    this.keyWord = new Int32Array(size);
-    this.value = new Int32Array(size);
-    for (let i = 0; i < oldPrefix.length; i++) {
-      const p = oldPrefix[i];
+    const table = NgramIndex.emptyTable(size);
+    for (let i = 0; i < old.length; i += 3) {
+      const p = old[i];
       if (p === -1) continue;
-      let h = (Math.imul(p, 0x9e3779b1) ^ Math.imul(oldWord[i], 0x85ebca6b)) & mask;
-      while (this.keyPrefix[h] !== -1) h = (h + 1) & mask;
-      this.keyPrefix[h] = p;
-      this.keyWord[h] = oldWord[i];
-      this.value[h] = oldValue[i];
+      let h = (Math.imul(p, 0x9e3779b1) ^ Math.imul(old[i + 1], 0x85ebca6b)) & mask;
+      while (table[h * 3] !== -1) h = (h + 1) & mask;
+      table[h * 3] = p;
+      table[h * 3 + 1] = old[i + 1];
+      table[h * 3 + 2] = old[i + 2];
     }
+    this.table = table;
+    this.slots = size;
   }
 }
