@@ -19,6 +19,29 @@ export function scoreTokenized(
   references: readonly (readonly (readonly string[])[])[],
   which: { bleu: boolean; rouge: boolean; cider: boolean },
 ): TokenizedScores {
+  const t = performance.now();
+  let words = 0;
+  for (const c of candidates) words += c.length + 1;
+  for (const rs of references) for (const r of rs) words += r.length + 1;
+  const index = new NgramIndex(4, words);
+  const cand = candidates.map((c) => index.addWords(c));
+  const refs = references.map((rs) => rs.map((r) => index.addWords(r)));
+  const ngrams = performance.now() - t;
+  const out = scoreIndexed(index, cand, refs, which);
+  out.timings = { ngrams, ...out.timings };
+  return out;
+}
+
+/**
+ * BLEU-1..4, ROUGE-L and CIDEr-D on captions already added to an n-gram index: `candidates[i]` is image i's
+ * candidate sentence number, `references[i]` its references' sentence numbers.
+ */
+export function scoreIndexed(
+  index: NgramIndex,
+  cand: readonly number[],
+  refs: readonly (readonly number[])[],
+  which: { bleu: boolean; rouge: boolean; cider: boolean },
+): TokenizedScores {
   const out: TokenizedScores = { metrics: {}, perImage: {}, timings: {} };
   let t = performance.now();
   const lap = (name: string): void => {
@@ -26,13 +49,6 @@ export function scoreTokenized(
     out.timings[name] = now - t;
     t = now;
   };
-  let words = 0;
-  for (const c of candidates) words += c.length + 1;
-  for (const rs of references) for (const r of rs) words += r.length + 1;
-  const index = new NgramIndex(4, words);
-  const cand = candidates.map((c) => index.addWords(c));
-  const refs = references.map((rs) => rs.map((r) => index.addWords(r)));
-  lap('ngrams');
   if (which.bleu || which.cider) {
     if (which.bleu) {
       const bleu = computeBleu(index, cand, refs, 4);

@@ -1,9 +1,10 @@
 import { ConfigurationError, InvalidInputError, throwIfAborted } from '@synth2/core/internal';
-import { scoreTokenized } from './coco-scores';
+import { scoreIndexed } from './coco-scores';
 import { runMeteor, type MeteorOptions } from './external/meteor-scorer';
 import { runSpice, type SpiceOptions } from './external/spice-scorer';
 import type { BleuStats } from './metrics/bleu-scorer';
-import { ptbTokenizeWords } from './tokenizer/ptb-tokenizer';
+import { NgramIndex } from './metrics/ngrams';
+import { ptbTokenizeEach } from './tokenizer/ptb-tokenizer';
 
 export type EvalMetricName = 'BLEU' | 'ROUGE_L' | 'CIDEr' | 'METEOR' | 'SPICE';
 export const EVAL_METRIC_NAMES: readonly EvalMetricName[] = ['BLEU', 'ROUGE_L', 'CIDEr', 'METEOR', 'SPICE'];
@@ -217,18 +218,25 @@ function normalizePredictions(
   return preds;
 }
 
-/** The space-joined token strings, built on first access (scoring works on the token arrays). */
-function lazyTokenized(candWords: string[][], refWords: string[][][]): CaptionEvaluation['tokenized'] {
+/** The space-joined token strings, built from the index's word ids on first access (scoring works on the ids). */
+function lazyTokenized(index: NgramIndex, candSentences: number[], refSentences: number[][]): CaptionEvaluation['tokenized'] {
   let predictions: string[] | undefined;
   let references: string[][] | undefined;
   return {
     get predictions() {
-      return (predictions ??= candWords.map((w) => w.join(' ')));
+      return (predictions ??= candSentences.map((s) => index.sentenceText(s)));
     },
     get references() {
-      return (references ??= refWords.map((rs) => rs.map((w) => w.join(' '))));
+      return (references ??= refSentences.map((rs) => rs.map((s) => index.sentenceText(s))));
     },
   };
+}
+
+/** About how many words the captions hold (sizes the n-gram index; it grows when the guess is short). */
+function estimateWords(captions: readonly string[]): number {
+  let chars = 0;
+  for (const c of captions) chars += c.length;
+  return Math.ceil(chars / 5) + captions.length;
 }
 
 /**
@@ -284,20 +292,25 @@ export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promis
   }
   lap('input');
 
-  const refWordsFlat = ptbTokenizeWords(refCaptions);
-  const candWords = ptbTokenizeWords(candidates);
-  const refWords: string[][][] = [];
+  // tokenization and n-gram indexing in one pass: each caption's tokens become ids as soon as its line is lexed
+  const index = new NgramIndex(4, estimateWords(refCaptions) + estimateWords(candidates));
+  ptbTokenizeEach(refCaptions, (tokens) => index.addWords(tokens));
+  ptbTokenizeEach(candidates, (tokens) => index.addWords(tokens));
+  const refSentences: number[][] = [];
   let p = 0;
   for (const count of refCounts) {
-    refWords.push(refWordsFlat.slice(p, p + count));
+    const sentences = new Array<number>(count);
+    for (let j = 0; j < count; j++) sentences[j] = p + j;
+    refSentences.push(sentences);
     p += count;
   }
-  const tokenized = lazyTokenized(candWords, refWords);
+  const candSentences = candidates.map((_, i) => refCaptions.length + i);
+  const tokenized = lazyTokenized(index, candSentences, refSentences);
   lap('tokenize');
   throwIfAborted(options.signal);
 
   const want = new Set(metrics);
-  const scores = scoreTokenized(candWords, refWords, { bleu: want.has('BLEU'), rouge: want.has('ROUGE_L'), cider: want.has('CIDEr') });
+  const scores = scoreIndexed(index, candSentences, refSentences, { bleu: want.has('BLEU'), rouge: want.has('ROUGE_L'), cider: want.has('CIDEr') });
   Object.assign(timings, scores.timings);
   t = performance.now();
 

@@ -30,12 +30,12 @@ export class NgramIndex {
   private readonly words = new Map<string, number>();
   private next = 0;
   // open-addressing hash table (prefix id, word id) → n-gram id; prefix = the (n-1)-gram, unigram ids = word ids
-  // slots of three: (prefix id, word id, n-gram id); prefix -1 = empty. One slot is one cache line's neighbourhood.
+  // slots of three: (prefix id + 1, word id, n-gram id); 0 = empty, so a fresh (zeroed) array is an empty table.
   private slots = 1 << 16;
-  private table = NgramIndex.emptyTable(1 << 16);
+  private table = new Int32Array((1 << 16) * 3);
   private filled = 0;
-  // per-id scratch for de-duplication within a sentence
-  private seenIn = new Int32Array(1 << 14).fill(-1);
+  // per-id scratch for de-duplication within a sentence: seenIn[id] = sentence number + 1 (0 = not yet seen)
+  private seenIn = new Int32Array(1 << 14);
   private seenAt = new Int32Array(1 << 14);
   // sentences
   private lengths: number[] = [];
@@ -54,9 +54,9 @@ export class NgramIndex {
       let cap = 1 << 16;
       while (cap < expectedWords * 2) cap *= 2;
       this.slots = cap;
-      this.table = NgramIndex.emptyTable(cap);
+      this.table = new Int32Array(cap * 3);
       // one slot per id: about as many ids as words (they grow when needed)
-      this.seenIn = new Int32Array(expectedWords + 1024).fill(-1);
+      this.seenIn = new Int32Array(expectedWords + 1024);
       this.seenAt = new Int32Array(expectedWords + 1024);
       this.flatIds = new Int32Array(expectedWords * maxN + 1024);
       this.flatCounts = new Int32Array(expectedWords * maxN + 1024);
@@ -95,7 +95,7 @@ export class NgramIndex {
   private newId(): number {
     const id = this.next++;
     if (id >= this.seenIn.length) {
-      const seenIn = new Int32Array(this.seenIn.length * 2).fill(-1);
+      const seenIn = new Int32Array(this.seenIn.length * 2);
       seenIn.set(this.seenIn);
       const seenAt = new Int32Array(this.seenAt.length * 2);
       seenAt.set(this.seenAt);
@@ -111,8 +111,28 @@ export class NgramIndex {
     if (id === undefined) {
       id = this.newId();
       this.words.set(word, id);
+      if (word === '' || hasPyWhitespace(word)) this.specialWords.add(id);
     }
     return id;
+  }
+
+  // words that Python's split() would split further or drop (empty, or holding whitespace other than ' ')
+  private readonly specialWords = new Set<number>();
+  private wordTexts: string[] | undefined;
+
+  /** Sentence `s`'s tokens joined by single spaces (the tokenized caption), rebuilt from its word ids. */
+  sentenceText(s: number): string {
+    if (!this.wordTexts || this.wordTexts.length < this.next) {
+      const texts = new Array<string>(this.next);
+      for (const [word, id] of this.words) texts[id] = word;
+      this.wordTexts = texts;
+    }
+    const texts = this.wordTexts;
+    const from = this.wordStarts[s];
+    const to = this.wordStarts[s + 1];
+    let out = texts[this.wordFlat[from]];
+    for (let i = from + 1; i < to; i++) out += ' ' + texts[this.wordFlat[i]];
+    return out;
   }
 
   private wordFlat = new Int32Array(1 << 16);
@@ -145,10 +165,17 @@ export class NgramIndex {
     let special = false;
     if (tokens.length === 0) this.wordFlat[start] = this.wordId('');
     else {
+      const flat = this.wordFlat;
+      const specialWords = this.specialWords;
+      const check = specialWords.size > 0;
       for (let i = 0; i < tokens.length; i++) {
-        const t = tokens[i];
-        this.wordFlat[start + i] = this.wordId(t);
-        if (!special && (t === '' || hasPyWhitespace(t))) special = true;
+        const id = this.wordId(tokens[i]);
+        flat[start + i] = id;
+        if (check && specialWords.has(id)) special = true;
+      }
+      // a word seen for the first time in this sentence may itself be special
+      if (!special && !check && specialWords.size > 0) {
+        for (let i = 0; i < tokens.length && !special; i++) special = specialWords.has(flat[start + i]);
       }
     }
     this.wordStarts.push(start + n);
@@ -201,11 +228,12 @@ export class NgramIndex {
       else for (let i = 0; i < m; i++) cur[i] = this.extendId(prev[i], wordIds[from + i + n - 1]);
       const seenIn = this.seenIn;
       const seenAt = this.seenAt;
+      const stamp = s + 1;
       for (let i = 0; i < m; i++) {
         const id = cur[i];
-        if (seenIn[id] === s) counts[seenAt[id]]++;
+        if (seenIn[id] === stamp) counts[seenAt[id]]++;
         else {
-          seenIn[id] = s;
+          seenIn[id] = stamp;
           seenAt[id] = u;
           ids[u] = id;
           counts[u] = 1;
@@ -221,20 +249,15 @@ export class NgramIndex {
     return s;
   }
 
-  private static emptyTable(slots: number): Int32Array {
-    const table = new Int32Array(slots * 3);
-    for (let i = 0; i < table.length; i += 3) table[i] = -1;
-    return table;
-  }
-
   private extendId(prefix: number, word: number): number {
     let mask = this.slots - 1;
     let table = this.table;
+    const key = prefix + 1;
     let h = (Math.imul(prefix, 0x9e3779b1) ^ Math.imul(word, 0x85ebca6b)) & mask;
     for (;;) {
       const p = table[h * 3];
-      if (p === -1) break;
-      if (p === prefix && table[h * 3 + 1] === word) return table[h * 3 + 2];
+      if (p === 0) break;
+      if (p === key && table[h * 3 + 1] === word) return table[h * 3 + 2];
       h = (h + 1) & mask;
     }
     const id = this.newId();
@@ -243,9 +266,9 @@ export class NgramIndex {
       mask = this.slots - 1;
       table = this.table;
       h = (Math.imul(prefix, 0x9e3779b1) ^ Math.imul(word, 0x85ebca6b)) & mask;
-      while (table[h * 3] !== -1) h = (h + 1) & mask;
+      while (table[h * 3] !== 0) h = (h + 1) & mask;
     }
-    table[h * 3] = prefix;
+    table[h * 3] = key;
     table[h * 3 + 1] = word;
     table[h * 3 + 2] = id;
     this.filled++;
@@ -256,12 +279,12 @@ export class NgramIndex {
     const old = this.table;
     const size = this.slots * 2;
     const mask = size - 1;
-    const table = NgramIndex.emptyTable(size);
+    const table = new Int32Array(size * 3);
     for (let i = 0; i < old.length; i += 3) {
       const p = old[i];
-      if (p === -1) continue;
-      let h = (Math.imul(p, 0x9e3779b1) ^ Math.imul(old[i + 1], 0x85ebca6b)) & mask;
-      while (table[h * 3] !== -1) h = (h + 1) & mask;
+      if (p === 0) continue;
+      let h = (Math.imul(p - 1, 0x9e3779b1) ^ Math.imul(old[i + 1], 0x85ebca6b)) & mask;
+      while (table[h * 3] !== 0) h = (h + 1) & mask;
       table[h * 3] = p;
       table[h * 3 + 1] = old[i + 1];
       table[h * 3 + 2] = old[i + 2];

@@ -38,10 +38,9 @@ function isSpaceOrNl(c: number): boolean {
  * Lexes a stream of lines (joined by `\n`) into PTB tokens per line (before lower-casing and punctuation
  * removal), exactly as the reference lexes its one-caption-per-line input file.
  */
-function lexStream(input: string, lines: string[][]): void {
+function lexStream(input: string, onLine: (line: string[]) => void): void {
   const end = input.length;
   let line: string[] = [];
-  lines.push(line);
   let pos = 0;
   while (pos < end) {
     const c = input.charCodeAt(pos);
@@ -81,8 +80,8 @@ function lexStream(input: string, lines: string[][]): void {
       while (pos < end && isSpace(input.charCodeAt(pos))) pos++;
       continue;
     } else if (c === 10) {
+      onLine(line);
       line = [];
-      lines.push(line);
       pos++;
       continue;
     }
@@ -130,8 +129,8 @@ function lexStream(input: string, lines: string[][]): void {
         pos += bestTok.length - 1;
         continue;
       case 'newline':
+        onLine(line);
         line = [];
-        lines.push(line);
         break;
       case 'skip':
         break;
@@ -139,6 +138,7 @@ function lexStream(input: string, lines: string[][]): void {
     // Tokens consume only their own text; trailing context is scanned again.
     pos += bestTok.length;
   }
+  onLine(line);
 }
 
 // eslint-disable-next-line no-control-regex -- these control characters are whitespace/line breaks to the reference
@@ -168,14 +168,26 @@ export function ptbTokenize(captions: readonly string[]): string[] {
 
 /** Like `ptbTokenize`, but each caption's tokens as an array (an empty array for an empty result). */
 export function ptbTokenizeWords(captions: readonly string[]): string[][] {
-  if (captions.length === 0) return [];
+  const result: string[][] = [];
+  ptbTokenizeEach(captions, (tokens) => {
+    result.push(tokens);
+  });
+  return result;
+}
+
+/**
+ * Like `ptbTokenizeWords`, but hands each caption's tokens to `onCaption` (in order) as soon as its line is lexed,
+ * so that a caller that turns them into ids keeps no per-caption arrays.
+ */
+export function ptbTokenizeEach(captions: readonly string[], onCaption: (tokens: string[], index: number) => void): void {
+  if (captions.length === 0) return;
   const parts = new Array<string>(captions.length);
   for (let i = 0; i < captions.length; i++) parts[i] = hasLineBreak(captions[i]) ? captions[i].replace(LINE_BREAKS, ' ') : captions[i];
-  const lines: string[][] = [];
-  lexStream(parts.join('\n'), lines);
-  const result = new Array<string[]>(captions.length);
-  for (let i = 0; i < captions.length; i++) result[i] = finishLine(lines[i]);
-  return result;
+  let i = 0;
+  lexStream(parts.join('\n'), (line) => {
+    if (i < captions.length) onCaption(finishLine(line), i);
+    i++;
+  });
 }
 
 /**
@@ -233,7 +245,9 @@ function isFinalSigma(token: string, at: number): boolean {
 
 /** The raw PTB tokens of one caption (not lower-cased, punctuation kept): for debugging and tests. */
 export function ptbTokens(caption: string): string[] {
-  const lines: string[][] = [];
-  lexStream(caption.replace(LINE_BREAKS, ' '), lines);
-  return lines[0];
+  let first: string[] | undefined;
+  lexStream(caption.replace(LINE_BREAKS, ' '), (line) => {
+    first ??= line;
+  });
+  return first ?? [];
 }
