@@ -2,6 +2,7 @@ import { computeBleu, type BleuStats } from './metrics/bleu-scorer';
 import { computeCider } from './metrics/cider-scorer';
 import { NgramIndex } from './metrics/ngrams';
 import { computeRougeL } from './metrics/rouge-scorer';
+import { defineLazyProperty } from './util/lazy-property';
 
 export interface TokenizedScores {
   metrics: Partial<Record<'Bleu_1' | 'Bleu_2' | 'Bleu_3' | 'Bleu_4' | 'ROUGE_L' | 'CIDEr', number>>;
@@ -55,7 +56,7 @@ export function scoreIndexed(
       for (let k = 0; k < 4; k++) {
         const key = `Bleu_${k + 1}` as 'Bleu_1';
         out.metrics[key] = bleu.scores[k];
-        out.perImage[key] = bleu.perImage[k];
+        defineLazyProperty(out.perImage, key, () => bleu.perImage[k]);
       }
       out.bleuStats = bleu.stats;
       lap('bleu');

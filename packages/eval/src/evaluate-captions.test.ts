@@ -22,6 +22,21 @@ describe('evaluateCaptions', () => {
     expect(r.metrics.CIDEr).toBeCloseTo(10, 10);
   });
 
+  it('should list every per-image array in JSON and spreads, in the official order, with the values of a direct read', async () => {
+    const r = await evaluateCaptions({ references, predictions: { img1: 'a man riding a horse', img2: 'dogs in the snow', img3: 'a plate of rice' } });
+    const json = JSON.parse(JSON.stringify(r.perImage)) as Record<string, number[]>;
+    expect(Object.keys(json)).toEqual(['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'ROUGE_L', 'CIDEr']);
+    expect(Object.keys({ ...r.perImage })).toEqual(Object.keys(json));
+    for (const [name, values] of Object.entries(json)) {
+      expect(values).toHaveLength(3);
+      expect(values).toEqual(r.perImage[name as 'Bleu_1']);
+    }
+    // per-image BLEU-1 of img1: all 5 unigrams match; both references have 8 tokens: brevity penalty exp(1 - 8/5)
+    expect(json.Bleu_1[0]).toBeCloseTo(Math.exp(1 - 8 / 5), 12);
+    r.perImage.Bleu_1 = [0, 0, 0];
+    expect(r.perImage.Bleu_1).toEqual([0, 0, 0]);
+  });
+
   it('should give the same result for COCO-format inputs and plain maps, in the references order', async () => {
     const coco = {
       images: [{ id: 3 }, { id: 1 }, { id: 2 }],

@@ -5,6 +5,7 @@ import { runSpice, type SpiceOptions } from './external/spice-scorer';
 import type { BleuStats } from './metrics/bleu-scorer';
 import { NgramIndex } from './metrics/ngrams';
 import { ptbTokenizeEach } from './tokenizer/ptb-tokenizer';
+import { defineLazyProperty } from './util/lazy-property';
 
 export type EvalMetricName = 'BLEU' | 'ROUGE_L' | 'CIDEr' | 'METEOR' | 'SPICE';
 export const EVAL_METRIC_NAMES: readonly EvalMetricName[] = ['BLEU', 'ROUGE_L', 'CIDEr', 'METEOR', 'SPICE'];
@@ -75,6 +76,9 @@ const isId = (v: unknown): v is ImageId => typeof v === 'string' || (typeof v ==
 
 function captionProblem(caption: unknown): DroppedEntry['reason'] | undefined {
   if (typeof caption !== 'string') return 'not-a-string';
+  // a caption that starts with a printable ASCII character is not blank (no trimmed copy needed)
+  const c = caption.charCodeAt(0);
+  if (c > 32 && c < 127) return undefined;
   if (caption.trim() === '') return 'empty-caption';
   return undefined;
 }
@@ -324,23 +328,24 @@ export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promis
     tokenized,
     timings,
   };
-  const put = (name: ScoreName, score: number | undefined, per: ArrayLike<number> | undefined): void => {
-    if (score === undefined || per === undefined) return;
+  // per-image arrays are converted on first read (BLEU's are also computed then: the corpus scores do not need them)
+  const put = (name: ScoreName, score: number | undefined, per: () => ArrayLike<number> | undefined): void => {
+    if (score === undefined) return;
     result.metrics[name] = score;
-    result.perImage[name] = Array.from(per);
+    defineLazyProperty(result.perImage, name, () => Array.from(per() ?? []));
   };
   // the official order: Bleu, METEOR, ROUGE_L, CIDEr, SPICE
-  for (const k of ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4'] as const) put(k, scores.metrics[k], scores.perImage[k]);
+  for (const k of ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4'] as const) put(k, scores.metrics[k], () => scores.perImage[k]);
   if (want.has('METEOR')) {
     const meteor = await runMeteor(tokenized.predictions, tokenized.references, { ...options.meteor, signal: options.signal });
-    put('METEOR', meteor.score, meteor.perImage);
+    put('METEOR', meteor.score, () => meteor.perImage);
     lap('meteor');
   }
-  put('ROUGE_L', scores.metrics.ROUGE_L, scores.perImage.ROUGE_L);
-  put('CIDEr', scores.metrics.CIDEr, scores.perImage.CIDEr);
+  put('ROUGE_L', scores.metrics.ROUGE_L, () => scores.perImage.ROUGE_L);
+  put('CIDEr', scores.metrics.CIDEr, () => scores.perImage.CIDEr);
   if (want.has('SPICE')) {
     const spice = await runSpice(imageIds, tokenized.predictions, tokenized.references, { ...options.spice, signal: options.signal });
-    put('SPICE', spice.score, spice.perImage);
+    put('SPICE', spice.score, () => spice.perImage);
     lap('spice');
   }
   if (scores.bleuStats) result.bleuStats = scores.bleuStats;

@@ -25,4 +25,16 @@ describe('computeBleu', () => {
     expect(r.perImage[0][0]).toBeCloseTo(0.5 * Math.exp(1 - 5 / 4), 8);
     expect(r.perImage[0][1]).toBeCloseTo(1, 8);
   });
+  it('should count the n-grams of long sentences as of short ones (both ways of de-duplicating give the same totals)', () => {
+    // 'a b' repeated: 60 words, far over the length up to which a sentence's n-grams are de-duplicated by scanning
+    const long = Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? 'a' : 'b')).join(' ');
+    const index = new NgramIndex(4);
+    const cand = [index.add(long), index.add('a b a b a')];
+    const refs = [[index.add('a b a b a b')], [index.add('a b a b a b')]];
+    const r = computeBleu(index, cand, refs);
+    // image 0: every order clips to the reference's counts: a:3 b:3 → 6; ab:3 ba:2 → 5; aba:2 bab:2 → 4; abab:2 baba:1 → 3
+    // image 1: a:3 b:2 → 5; ab:2 ba:2 → 4; aba:2 bab:1 → 3; abab:1 baba:1 → 2
+    expect(r.stats.correct).toEqual([11, 9, 7, 5]);
+    expect(r.stats.guess).toEqual([65, 63, 61, 59]);
+  });
 });

@@ -12,8 +12,8 @@ export interface BleuStats {
 export interface BleuResult {
   /** Corpus BLEU-1..n. */
   scores: number[];
-  /** perImage[k][i]: BLEU-(k+1) of image i. */
-  perImage: Float64Array[];
+  /** perImage[k][i]: BLEU-(k+1) of image i (computed from the per-image counts on first access). */
+  readonly perImage: Float64Array[];
   stats: BleuStats;
 }
 
@@ -54,15 +54,13 @@ export function computeBleu(index: NgramIndex, candidates: readonly number[], re
   const ids = index.ids;
   const counts = index.counts;
   const images = candidates.length;
-  const perImage: Float64Array[] = [];
-  for (let k = 0; k < n; k++) perImage.push(new Float64Array(images));
+  // per image: testlen, reflen, guess[0..n), correct[0..n)
+  const stride = 2 + 2 * n;
+  const imageCounts = new Float64Array(images * stride);
   const totalGuess = new Array<number>(n).fill(0);
   const totalCorrect = new Array<number>(n).fill(0);
   let totalTest = 0;
   let totalRef = 0;
-  const guess = new Array<number>(n);
-  const correct = new Array<number>(n);
-  const scores = new Array<number>(n);
   for (let i = 0; i < images; i++) {
     const refs = references[i];
     const cand = candidates[i];
@@ -78,34 +76,65 @@ export function computeBleu(index: NgramIndex, candidates: readonly number[], re
         reflen = l;
       }
     }
+    const at = i * stride;
+    imageCounts[at] = testlen;
+    imageCounts[at + 1] = reflen;
     for (let k = 0; k < n; k++) {
-      guess[k] = Math.max(0, testlen - k);
-      const end = index.start(cand, k + 2);
-      let c = 0;
-      for (let j = index.start(cand, k + 1); j < end; j++) {
-        // clip by the largest count among the references (a short scan of each one's distinct n-grams)
-        const id = ids[j];
-        let max = 0;
-        for (const ref of refs) {
-          const rend = index.start(ref, k + 2);
-          for (let r = index.start(ref, k + 1); r < rend; r++) {
-            if (ids[r] === id) {
-              if (counts[r] > max) max = counts[r];
-              break;
-            }
-          }
-        }
-        c += Math.min(counts[j], max);
-      }
-      correct[k] = c;
-      totalGuess[k] += guess[k];
+      const guess = Math.max(0, testlen - k);
+      const c = clippedMatches(index, ids, counts, cand, refs, k + 1);
+      imageCounts[at + 2 + k] = guess;
+      imageCounts[at + 2 + n + k] = c;
+      totalGuess[k] += guess;
       totalCorrect[k] += c;
     }
     totalTest += testlen;
     totalRef += reflen;
-    bleuFromCounts(correct, guess, testlen, reflen, n, scores);
-    for (let k = 0; k < n; k++) perImage[k][i] = scores[k];
   }
   const stats: BleuStats = { testlen: totalTest, reflen: totalRef, guess: totalGuess, correct: totalCorrect };
-  return { scores: bleuFromStats(stats), perImage, stats };
+  let perImage: Float64Array[] | undefined;
+  return {
+    scores: bleuFromStats(stats),
+    stats,
+    get perImage() {
+      return (perImage ??= perImageBleu(imageCounts, images, n));
+    },
+  };
+}
+
+/** Matches of a candidate's order-`k` n-grams, each clipped by its largest count among the references. */
+function clippedMatches(index: NgramIndex, ids: Int32Array, counts: Int32Array, cand: number, refs: readonly number[], k: number): number {
+  const end = index.start(cand, k + 1);
+  let c = 0;
+  for (let j = index.start(cand, k); j < end; j++) {
+    // the largest count among the references: a short scan of each one's distinct n-grams
+    const id = ids[j];
+    let max = 0;
+    for (const ref of refs) {
+      const rend = index.start(ref, k + 1);
+      for (let r = index.start(ref, k); r < rend; r++) {
+        if (ids[r] === id) {
+          if (counts[r] > max) max = counts[r];
+          break;
+        }
+      }
+    }
+    c += Math.min(counts[j], max);
+  }
+  return c;
+}
+
+/** Per-image BLEU-1..n from the per-image counts (`computeBleu`'s layout). */
+function perImageBleu(imageCounts: Float64Array, images: number, n: number): Float64Array[] {
+  const stride = 2 + 2 * n;
+  const perImage: Float64Array[] = [];
+  for (let k = 0; k < n; k++) perImage.push(new Float64Array(images));
+  const scores = new Array<number>(n);
+  for (let i = 0; i < images; i++) {
+    const at = i * stride;
+    const guess = imageCounts.subarray(at + 2, at + 2 + n);
+    const correct = imageCounts.subarray(at + 2 + n, at + 2 + 2 * n);
+    bleuFromCounts(correct, guess, imageCounts[at], imageCounts[at + 1], n, scores);
+    for (let k = 0; k < n; k++) perImage[k][i] = scores[k];
+  }
+  return perImage;
 }

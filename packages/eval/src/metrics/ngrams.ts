@@ -13,6 +13,11 @@ function hasPyWhitespace(token: string): boolean {
   return false;
 }
 
+/** Sentences up to this many n-grams of one order are de-duplicated by scanning what they stored so far. */
+const SHORT_SCAN = 48;
+/** Largest share of the n-gram hash table's slots in use before it doubles. */
+const MAX_LOAD = 0.7;
+
 export function pySplit(text: string): string[] {
   const parts = text.split(PY_WHITESPACE);
   if (parts.length > 0 && parts[0] === '') parts.shift();
@@ -52,7 +57,7 @@ export class NgramIndex {
     this.maxN = maxN;
     if (expectedWords > 0) {
       let cap = 1 << 16;
-      while (cap < expectedWords * 2) cap *= 2;
+      while (cap * MAX_LOAD < expectedWords) cap *= 2;
       this.slots = cap;
       this.table = new Int32Array(cap * 3);
       // one slot per id: about as many ids as words (they grow when needed)
@@ -226,20 +231,8 @@ export class NgramIndex {
       this.offsets[s * stride + n - 1] = u;
       if (n === 1) for (let i = 0; i < m; i++) cur[i] = wordIds[from + i];
       else for (let i = 0; i < m; i++) cur[i] = this.extendId(prev[i], wordIds[from + i + n - 1]);
-      const seenIn = this.seenIn;
-      const seenAt = this.seenAt;
-      const stamp = s + 1;
-      for (let i = 0; i < m; i++) {
-        const id = cur[i];
-        if (seenIn[id] === stamp) counts[seenAt[id]]++;
-        else {
-          seenIn[id] = stamp;
-          seenAt[id] = u;
-          ids[u] = id;
-          counts[u] = 1;
-          u++;
-        }
-      }
+      if (m <= SHORT_SCAN) u = this.countByScan(cur, m, u);
+      else u = this.countByStamp(cur, m, u, s + 1);
       const t = prev;
       prev = cur;
       cur = t;
@@ -247,6 +240,45 @@ export class NgramIndex {
     this.used = u;
     this.offsets[s * stride + this.maxN] = u;
     return s;
+  }
+
+  /** Stores the distinct ids of `cur[0..m)` with their counts from `u` on, in first-occurrence order (a short list: scanned). */
+  private countByScan(cur: Int32Array, m: number, u: number): number {
+    const ids = this.flatIds;
+    const counts = this.flatCounts;
+    const from = u;
+    for (let i = 0; i < m; i++) {
+      const id = cur[i];
+      let j = from;
+      while (j < u && ids[j] !== id) j++;
+      if (j < u) counts[j]++;
+      else {
+        ids[u] = id;
+        counts[u] = 1;
+        u++;
+      }
+    }
+    return u;
+  }
+
+  /** `countByScan` for long lists: each id remembers where this sentence stored it (`stamp` = sentence number + 1). */
+  private countByStamp(cur: Int32Array, m: number, u: number, stamp: number): number {
+    const ids = this.flatIds;
+    const counts = this.flatCounts;
+    const seenIn = this.seenIn;
+    const seenAt = this.seenAt;
+    for (let i = 0; i < m; i++) {
+      const id = cur[i];
+      if (seenIn[id] === stamp) counts[seenAt[id]]++;
+      else {
+        seenIn[id] = stamp;
+        seenAt[id] = u;
+        ids[u] = id;
+        counts[u] = 1;
+        u++;
+      }
+    }
+    return u;
   }
 
   private extendId(prefix: number, word: number): number {
@@ -261,7 +293,7 @@ export class NgramIndex {
       h = (h + 1) & mask;
     }
     const id = this.newId();
-    if ((this.filled + 1) * 2 > this.slots) {
+    if (this.filled + 1 > this.slots * MAX_LOAD) {
       this.grow();
       mask = this.slots - 1;
       table = this.table;
