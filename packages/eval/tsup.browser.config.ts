@@ -14,12 +14,17 @@ async function checkNoNodeImports(): Promise<void> {
     if (!file.endsWith('.js')) continue;
     const match = NODE_BUILTIN_IMPORT.exec(await readFile(join(OUT, file), 'utf8'));
     if (match) {
-      throw new Error(`${OUT}/${file} imports the Node built-in "${match[1]}": give the module that imports it a .browser.ts twin`);
+      throw new Error(
+        `${OUT}/${file} imports the Node built-in "${match[1]}": give the module that imports it a .browser.ts twin`,
+      );
     }
   }
 }
 
 // the same entry as Node's: modules with a `.browser.ts` twin (file reading, the Java scorers, the CLI) swap for
 // versions that throw a "needs Node" error
-const config: Options = { ...(browserBuildConfig({ index: 'src/index.ts' }) as Options), onSuccess: checkNoNodeImports };
+const config: Options = {
+  ...(browserBuildConfig({ index: 'src/index.ts' }) as Options),
+  onSuccess: checkNoNodeImports,
+};
 export default config;

@@ -4,7 +4,7 @@ import { runMeteor, type MeteorOptions } from './external/meteor-scorer';
 import { runSpice, type SpiceOptions } from './external/spice-scorer';
 import type { BleuStats } from './metrics/bleu-scorer';
 import { NgramIndex } from './metrics/ngrams';
-import { ptbTokenizeEach } from './tokenizer/ptb-tokenizer';
+import { ptbTokenizeIds } from './tokenizer/ptb-tokenizer';
 import { defineLazyProperty } from './util/lazy-property';
 
 export type EvalMetricName = 'BLEU' | 'ROUGE_L' | 'CIDEr' | 'METEOR' | 'SPICE';
@@ -298,8 +298,10 @@ export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promis
 
   // tokenization and n-gram indexing in one pass: each caption's tokens become ids as soon as its line is lexed
   const index = new NgramIndex(4, estimateWords(refCaptions) + estimateWords(candidates));
-  ptbTokenizeEach(refCaptions, (tokens) => index.addWords(tokens));
-  ptbTokenizeEach(candidates, (tokens) => index.addWords(tokens));
+  const wordId = (token: string): number => index.wordId(token);
+  const add = (ids: Int32Array, count: number): number => index.addWordIds(ids, count);
+  ptbTokenizeIds(refCaptions, wordId, add);
+  ptbTokenizeIds(candidates, wordId, add);
   const refSentences: number[][] = [];
   let p = 0;
   for (const count of refCounts) {

@@ -127,16 +127,10 @@ export class NgramIndex {
 
   /** Sentence `s`'s tokens joined by single spaces (the tokenized caption), rebuilt from its word ids. */
   sentenceText(s: number): string {
-    if (!this.wordTexts || this.wordTexts.length < this.next) {
-      const texts = new Array<string>(this.next);
-      for (const [word, id] of this.words) texts[id] = word;
-      this.wordTexts = texts;
-    }
-    const texts = this.wordTexts;
     const from = this.wordStarts[s];
     const to = this.wordStarts[s + 1];
-    let out = texts[this.wordFlat[from]];
-    for (let i = from + 1; i < to; i++) out += ' ' + texts[this.wordFlat[i]];
+    let out = this.wordText(this.wordFlat[from]);
+    for (let i = from + 1; i < to; i++) out += ' ' + this.wordText(this.wordFlat[i]);
     return out;
   }
 
@@ -151,6 +145,52 @@ export class NgramIndex {
   /** Start of word list `w` in `wordIds`; it ends at `wordStart(w + 1)`. */
   wordStart(w: number): number {
     return this.wordStarts[w];
+  }
+
+  /** Like `addWords`, with the tokens given as ids from `wordId`: `wordIds[0..count)`. */
+  addWordIds(wordIds: Int32Array, count: number): number {
+    const w = this.wordStarts.length - 1;
+    const start = this.wordStarts[w];
+    const n = Math.max(1, count);
+    if (start + n > this.wordFlat.length) {
+      const grown = new Int32Array(Math.max(this.wordFlat.length * 2, start + n));
+      grown.set(this.wordFlat);
+      this.wordFlat = grown;
+    }
+    if (count === 0) {
+      this.wordFlat[start] = this.wordId('');
+      this.wordStarts.push(start + 1);
+      return this.addIds(this.wordFlat, start, 0);
+    }
+    this.wordFlat.set(wordIds.subarray(0, count), start);
+    this.wordStarts.push(start + count);
+    const specialWords = this.specialWords;
+    if (specialWords.size > 0) {
+      for (let i = 0; i < count; i++) {
+        if (specialWords.has(wordIds[i])) return this.addSplitWords(start, count);
+      }
+    }
+    return this.addIds(this.wordFlat, start, count);
+  }
+
+  /** Adds the n-grams of a stored word list that holds a special word: its text split as Python's `split()` does. */
+  private addSplitWords(start: number, count: number): number {
+    const tokens = new Array<string>(count);
+    for (let i = 0; i < count; i++) tokens[i] = this.wordText(this.wordFlat[start + i]);
+    const words = pySplit(tokens.join(' '));
+    if (words.length > this.wordBuf.length) this.wordBuf = new Int32Array(words.length * 2);
+    for (let i = 0; i < words.length; i++) this.wordBuf[i] = this.wordId(words[i]);
+    return this.addIds(this.wordBuf, 0, words.length);
+  }
+
+  /** The word whose id is `id`. */
+  private wordText(id: number): string {
+    if (!this.wordTexts || this.wordTexts.length < this.next) {
+      const texts = new Array<string>(this.next);
+      for (const [word, wid] of this.words) texts[wid] = word;
+      this.wordTexts = texts;
+    }
+    return this.wordTexts[id];
   }
 
   /**
@@ -223,8 +263,6 @@ export class NgramIndex {
     }
     let prev = this.prevBuf;
     let cur = this.curBuf;
-    const ids = this.flatIds;
-    const counts = this.flatCounts;
     let u = this.used;
     for (let n = 1; n <= this.maxN; n++) {
       const m = len - n + 1;

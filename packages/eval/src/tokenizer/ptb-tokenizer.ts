@@ -191,20 +191,61 @@ export function ptbTokenizeEach(captions: readonly string[], onCaption: (tokens:
 }
 
 /**
- * What the COCO wrapper does with one output line of the lexer: lower-case each token (Java's rules), strip the
- * line's trailing whitespace (Python's `str.rstrip`, which can shorten the last token: a URL may end in U+3000),
- * then drop the punctuation tokens. Works in place.
+ * Tokenizes like `ptbTokenizeEach` and turns each kept token into an id at once: `wordId(token)` is called once per
+ * distinct raw token (its lower-cased form), and `onCaption(ids, count)` gets each caption's ids in order (the
+ * array is reused for the next caption).
  */
-function finishLine(line: string[]): string[] {
+export function ptbTokenizeIds(captions: readonly string[], wordId: (token: string) => number, onCaption: (ids: Int32Array, count: number) => void): void {
+  if (captions.length === 0) return;
+  const parts = new Array<string>(captions.length);
+  for (let i = 0; i < captions.length; i++) parts[i] = hasLineBreak(captions[i]) ? captions[i].replace(LINE_BREAKS, ' ') : captions[i];
+  // raw token → id of its lower-cased form, or -1 for a dropped punctuation token
+  const idOfRaw = new Map<string, number>();
+  let ids = new Int32Array(256);
+  let line = 0;
+  lexStream(parts.join('\n'), (tokens) => {
+    if (line++ >= captions.length) return;
+    const end = stripLineEnd(tokens);
+    if (end > ids.length) ids = new Int32Array(end * 2);
+    let count = 0;
+    for (let j = 0; j < end; j++) {
+      const raw = tokens[j];
+      let id = idOfRaw.get(raw);
+      if (id === undefined) {
+        const lower = javaLowerCase(raw);
+        id = PUNCTUATIONS.has(lower) ? -1 : wordId(lower);
+        idOfRaw.set(raw, id);
+      }
+      if (id >= 0) ids[count++] = id;
+    }
+    onCaption(ids, count);
+  });
+}
+
+/** Python's `rstrip` of a lexed line: drops trailing tokens that are all whitespace, strips the last one; returns the new length. */
+function stripLineEnd(line: string[]): number {
   let end = line.length;
   while (end > 0) {
-    const stripped = pyRstrip(line[end - 1]);
+    const last = line[end - 1];
+    const c = last.charCodeAt(last.length - 1);
+    if (c > 32 && c < 127) break;
+    const stripped = pyRstrip(last);
     if (stripped !== '') {
       line[end - 1] = stripped;
       break;
     }
     end--;
   }
+  return end;
+}
+
+/**
+ * What the COCO wrapper does with one output line of the lexer: lower-case each token (Java's rules), strip the
+ * line's trailing whitespace (Python's `str.rstrip`, which can shorten the last token: a URL may end in U+3000),
+ * then drop the punctuation tokens. Works in place.
+ */
+function finishLine(line: string[]): string[] {
+  const end = stripLineEnd(line);
   let w = 0;
   for (let j = 0; j < end; j++) {
     const lower = javaLowerCase(line[j]);
