@@ -21,6 +21,12 @@ for (let c = 0; c < 128; c++) {
 /** Words that the rules split (the fast path must not take them). */
 const PUSHBACK_WORDS = new Set(['cannot', 'gonna', 'gotta', 'wanna', 'lemme', 'gimme']);
 
+/** Whether an ASCII letter can start one of `PUSHBACK_WORDS` (c, g, l, w in either case). */
+function mayPushBack(c: number): boolean {
+  const lower = c | 0x20;
+  return lower === 99 || lower === 103 || lower === 108 || lower === 119;
+}
+
 function isAsciiLetter(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
 }
@@ -51,7 +57,7 @@ function lexStream(input: string, onLine: (line: string[]) => void): void {
       let stop = pos + 1;
       while (stop < end && isAsciiLetter(input.charCodeAt(stop))) stop++;
       const next = input.charCodeAt(stop);
-      const splits = (stop - pos === 6 || stop - pos === 5) && PUSHBACK_WORDS.has(input.slice(pos, stop).toLowerCase());
+      const splits = (stop - pos === 6 || stop - pos === 5) && mayPushBack(c) && PUSHBACK_WORDS.has(input.slice(pos, stop).toLowerCase());
       if (!splits) {
         if (isSpaceOrNl(next)) {
           line.push(input.slice(pos, stop));
