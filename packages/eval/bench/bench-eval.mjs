@@ -126,7 +126,11 @@ if (baselineBin) {
         ? round(((REFERENCE.officialSeconds / REFERENCE.synth2EvalBeforeSeconds) * baseline.cpuMs.median) / current.cpuMs.median, 2)
         : undefined,
   };
-  result.metTarget = result.calibration.speedupVsOfficialWall >= 10;
+  result.calibration.currentOnReferenceMachineSecondsCpu =
+    current.cpuMs && baseline.cpuMs ? round((REFERENCE.synth2EvalBeforeSeconds * current.cpuMs.median) / baseline.cpuMs.median, 3) : undefined;
+  // CPU time when it was measured: on a loaded machine wall time is mostly waiting for a core
+  const speedup = result.calibration.speedupVsOfficialCpu ?? result.calibration.speedupVsOfficialWall;
+  result.metTarget = speedup >= 10;
 }
 if (officialCmd) {
   const official = summary(results.official);
