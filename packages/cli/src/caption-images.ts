@@ -39,7 +39,8 @@ export async function captionImageFiles(options: { run: string; model: string; b
     const img = await loadImage(options.images[i], { size: S });
     pixels.set(img.data, i * S * S * 3);
   }
-  const embeddings = tf.tidy(() => tokenizer.embed(tokenizer.encode({ data: pixels, shape: [options.images.length, S, S, 3] } as never)));
+  const shape: [number, number, number, number] = [options.images.length, S, S, 3];
+  const embeddings = tf.tidy(() => tokenizer.embed(tokenizer.encode({ data: pixels, shape })));
   const data = { data: new Float32Array(embeddings.dataSync()), shape: embeddings.shape as [number, number, number] };
   embeddings.dispose();
   const captions = await model.caption(data, options.beam > 1 ? { strategy: 'beam', beamSize: options.beam } : { strategy: 'greedy' });

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigurationError, InvalidInputError } from '@synth2/core';
+import { unknownKeysError } from '@synth2/core/internal';
+import type { EvalMetricName } from '@synth2/eval';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { CaptionsGrammarSchema, CaptionsOpenAISchema, GeneratorSettingsSchema, PluginSourceOptionsSchema, TokenizerSettingsSchema, VlmSettingsSchema } from './stage-settings';
+
+/** The metrics `eval.metrics` may name (those of @synth2/eval's `evaluateCaptions`). */
+const EVAL_METRICS = ['BLEU', 'ROUGE_L', 'CIDEr', 'METEOR', 'SPICE'] as const satisfies readonly EvalMetricName[];
 
 /** Settings of the whole Synth² pipeline. Every value has a default; every value can be overridden by a flag. */
 export const PipelineConfigSchema = z
@@ -42,13 +48,19 @@ export const PipelineConfigSchema = z
         baseURL: z.string().optional(),
         model: z.string().optional(),
         concurrency: z.number().int().positive().default(8),
-        /** Settings passed to the caption source (the OpenAI-compatible client, the concept grammar — also when `auto` falls back to it — or a plugin). */
-        options: z.record(z.string(), z.unknown()).default({}),
+        /** Settings of the offline concept grammar (`grammar`, and `auto` when it falls back to it). */
+        grammar: CaptionsGrammarSchema.optional(),
+        /** Settings of the OpenAI-compatible client (`openai`, and `auto` when it picks it). */
+        openai: CaptionsOpenAISchema.optional(),
+        /** Settings passed to a plugin's caption source (its `create(options)` checks them). */
+        options: PluginSourceOptionsSchema.optional(),
       })
       .strict()
       .prefault({}),
-    tokenizer: z.record(z.string(), z.unknown()).default({}),
-    generator: z.record(z.string(), z.unknown()).default({}),
+    /** VQ tokenizer settings over the demo's: architecture keys and training keys (steps, batchSize, lr, …). */
+    tokenizer: TokenizerSettingsSchema.default({}),
+    /** Generator settings over the demo's: architecture keys and training keys (steps, batchSize, lr, …). */
+    generator: GeneratorSettingsSchema.default({}),
     generate: z
       .object({
         steps: z.number().int().positive().optional(),
@@ -65,7 +77,8 @@ export const PipelineConfigSchema = z
       })
       .strict()
       .prefault({}),
-    vlm: z.record(z.string(), z.unknown()).default({}),
+    /** VLM settings over the demo's: architecture keys and training keys (steps, batchSize, mix, evalEvery, …). */
+    vlm: VlmSettingsSchema.default({}),
     /**
      * Run caption synthesis and embedding generation as jobs on a BullMQ (Redis) queue drained by `synth2 worker`
      * processes (needs the optional `@synth2/queue`). Unset: both stages run in-process (the default).
@@ -88,7 +101,7 @@ export const PipelineConfigSchema = z
       .optional(),
     eval: z
       .object({
-        metrics: z.array(z.string()).default(['BLEU', 'ROUGE_L', 'CIDEr']),
+        metrics: z.array(z.enum(EVAL_METRICS)).default(['BLEU', 'ROUGE_L', 'CIDEr']),
         /**
          * Beam width used to caption the test images (1 = greedy). Default 5: picked on the validation split, where it
          * raised the demo VLMs' CIDEr by 13% over greedy decoding on average (beam 2: 10%, 3: 11%, 8: 12%; 14 models,
@@ -101,6 +114,13 @@ export const PipelineConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.captions.options && isBuiltInSource(c.captions.source)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['captions', 'options'],
+        message: `captions.options are for a plugin's caption source; with captions.source "${c.captions.source}" use captions.grammar.<key> (the concept grammar) or captions.openai.<key> (the OpenAI-compatible client)`,
+      });
+    }
     if (c.generate.candidates > 1 && c.queue?.stages.includes('generate')) {
       ctx.addIssue({
         code: 'custom',
@@ -110,6 +130,11 @@ export const PipelineConfigSchema = z
     }
   });
 export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
+
+/** The caption sources built into the CLI (any other `captions.source` is a plugin's id). */
+export function isBuiltInSource(source: string): boolean {
+  return source === 'auto' || source === 'grammar' || source === 'openai';
+}
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
 
 /** Reads a JSON or YAML config file (by extension; YAML also accepts JSON). */
@@ -166,6 +191,14 @@ export function resolveConfig(raw: unknown, overrides: Record<string, unknown> =
   for (const [path, value] of Object.entries(overrides)) setPath(base, path, value);
   const result = PipelineConfigSchema.safeParse(base);
   if (!result.success) {
+    // an unknown key: its name, the nearest valid key at that level, and the valid keys
+    const unknown = unknownKeysError(PipelineConfigSchema, result.error, source);
+    if (unknown) {
+      throw new ConfigurationError(`${unknown.message} Fix the config file or the --${unknown.setting} flag (see \`synth2 run --help\`).`, {
+        setting: unknown.setting,
+        cause: result.error,
+      });
+    }
     const issue = result.error.issues[0];
     const field = issue.path.join('.');
     throw new ConfigurationError(

@@ -1,5 +1,5 @@
-export { runPipeline, resolveCaptionSource, STAGES } from './pipeline';
-export type { PipelineOptions, StageName } from './pipeline';
+export { runPipeline, resolveCaptionSource, STAGES } from './pipeline/index';
+export type { PipelineOptions, StageName } from './pipeline/index';
 export { PipelineConfigSchema, resolveConfig, readConfigFile, extractOverrides } from './config';
 export type { PipelineConfig, PipelineConfigInput } from './config';
 export { RunDirectory, stableHash } from './run-directory';

@@ -4,7 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { Synth2Error, readJsonlAll, readJson, CaptionRecordSchema } from '@synth2/core';
 import { extractOverrides, readConfigFile, resolveConfig, type PipelineConfig } from './config';
 import { Reporter, type OutputMode } from './reporter';
-import type { StageName } from './pipeline';
+import type { StageName } from './pipeline/index';
 import { importQueue } from './queued-stages';
 
 const VERSION = '0.1.0';
@@ -38,9 +38,19 @@ function defaultOut(config: PipelineConfig): string {
   return join('runs', `${config.data.source === 'shapes' ? 'shapes' : basename(config.data.source)}-seed${config.seed}${hf}`);
 }
 
+/** The dotted-flag examples of `--help` (each one parses: see config.test.ts). */
+export const HELP_EXAMPLES = [
+  '--data.train 500 --vlm.steps 1000 --captions.source grammar --generator.steps 2000',
+  '--tokenizer.codebookSize 256 --vlm.dim 128 --vlm.decoder.layers 3 --eval.beamSize 1',
+  '--captions.grammar.synonymProbability 0.5 --captions.openai.temperature 0.7',
+];
+
 const pipelineHelp = `
 Every config value can be overridden with a dotted flag, e.g.
-  --data.train 500 --vlm.train.steps 1000 --captions.source grammar --generator.steps 2000
+${HELP_EXAMPLES.map((e) => `  ${e}`).join('\n')}
+tokenizer, generator and vlm take their model's settings and training settings (steps, batchSize, lr, …) side by
+side; an unknown key is an error that names the nearest valid one. Caption source settings go under
+captions.grammar (offline grammar), captions.openai (OpenAI-compatible LLM) or captions.options (a plugin).
 Finished stages are skipped when re-run with the same settings (after checking their files' SHA-256); an
 interrupted run resumes; changing a stage's settings reruns that stage and the ones after it; --redo <stage>
 redoes a stage and the ones after it. --out must be a new or empty folder, or a run directory synth2 made.`;
@@ -86,7 +96,7 @@ async function runStages(
   const config = await loadPipelineConfig(file, o, overrides);
   const reporter = new Reporter(outputMode(o));
   const out = resolve(o.out ?? defaultOut(config));
-  const { runPipeline } = await import('./pipeline');
+  const { runPipeline } = await import('./pipeline/index');
   const abort = new AbortController();
   const onSignal = () => {
     reporter.log('interrupted: stopping after the current step; run the same command again to resume');
@@ -168,7 +178,7 @@ export function buildProgram(
     .requiredOption('--config <json>')
     .action(
       act(async (stage: string, o: { out: string; config: string }) => {
-        const { runStageBody } = await import('./pipeline');
+        const { runStageBody } = await import('./pipeline/index');
         const config = resolveConfig(JSON.parse(o.config));
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());

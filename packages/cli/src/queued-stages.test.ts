@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError } from '@synth2/core';
+import { ConceptInventorySchema, ConfigurationError } from '@synth2/core';
 import { resolveConfig } from './config';
 import { captionSourceSpec, queued } from './queued-stages';
 
@@ -32,7 +32,7 @@ describe('resolveConfig (queue)', () => {
 });
 
 describe('captionSourceSpec', () => {
-  const inventory = { objects: [{ id: 'shape:circle', name: 'circle' }], attributes: [] };
+  const inventory = ConceptInventorySchema.parse({ name: 'test', objects: [{ id: 'shape:circle', name: 'circle' }], attributes: [] });
 
   it('should describe the concept grammar when no LLM is configured', () => {
     const spec = captionSourceSpec(resolveConfig({ seed: 4 }), inventory, {});

@@ -1,10 +1,11 @@
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Synth2Error, type Concept } from '@synth2/core';
+import { Synth2Error, type Concept, type ConceptInventory } from '@synth2/core';
 import type { EmbeddingSampling } from '@synth2/queue';
 import type { PipelineConfig } from './config';
 import type { Reporter } from './reporter';
 import { stableHash } from './run-directory';
+import { captionSourceSettings } from './stages/captions';
 
 /** Layout of the run's synthetic embedding store (`generate/embeddings`), written locally or merged from a queue. */
 export const EMBEDDING_STORE = { shardSize: 1024, meta: { captions: 'captions/captions.jsonl' } };
@@ -70,42 +71,31 @@ async function drain(
 /** The caption source as data every worker can build (API keys stay in the workers' environment). */
 export function captionSourceSpec(
   config: PipelineConfig,
-  inventory: unknown,
+  inventory: ConceptInventory | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): { provider: string; settings: Record<string, unknown>; plugins: string[]; reason: string } {
   const c = config.captions;
-  const openai = () => ({
-    provider: 'openai-compatible',
-    settings: JSON.parse(
-      JSON.stringify({
-        baseURL: c.baseURL ?? env.OPENAI_BASE_URL,
-        model: c.model,
-        maxConcurrency: c.concurrency,
-        ...c.options,
-      }),
-    ),
-    plugins: [],
-  });
-  if (
-    c.source === 'openai' ||
-    (c.source === 'auto' && (c.baseURL || env.OPENAI_API_KEY || env.OPENAI_BASE_URL))
-  ) {
+  const settings = captionSourceSettings(config, inventory);
+  if (c.source === 'openai' || (c.source === 'auto' && (c.baseURL || env.OPENAI_API_KEY || env.OPENAI_BASE_URL))) {
     return {
-      ...openai(),
+      provider: 'openai-compatible',
+      // as JSON: unset settings are left out
+      settings: JSON.parse(JSON.stringify({ ...settings.openai, baseURL: c.baseURL ?? env.OPENAI_BASE_URL })),
+      plugins: [],
       reason: `captions.source is "${c.source}": the workers write captions with the OpenAI-compatible LLM (their OPENAI_API_KEY)`,
     };
   }
   if (c.source === 'auto' || c.source === 'grammar') {
     return {
       provider: 'concept-grammar',
-      settings: { inventory, seed: config.seed, ...c.options },
+      settings: settings.grammar,
       plugins: [],
       reason: `captions.source is "${c.source}": the workers write captions with the offline concept grammar`,
     };
   }
   return {
     provider: c.source,
-    settings: { ...c.options, inventory },
+    settings: settings.plugin,
     plugins: config.plugins,
     reason: `captions.source is "${c.source}" (plugin, loaded by every worker)`,
   };
@@ -117,7 +107,7 @@ export async function runQueuedCaptions(
   dir: string,
   input: {
     concepts: Concept[][];
-    inventory: unknown;
+    inventory: ConceptInventory | undefined;
     /** The concept sampler (and its weights, with `captions.gapFill`), as the local stage uses it. */
     sampling: { sampler: PipelineConfig['captions']['sampler']; weights?: number[] };
   },

@@ -1,4 +1,4 @@
-import type { ObjectNaming } from './object-accuracy';
+import type { ObjectNaming } from '@synth2/datasets';
 
 /** Everything `report.html` shows; `results.json` holds the same object without the images. */
 export interface ModelReport {

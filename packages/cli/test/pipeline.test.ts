@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -152,7 +152,7 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
     expect(filled.share).toBeGreaterThan(0.6);
   }, 120_000);
 
-  it('should pass captions.options to the offline grammar when the auto source falls back to it', async () => {
+  it('should pass captions.grammar to the offline grammar when the auto source falls back to it', async () => {
     const twoPairShare = async (extra: string[]) => {
       const dir = join(await mkdtemp(join(tmpdir(), 'synth2-opts-')), 'run');
       const r = await synth2(['captions', '--out', dir, '--seed', '3', '--json', ...TINY, '--captions.count', '200', ...extra]);
@@ -165,7 +165,7 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
     };
     // by default about 30% of the captions describe a second, random object; the grammar option turns that off
     expect(await twoPairShare([])).toBeGreaterThan(0.1);
-    expect(await twoPairShare(['--captions.options.extraObjectProbability', '0'])).toBe(0);
+    expect(await twoPairShare(['--captions.grammar.extraObjectProbability', '0'])).toBe(0);
   }, 120_000);
 
   it('should render report.html in headless Chromium with the table and images', async () => {
@@ -217,6 +217,38 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
     expect(saved.exemplarCorpus.grids.length).toBe(12 * 16 * 16); // the 12 human train images' 16×16 grids
     expect(Object.keys(saved.exemplarCorpus.keys).length).toBeGreaterThan(3);
   }, 300_000);
+
+  it('should refuse an unknown key before any work, naming it and the nearest valid key', async () => {
+    const fresh = join(await mkdtemp(join(tmpdir(), 'synth2-unknown-')), 'run');
+    for (const [flag, key, nearest] of [
+      ['--vlm.train.steps', 'vlm.train', /Valid keys of "vlm": .*\bsteps\b/],
+      ['--tokenizer.stpes', 'tokenizer.stpes', /Did you mean "tokenizer.steps"\?/],
+      ['--captions.grammar.synonymProbabilty', 'captions.grammar.synonymProbabilty', /Did you mean "captions.grammar.synonymProbability"\?/],
+    ] as const) {
+      const r = await synth2(['run', '--out', fresh, flag, '3']);
+      expect(r.code, flag).toBe(1);
+      expect(r.stderr, flag).toContain(`unknown option "${key}"`);
+      expect(r.stderr, flag).toMatch(nearest);
+      expect(existsSync(fresh), flag).toBe(false);
+    }
+  });
+
+  it('should stop the captions stage with the warning when synthesis ends short of captions.count', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'synth2-short-'));
+    await writeFile(join(dir, 'concepts.txt'), 'circle\n');
+    const run = join(dir, 'run');
+    // one concept and a grammar without variety: the run cannot find 300 distinct captions
+    const grammar = ['--captions.grammar.synonymProbability', '0', '--captions.grammar.optionalProbability', '0', '--captions.grammar.extraObjectProbability', '0'];
+    const r = await synth2(['captions', '--out', run, '--json', ...TINY, '--captions.concepts', join(dir, 'concepts.txt'), '--captions.count', '300', '--captions.gapFill', '0', ...grammar]);
+    expect(r.code, r.stderr).toBe(1);
+    const warning = r.events.find((e) => e.type === 'log' && /^captions: warning: /.test(e.message));
+    expect(warning?.message).toMatch(/captions\.jsonl\.partial/);
+    expect(r.stderr).toMatch(/the captions stage stops here/);
+    expect(existsSync(join(run, 'captions', 'captions.jsonl'))).toBe(false);
+    expect(existsSync(join(run, 'captions', 'captions.jsonl.partial'))).toBe(true);
+    const manifest = JSON.parse(await readFile(join(run, 'manifest.json'), 'utf8'));
+    expect(manifest.stages.captions?.status).not.toBe('done');
+  }, 120_000);
 
   it('should explain a bad config value and exit non-zero', async () => {
     const bad = await synth2(['run', '--out', out, '--data.holdOutFraction', '3']);

@@ -43,3 +43,15 @@ export type { JsonlManifestOptions } from './folders/jsonl-manifest';
 export { PairStream } from './folders/pair-stream';
 export type { FolderLoadOptions, LoadedPair, LoadReport, SkippedEntry, EntryProblem } from './folders/pair-stream';
 export { parseCsv } from './folders/csv';
+export {
+  colorShapePairConcepts,
+  heldOutPairRecall,
+  heldOutPairSet,
+  objectNaming,
+  pairGapCounts,
+  pairMentionCounts,
+  shapesItemMeta,
+} from './shapes/experiment';
+export type { CaptionedScene, ObjectNaming } from './shapes/experiment';
+export { ObjectLabelSchema, ShapesItemMetaSchema, ShapesSplitManifestSchema } from './shapes/split-files';
+export type { ObjectLabel, ShapesItemMeta } from './shapes/split-files';

@@ -24,3 +24,5 @@ export { runCli } from './cli/run-cli';
 export type { CliIo } from './cli/run-cli';
 export { pairedBootstrap } from './stats/paired-bootstrap';
 export type { PairedBootstrap, PairedBootstrapOptions } from './stats/paired-bootstrap';
+export { pairedBootstrapSummary } from './stats/bootstrap-summary';
+export type { BootstrapSummary } from './stats/bootstrap-summary';
