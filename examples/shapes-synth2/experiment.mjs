@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Vocabulary, readJsonlAll, CaptionRecordSchema } from '@synth2/core';
 import { initBackend, describeBackend, tf } from '@synth2/nn';
-import { makeSplits, mentionedPairs } from '@synth2/datasets';
+import { colorShapePairConcepts, heldOutPairRecall, heldOutPairSet, makeSplits, pairGapCounts, shapesItemMeta } from '@synth2/datasets';
 import { createConceptGrammarSource, gapFillingWeights, synthesizeCaptions } from '@synth2/captioner';
 import {
   VQTokenizer, CaptionTokenGenerator, trainTokenizer, generateEmbeddings,
@@ -25,7 +25,7 @@ console.log(describeBackend(await initBackend({ log: () => {} })));
 
 // 1. Human data: the shapes world with a quarter of the colour–shape pairs held out of train.
 const splits = makeSplits({ train: size.train, test: size.test, holdOutFraction: 0.25, seed });
-const heldOut = new Set(splits.manifest.heldOutPairs.map((p) => `${p.color} ${p.shape}`));
+const heldOut = heldOutPairSet(splits.manifest.heldOutPairs);
 const toImages = (items) => {
   const S = items[0].width;
   const data = new Float32Array(items.length * S * S * 3);
@@ -50,10 +50,8 @@ await generator.train(examples, { ...demoGeneratorTraining, steps: size.gen, see
 // 3. Synthetic captions from the world's concepts (every colour–shape pair), offline grammar. Gap filling: the pairs
 //    the human captions name least (the held-out ones: never) get most of them, until human + synthetic are even.
 const inv = splits.world.inventory;
-const pairs = inv.attributes.filter((a) => a.kind === 'color').flatMap((c) => inv.objects.map((s) => [c, s]));
-const named = new Map();
-for (const c of train.flatMap((it) => it.captions)) for (const p of mentionedPairs(c)) named.set(p, (named.get(p) ?? 0) + 1);
-const weights = gapFillingWeights(pairs.map(([c, s]) => named.get(`${c.name} ${s.name}`) ?? 0), size.syn, 1);
+const pairs = colorShapePairConcepts(inv);
+const weights = gapFillingWeights(pairGapCounts(pairs, train.flatMap((it) => it.captions)), size.syn, 1);
 const out = join(await mkdtemp(join(tmpdir(), 'synth2-example-')), 'captions.jsonl');
 await synthesizeCaptions({ source: createConceptGrammarSource({ inventory: inv, seed }), concepts: pairs, count: size.syn, out, seed, wordCount: 10, sampler: 'weighted', weights });
 const vocab = generator.captions.vocabulary;
@@ -82,15 +80,14 @@ const models = { baseline: await trainOne(false), synth2: await trainOne(true) }
 // 6. Evaluate on all test images and on those with a held-out composition.
 const testEmb = embed(test);
 const references = Object.fromEntries(test.map((it) => [it.imageId, it.captions]));
-const isHeldOut = (it) => it.scene.objects.some((o) => heldOut.has(`${o.color} ${o.shape}`));
+const scenes = test.map((it) => ({ ...shapesItemMeta(it, heldOut), imageId: it.imageId }));
 for (const [name, model] of Object.entries(models)) {
   const captions = await model.caption(testEmb, { strategy: 'beam', beamSize: 5 });
   const predictions = Object.fromEntries(test.map((it, i) => [it.imageId, captions[i]]));
   const all = await evaluateCaptions({ references, predictions });
-  const ho = test.filter(isHeldOut);
-  const pick = (m) => Object.fromEntries(ho.map((it) => [it.imageId, m[it.imageId]]));
+  const ho = scenes.filter((s) => s.heldOut);
+  const pick = (m) => Object.fromEntries(ho.map((s) => [s.imageId, m[s.imageId]]));
   const held = await evaluateCaptions({ references: pick(references), predictions: pick(predictions) });
-  const objects = ho.flatMap((it) => it.scene.objects.filter((o) => heldOut.has(`${o.color} ${o.shape}`)).map((o) => [it.imageId, `${o.color} ${o.shape}`]));
-  const recall = objects.filter(([id, pair]) => mentionedPairs(predictions[id]).includes(pair)).length / Math.max(1, objects.length);
+  const recall = heldOutPairRecall(ho.map((s) => ({ caption: predictions[s.imageId], objects: s.objects })), heldOut) ?? 0;
   console.log(`${name.padEnd(8)} CIDEr ${all.metrics.CIDEr.toFixed(3)}  held-out CIDEr ${held.metrics.CIDEr.toFixed(3)}  held-out pair recall ${recall.toFixed(2)}  e.g. "${captions[0]}"`);
 }
