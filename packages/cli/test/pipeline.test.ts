@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -234,20 +236,33 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
   });
 
   it('should stop the captions stage with the warning when synthesis ends short of captions.count', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'synth2-short-'));
-    await writeFile(join(dir, 'concepts.txt'), 'circle\n');
-    const run = join(dir, 'run');
-    // one concept and a grammar without variety: the run cannot find 300 distinct captions
-    const grammar = ['--captions.grammar.synonymProbability', '0', '--captions.grammar.optionalProbability', '0', '--captions.grammar.extraObjectProbability', '0'];
-    const r = await synth2(['captions', '--out', run, '--json', ...TINY, '--captions.concepts', join(dir, 'concepts.txt'), '--captions.count', '300', '--captions.gapFill', '0', ...grammar]);
-    expect(r.code, r.stderr).toBe(1);
-    const warning = r.events.find((e) => e.type === 'log' && /^captions: warning: /.test(e.message));
-    expect(warning?.message).toMatch(/captions\.jsonl\.partial/);
-    expect(r.stderr).toMatch(/the captions stage stops here/);
-    expect(existsSync(join(run, 'captions', 'captions.jsonl'))).toBe(false);
-    expect(existsSync(join(run, 'captions', 'captions.jsonl.partial'))).toBe(true);
-    const manifest = JSON.parse(await readFile(join(run, 'manifest.json'), 'utf8'));
-    expect(manifest.stages.captions?.status).not.toBe('done');
+    // a real local OpenAI-compatible server that always answers with the same caption: it names the wrong concepts or
+    // repeats itself, the filters reject it, and the run gives up when its request budget (10 × 12 + 100) is spent
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: 'x', object: 'chat.completion', model: 'same', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'A red circle on a black background.' } }] }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const run = join(await mkdtemp(join(tmpdir(), 'synth2-short-')), 'run');
+      const llm = ['--captions.source', 'openai', '--captions.baseURL', `http://127.0.0.1:${port}/v1`, '--captions.model', 'same', '--captions.openai.apiKey', 'local'];
+      const r = await synth2(['captions', '--out', run, '--json', ...TINY, '--captions.count', '12', ...llm]);
+      expect(r.code, r.stderr).toBe(1);
+      const warning = r.events.find((e) => e.type === 'log' && /^captions: warning: /.test(e.message));
+      expect(warning?.message).toMatch(/wrote \d+ of 12 captions: maxRequests \(220\) ran out/);
+      expect(warning?.message).toMatch(/captions\.jsonl\.partial/);
+      expect(r.stderr).toMatch(/the captions stage stops here/);
+      expect(existsSync(join(run, 'captions', 'captions.jsonl'))).toBe(false);
+      expect(existsSync(join(run, 'captions', 'captions.jsonl.partial'))).toBe(true);
+      const manifest = JSON.parse(await readFile(join(run, 'manifest.json'), 'utf8'));
+      expect(manifest.stages.captions.status).toBe('failed');
+    } finally {
+      server.close();
+    }
   }, 120_000);
 
   it('should explain a bad config value and exit non-zero', async () => {

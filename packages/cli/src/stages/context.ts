@@ -41,6 +41,19 @@ export async function readJsonFileIfExists<S extends z.ZodType>(file: string, sc
   return existsSync(file) ? readJson(file, schema) : undefined;
 }
 
+/** What the tokenizer and generator trainers get from the run: seed, checkpoints, metrics file, progress, abort. */
+export function trainerRunOptions(ctx: StageRunContext, dir: string, stage: string, checkpointEvery: number) {
+  return {
+    seed: ctx.config.seed,
+    checkpointDir: join(dir, 'trainer'),
+    checkpointEvery,
+    metricsFile: join(dir, 'metrics.jsonl'),
+    onProgress: trainingProgress(ctx, stage),
+    abortSignal: ctx.abortSignal,
+    log: () => {},
+  };
+}
+
 /** A split record as the data stage writes it: core's image–caption pair and, for the shapes world, its scene meta. */
 export const SplitItemSchema = ImageCaptionPairSchema.extend({ meta: ShapesItemMetaSchema.optional() });
 export type SplitItem = z.infer<typeof SplitItemSchema>;

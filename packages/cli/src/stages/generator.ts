@@ -3,7 +3,7 @@ import { ConfigurationError } from '@synth2/core';
 import { CaptionTokenGenerator, exemplarKeyer, imageExemplarKeys } from '@synth2/generator';
 import { loadTokens } from '../artifacts';
 import { generatorSettings } from '../stage-settings';
-import { loadTokenizer, readInventory, readSplit, runPath, trainingProgress, type StageBody, type StageRunContext } from './context';
+import { loadTokenizer, readInventory, readSplit, runPath, trainerRunOptions, type StageBody, type StageRunContext } from './context';
 
 /** The exemplar keyer of the run's concept inventory (`generator.exemplars`). */
 export async function exemplarKeyerFor(ctx: StageRunContext): Promise<(caption: string) => string[]> {
@@ -37,13 +37,7 @@ export const generatorStage: StageBody = async (ctx, dir) => {
   tokenizer.dispose();
   const result = await generator.train(examples, {
     ...training,
-    seed: ctx.config.seed,
-    checkpointDir: join(dir, 'trainer'),
-    checkpointEvery: 500,
-    metricsFile: join(dir, 'metrics.jsonl'),
-    onProgress: trainingProgress(ctx, 'generator'),
-    abortSignal: ctx.abortSignal,
-    log: () => {},
+    ...trainerRunOptions(ctx, dir, 'generator', 500),
   });
   await generator.save(join(dir, 'model'));
   generator.dispose();

@@ -3,7 +3,7 @@ import { VQTokenizer, trainTokenizer } from '@synth2/generator';
 import { saveTokens, sliceImages, toUnitFloat, type ImageSet, type TokenSet } from '../artifacts';
 import { splitNames } from '../config';
 import { tokenizerSettings } from '../stage-settings';
-import { readSplit, trainingProgress, type StageBody } from './context';
+import { readSplit, trainerRunOptions, type StageBody } from './context';
 
 /** The token ids of every image of a set, `batch` images at a time. */
 function encodeAll(tokenizer: VQTokenizer, images: ImageSet, batch = 256): TokenSet {
@@ -26,13 +26,7 @@ export const tokenizerStage: StageBody = async (ctx, dir) => {
   const tokenizer = VQTokenizer.create({ ...model, imageSize: ctx.config.data.imageSize, seed: ctx.config.seed });
   const result = await trainTokenizer(tokenizer, toUnitFloat(train.images), {
     ...training,
-    seed: ctx.config.seed,
-    checkpointDir: join(dir, 'trainer'),
-    checkpointEvery: 250,
-    metricsFile: join(dir, 'metrics.jsonl'),
-    onProgress: trainingProgress(ctx, 'tokenizer'),
-    abortSignal: ctx.abortSignal,
-    log: () => {},
+    ...trainerRunOptions(ctx, dir, 'tokenizer', 250),
   });
   await tokenizer.save(join(dir, 'model'));
   const summary: Record<string, unknown> = { steps: result.steps, finalLoss: result.finalLoss, trainSeconds: result.seconds };
