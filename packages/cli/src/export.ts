@@ -16,6 +16,7 @@ import { initBackend, tf } from '@synth2/nn';
 import { CaptionTokenGenerator, VQTokenizer } from '@synth2/generator';
 import { CaptioningVLM } from '@synth2/vlm';
 import { z } from 'zod';
+import { SplitItemSchema } from './stages/context';
 
 /** `export.json` of an exported studio folder. */
 export const EXPORT_FORMAT = 'synth2-studio-export';
@@ -170,7 +171,7 @@ type HalfCheck = (full: string, half: { config: unknown; weights: Uint8Array }, 
 const tokenizerCheck: HalfCheck = async (full, half, inputs) => {
   const [a, b] = [await VQTokenizer.load(full), await VQTokenizer.load(half)];
   try {
-    const [ia, ib] = [a.encode(inputs.images as never), b.encode(inputs.images as never)];
+    const [ia, ib] = [a.encode(inputs.images), b.encode(inputs.images)];
     const same = agreement(await ia.data(), await ib.data());
     const [pa, pb] = [a.decode(ia), b.decode(ia)];
     const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(pa, pb))).dataSync()[0]);
@@ -204,7 +205,7 @@ const vlmCheck: HalfCheck = async (full, half, inputs, tokenizerDir) => {
   const tokenizer = await VQTokenizer.load(tokenizerDir);
   const [a, b] = [await CaptioningVLM.load(full), await CaptioningVLM.load(half)];
   try {
-    const emb = tf.tidy(() => tokenizer.embed(tokenizer.encode(inputs.images as never)));
+    const emb = tf.tidy(() => tokenizer.embed(tokenizer.encode(inputs.images)));
     const data = { data: (await emb.data()) as Float32Array, shape: emb.shape as [number, number, number] };
     emb.dispose();
     const [ca, cb] = [await a.caption(data), await b.caption(data)];
@@ -225,7 +226,7 @@ const HALF_CHECKS: Record<ExportedModel, HalfCheck> = {
 };
 
 async function readTestImages(run: string, count: number): Promise<{ items: TestImageItem[]; pixels: Uint8Array; shape: [number, number, number, number] }> {
-  const records = (await readJsonlAll(join(run, 'data', 'test.jsonl'))) as { imageId: string; captions: string[]; meta?: { heldOut?: boolean } }[];
+  const records = await readJsonlAll(join(run, 'data', 'test.jsonl'), SplitItemSchema);
   const t = (await readSafetensors(join(run, 'data', 'test.images.safetensors'))).tensors.images;
   if (!t || t.dtype !== 'U8' || t.shape.length !== 4 || t.shape[0] !== records.length) {
     throw new InvalidInputError(`expected a U8 tensor "images" [${records.length}, S, S, 3] matching test.jsonl; rerun the data stage.`, {
