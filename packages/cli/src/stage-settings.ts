@@ -12,7 +12,12 @@ import {
   type TokenizerConfigInput,
   type TokenizerTrainOptions,
 } from '@synth2/generator';
-import { VlmArchitectureSchema, demoVlmConfig, type TrainVLMOptions, type VlmArchitectureInput } from '@synth2/vlm';
+import {
+  VlmArchitectureSchema,
+  demoVlmConfig,
+  type TrainVLMOptions,
+  type VlmArchitectureInput,
+} from '@synth2/vlm';
 import { z } from 'zod';
 
 /**
@@ -30,16 +35,24 @@ type ShapeOf<T> = { [K in keyof T]?: z.ZodType<T[K] | undefined> };
  * object's fields lose theirs too, so that `vlm.decoder.layers` alone keeps the demo's other decoder settings.
  */
 function withoutDefault(schema: z.ZodType): z.ZodType {
-  const defOf = (node: z.ZodType) => (node as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; shape?: z.ZodRawShape } } })._zod.def;
+  const defOf = (node: z.ZodType) =>
+    (node as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; shape?: z.ZodRawShape } } })
+      ._zod.def;
   const def = defOf(schema);
   const inner = (def.type === 'default' || def.type === 'prefault') && def.innerType ? def.innerType : schema;
   const innerDef = defOf(inner);
-  return innerDef.type === 'object' && innerDef.shape ? z.strictObject(optionalFields(innerDef.shape)) : inner;
+  return innerDef.type === 'object' && innerDef.shape
+    ? z.strictObject(optionalFields(innerDef.shape))
+    : inner;
 }
 
 /** Every field of an object shape as optional, without defaults. */
-function optionalFields<S extends z.ZodRawShape>(shape: S): { [K in keyof S]: z.ZodOptional<z.ZodType<z.output<S[K]>, z.input<S[K]>>> } {
-  return Object.fromEntries(Object.entries(shape).map(([key, field]) => [key, withoutDefault(field as z.ZodType).optional()])) as {
+function optionalFields<S extends z.ZodRawShape>(
+  shape: S,
+): { [K in keyof S]: z.ZodOptional<z.ZodType<z.output<S[K]>, z.input<S[K]>>> } {
+  return Object.fromEntries(
+    Object.entries(shape).map(([key, field]) => [key, withoutDefault(field as z.ZodType).optional()]),
+  ) as {
     [K in keyof S]: z.ZodOptional<z.ZodType<z.output<S[K]>, z.input<S[K]>>>;
   };
 }
@@ -102,7 +115,8 @@ export const VlmSettingsSchema = z.strictObject({
 });
 
 /** A strict object of the given keys; their values are checked by the package when the stage builds its source. */
-const keysOnly = (keys: readonly string[]) => z.strictObject(Object.fromEntries(keys.map((key) => [key, z.unknown().optional()])));
+const keysOnly = (keys: readonly string[]) =>
+  z.strictObject(Object.fromEntries(keys.map((key) => [key, z.unknown().optional()])));
 
 /** `captions.grammar`: settings of the offline concept grammar (its inventory and seed come from the run). */
 export const CaptionsGrammarSchema = keysOnly(
@@ -139,7 +153,14 @@ export const CaptionsOpenAISchema = keysOnly(
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 const JsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(JsonValueSchema), z.record(z.string(), JsonValueSchema)]),
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(JsonValueSchema),
+    z.record(z.string(), JsonValueSchema),
+  ]),
 );
 
 /** `captions.options`: a plugin caption source's settings, any JSON (the plugin's `create` checks them). */
@@ -150,7 +171,10 @@ type GeneratorSettings = z.infer<typeof GeneratorSettingsSchema>;
 type VlmSettings = z.infer<typeof VlmSettingsSchema>;
 
 /** The keys of `source` in `keys` whose value is set, and the rest (model settings). */
-function split<T extends object, K extends keyof T>(source: T, keys: readonly K[]): { model: Omit<T, K>; training: Partial<Pick<T, K>> } {
+function split<T extends object, K extends keyof T>(
+  source: T,
+  keys: readonly K[],
+): { model: Omit<T, K>; training: Partial<Pick<T, K>> } {
   const model: Partial<T> = {};
   const training: Partial<Pick<T, K>> = {};
   for (const key of Object.keys(source) as (keyof T)[]) {
@@ -168,14 +192,20 @@ const keysOf = <T extends object>(shape: T) => Object.keys(shape) as (keyof T)[]
 export function tokenizerSettings(settings: TokenizerSettings) {
   const all = { ...demoTokenizerConfig, ...demoTokenizerTraining, ...settings };
   const { model, training } = split(all, keysOf(tokenizerTraining));
-  return { model: model as Omit<TokenizerConfigInput, 'imageSize' | 'seed'>, training: { steps: all.steps, ...training } };
+  return {
+    model: model as Omit<TokenizerConfigInput, 'imageSize' | 'seed'>,
+    training: { steps: all.steps, ...training },
+  };
 }
 
 /** The generator's architecture and training: the demo settings with the config's over them. */
 export function generatorSettings(settings: GeneratorSettings) {
   const all = { ...demoGeneratorConfig, ...demoGeneratorTraining, ...settings };
   const { model, training } = split(all, keysOf(generatorTraining));
-  return { model: model as Omit<GeneratorConfigInput, 'vocabulary' | 'seed'>, training: { steps: all.steps, ...training } };
+  return {
+    model: model as Omit<GeneratorConfigInput, 'vocabulary' | 'seed'>,
+    training: { steps: all.steps, ...training },
+  };
 }
 
 /** The VLMs' architecture and training: the demo settings with the config's over them (nested blocks key by key). */

@@ -25,7 +25,10 @@ const ChildLineSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('log'), message: z.string() }),
   z.object({
     type: z.literal('stage-outcome'),
-    outcome: z.object({ outputs: z.array(z.string()).optional(), summary: z.record(z.string(), z.json()).optional() }),
+    outcome: z.object({
+      outputs: z.array(z.string()).optional(),
+      summary: z.record(z.string(), z.json()).optional(),
+    }),
   }),
 ]);
 
@@ -47,12 +50,25 @@ function cliDistDir(): string {
 }
 
 /** Runs one stage's body in a child process (`synth2 _stage`), forwarding its progress and logs. */
-export async function runStageInChild(ctx: StageRunContext, stage: StageName, resuming: boolean, threads?: number): Promise<StageOutcomeBody> {
+export async function runStageInChild(
+  ctx: StageRunContext,
+  stage: StageName,
+  resuming: boolean,
+  threads?: number,
+): Promise<StageOutcomeBody> {
   const bin = join(cliDistDir(), 'bin.js');
-  const child = spawn(process.execPath, [bin, '_stage', stage, '--out', ctx.run.root, '--config', JSON.stringify(ctx.config)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SYNTH2_RESUMING: resuming ? '1' : '0', ...(threads ? { SYNTH2_THREADS: String(threads) } : {}) },
-  });
+  const child = spawn(
+    process.execPath,
+    [bin, '_stage', stage, '--out', ctx.run.root, '--config', JSON.stringify(ctx.config)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        SYNTH2_RESUMING: resuming ? '1' : '0',
+        ...(threads ? { SYNTH2_THREADS: String(threads) } : {}),
+      },
+    },
+  );
   const onAbort = () => child.kill('SIGINT');
   ctx.abortSignal?.addEventListener('abort', onAbort, { once: true });
   let result: StageOutcomeBody | undefined;
@@ -68,16 +84,25 @@ export async function runStageInChild(ctx: StageRunContext, stage: StageName, re
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   ctx.abortSignal?.removeEventListener('abort', onAbort);
   if (code !== 0 || !result) {
-    throw new Error(`stage ${stage} failed in its worker process (exit ${code}): ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+    throw new Error(
+      `stage ${stage} failed in its worker process (exit ${code}): ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`,
+    );
   }
   return result;
 }
 
 /** The child side of {@link runStageInChild}: runs one stage body against a read-only view of the run. */
-export async function runStageBody(config: PipelineConfig, root: string, stage: StageName, reporter: Reporter, abortSignal?: AbortSignal) {
+export async function runStageBody(
+  config: PipelineConfig,
+  root: string,
+  stage: StageName,
+  reporter: Reporter,
+  abortSignal?: AbortSignal,
+) {
   const backend = await initBackend({ log: () => {} });
   // a stage given wasm threads says whether it got them (or why not)
-  if (THREADED_STAGES.has(stage) && Number(process.env.SYNTH2_THREADS) > 1) reporter.log(`${stage}: ${describeBackend(backend)}`);
+  if (THREADED_STAGES.has(stage) && Number(process.env.SYNTH2_THREADS) > 1)
+    reporter.log(`${stage}: ${describeBackend(backend)}`);
   const run = await RunDirectory.view(root);
   const body = STAGE_BODIES[stage];
   if (!body) throw new ConfigurationError(`unknown stage "${stage}"; stages: ${STAGES.join(', ')}`);

@@ -44,7 +44,14 @@ const READS: Record<StageName, (StageName | `${StageName}/${string}`)[]> = {
   'vlm-synth2': ['data', 'tokenizer', 'captions', 'generate'],
   'vlm-full': ['data', 'tokenizer'],
   evaluate: ['data', 'tokenizer', 'captions', 'vlm-baseline', 'vlm-synth2', 'vlm-full'],
-  report: ['data', 'generate/gallery.json', 'vlm-baseline/metrics.jsonl', 'vlm-synth2/metrics.jsonl', 'vlm-full/metrics.jsonl', 'evaluate'],
+  report: [
+    'data',
+    'generate/gallery.json',
+    'vlm-baseline/metrics.jsonl',
+    'vlm-synth2/metrics.jsonl',
+    'vlm-full/metrics.jsonl',
+    'evaluate',
+  ],
 };
 
 /** `generate.candidates` are re-ranked by the baseline VLM: the generate stage needs that VLM. */
@@ -70,7 +77,9 @@ export function stageGraph(config: PipelineConfig): StageGraph {
         .concat(s === 'evaluate' && wantFull ? ['vlm-full'] : [])
         .concat(s === 'generate' && rerank ? ['vlm-baseline'] : []),
     reads: (s) =>
-      READS[s].filter((d) => stages.includes(d.split('/')[0] as StageName)).concat(s === 'generate' && rerank ? ['vlm-baseline'] : []),
+      READS[s]
+        .filter((d) => stages.includes(d.split('/')[0] as StageName))
+        .concat(s === 'generate' && rerank ? ['vlm-baseline'] : []),
   };
 }
 
@@ -91,7 +100,7 @@ export function stagesToRun(graph: StageGraph, until: StageName | StageName[] | 
 export function withDependants(stage: StageName, graph: StageGraph): StageName[] {
   const out = new Set<StageName>([stage]);
   // to a fixed point: a stage may depend on one listed after it (generate on vlm-baseline when it re-ranks)
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const s of graph.stages) {
       if (!out.has(s) && graph.deps(s).some((d) => out.has(d))) {

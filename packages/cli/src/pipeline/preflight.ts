@@ -9,7 +9,10 @@ function checkAt(path: string, check: () => unknown): void {
   } catch (error) {
     if (!Synth2Error.isInstance(error)) throw error;
     const setting = error instanceof ConfigurationError && error.setting ? `${path}.${error.setting}` : path;
-    throw new ConfigurationError(`${path}: ${error.message} Fix the config file or the --${setting} flag.`, { setting, cause: error });
+    throw new ConfigurationError(`${path}: ${error.message} Fix the config file or the --${setting} flag.`, {
+      setting,
+      cause: error,
+    });
   }
 }
 
@@ -20,5 +23,13 @@ function checkAt(path: string, check: () => unknown): void {
 export function checkCaptionSourceSettings(config: PipelineConfig): void {
   const c = config.captions;
   if (c.grammar) checkAt('captions.grammar', () => new ConceptGrammar(c.grammar));
-  if (c.openai) checkAt('captions.openai', () => createOpenAICaptionSource({ baseURL: c.baseURL, model: c.model, maxConcurrency: c.concurrency, ...c.openai }));
+  if (c.openai)
+    checkAt('captions.openai', () =>
+      createOpenAICaptionSource({
+        baseURL: c.baseURL,
+        model: c.model,
+        maxConcurrency: c.concurrency,
+        ...c.openai,
+      }),
+    );
 }

@@ -33,13 +33,19 @@ function checkOptions(config: PipelineConfig, options: PipelineOptions): void {
   checkPluginSpecifiers(config.plugins, { allowPaths: options.allowPluginPaths });
   for (const stage of options.redo ?? []) {
     if (!(STAGES as readonly string[]).includes(stage)) {
-      throw new ConfigurationError(`--redo ${stage}: there is no such stage; the stages are ${STAGES.join(', ')}.`, { setting: 'redo' });
+      throw new ConfigurationError(
+        `--redo ${stage}: there is no such stage; the stages are ${STAGES.join(', ')}.`,
+        { setting: 'redo' },
+      );
     }
   }
 }
 
 /** Runs the whole Synth² experiment (or a prefix of it) in a run directory; finished stages are skipped. */
-export async function runPipeline(config: PipelineConfig, options: PipelineOptions): Promise<{ run: RunDirectory; backend: BackendInfo }> {
+export async function runPipeline(
+  config: PipelineConfig,
+  options: PipelineOptions,
+): Promise<{ run: RunDirectory; backend: BackendInfo }> {
   const { reporter } = options;
   checkOptions(config, options);
   // the caption source's settings are checked by the captioner itself before any stage runs
@@ -66,14 +72,20 @@ export async function runPipeline(config: PipelineConfig, options: PipelineOptio
   const parallel = Math.max(1, options.parallel ?? Math.min(2, availableParallelism()));
   const onEvent = (e: StageEvent) => reporter.event(e);
   const runStage = (stage: StageName, alone: boolean) =>
-    run.run(stage, { settings: settings[stage], dependsOn: graph.deps(stage), reads: graph.reads(stage), onEvent }, async (sc) => {
-      const threads = parallel > 1 && alone ? wasmThreadsFor(stage, config, parallel) : undefined;
-      const inChild = (parallel > 1 && CHILD_STAGES.has(stage)) || threads !== undefined;
-      const outcome = await (inChild ? runStageInChild(ctx, stage, sc.resuming, threads) : STAGE_BODIES[stage](ctx, sc.dir));
-      // Trainers stop cleanly on abort (checkpoint written) and return: such a stage is unfinished, never done.
-      throwIfAborted(options.abortSignal);
-      return outcome;
-    });
+    run.run(
+      stage,
+      { settings: settings[stage], dependsOn: graph.deps(stage), reads: graph.reads(stage), onEvent },
+      async (sc) => {
+        const threads = parallel > 1 && alone ? wasmThreadsFor(stage, config, parallel) : undefined;
+        const inChild = (parallel > 1 && CHILD_STAGES.has(stage)) || threads !== undefined;
+        const outcome = await (inChild
+          ? runStageInChild(ctx, stage, sc.resuming, threads)
+          : STAGE_BODIES[stage](ctx, sc.dir));
+        // Trainers stop cleanly on abort (checkpoint written) and return: such a stage is unfinished, never done.
+        throwIfAborted(options.abortSignal);
+        return outcome;
+      },
+    );
   await schedule(order, graph, parallel, runStage);
   return { run, backend };
 }
@@ -119,7 +131,13 @@ async function schedule(
 }
 
 /** `--redo`: the named stages and every stage after them start afresh. */
-async function markRedo(run: RunDirectory, redo: readonly StageName[], graph: StageGraph, order: readonly StageName[], reporter: Reporter): Promise<void> {
+async function markRedo(
+  run: RunDirectory,
+  redo: readonly StageName[],
+  graph: StageGraph,
+  order: readonly StageName[],
+  reporter: Reporter,
+): Promise<void> {
   const marked = new Set<StageName>();
   for (const stage of redo) {
     if (!order.includes(stage)) {

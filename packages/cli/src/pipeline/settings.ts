@@ -10,7 +10,11 @@ import type { StageName } from './graph';
 export function stageSettings(config: PipelineConfig): Record<StageName, unknown> {
   const vlm = vlmSettings(config.vlm);
   return {
-    data: { seed: config.seed, data: config.data, ...(hasFullReference(config) ? { layout: 'train-full' } : {}) },
+    data: {
+      seed: config.seed,
+      data: config.data,
+      ...(hasFullReference(config) ? { layout: 'train-full' } : {}),
+    },
     tokenizer: { seed: config.seed, ...tokenizerSettings(config.tokenizer) },
     generator: { seed: config.seed, ...generatorSettings(config.generator) },
     captions: { seed: config.seed, captions: config.captions, plugins: config.plugins },

@@ -20,7 +20,11 @@ export function availableParallelism(): number {
 }
 
 /** The wasm threads a stage running alone gets in its child process, or `undefined` to run it without. */
-export function wasmThreadsFor(stage: StageName, config: PipelineConfig, parallel: number): number | undefined {
+export function wasmThreadsFor(
+  stage: StageName,
+  config: PipelineConfig,
+  parallel: number,
+): number | undefined {
   if (!THREADED_STAGES.has(stage) || process.env.SYNTH2_THREADS?.trim()) return undefined;
   if (stage === 'generate' && queued(config, 'generate')) return undefined;
   return Math.min(parallel, availableParallelism());

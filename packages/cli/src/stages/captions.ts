@@ -1,6 +1,20 @@
 import { join } from 'node:path';
-import { createConceptGrammarSource, createOpenAICaptionSource, defaultCaptionSource, gapFillingWeights, loadConcepts, synthesizeCaptions } from '@synth2/captioner';
-import { ConfigurationError, Synth2Error, getRegistries, type CaptionSourceV1, type Concept, type ConceptInventory } from '@synth2/core';
+import {
+  createConceptGrammarSource,
+  createOpenAICaptionSource,
+  defaultCaptionSource,
+  gapFillingWeights,
+  loadConcepts,
+  synthesizeCaptions,
+} from '@synth2/captioner';
+import {
+  ConfigurationError,
+  Synth2Error,
+  getRegistries,
+  type CaptionSourceV1,
+  type Concept,
+  type ConceptInventory,
+} from '@synth2/core';
 import { colorShapePairConcepts, pairGapCounts } from '@synth2/datasets';
 import type { PipelineConfig } from '../config';
 import { queued, runQueuedCaptions } from '../queued-stages';
@@ -37,20 +51,36 @@ export async function resolveCaptionSource(
   }
   if (c.source === 'openai') {
     const source = createOpenAICaptionSource(settings.openai);
-    return { source, reason: `captions.source is "openai": writing captions with the OpenAI-compatible LLM (model ${source.modelId})` };
+    return {
+      source,
+      reason: `captions.source is "openai": writing captions with the OpenAI-compatible LLM (model ${source.modelId})`,
+    };
   }
   const source = await getRegistries().captionSources.create(c.source, settings.plugin);
-  return { source, reason: `captions.source is "${c.source}" (plugin): ${source.provider} / ${source.modelId}` };
+  return {
+    source,
+    reason: `captions.source is "${c.source}" (plugin): ${source.provider} / ${source.modelId}`,
+  };
 }
 
 /** The concept items to write captions about: the config's concept list, else the world's colour–shape pairs. */
-async function conceptsFor(ctx: StageRunContext, inventory: ConceptInventory | undefined): Promise<Concept[][]> {
+async function conceptsFor(
+  ctx: StageRunContext,
+  inventory: ConceptInventory | undefined,
+): Promise<Concept[][]> {
   const c = ctx.config.captions;
-  const concepts = c.concepts ? (await loadConcepts(c.concepts)).map((x) => [x]) : inventory ? colorShapePairConcepts(inventory) : [];
+  const concepts = c.concepts
+    ? (await loadConcepts(c.concepts)).map((x) => [x])
+    : inventory
+      ? colorShapePairConcepts(inventory)
+      : [];
   if (!concepts.length) {
-    throw new ConfigurationError('No concepts to write captions about: set captions.concepts to a concept list file (one concept per line).', {
-      setting: 'captions.concepts',
-    });
+    throw new ConfigurationError(
+      'No concepts to write captions about: set captions.concepts to a concept list file (one concept per line).',
+      {
+        setting: 'captions.concepts',
+      },
+    );
   }
   return concepts;
 }
@@ -59,8 +89,15 @@ async function conceptsFor(ctx: StageRunContext, inventory: ConceptInventory | u
  * `captions.gapFill`: sampling weights for the colour–shape pair concepts from how often the human train captions
  * name each pair (the held-out ones: never), so that a share of the synthetic captions fills those gaps first.
  */
-async function gapFillWeightsFor(ctx: StageRunContext, concepts: Concept[][], share: number): Promise<number[] | undefined> {
-  const human = ctx.config.data.source === 'shapes' ? (await readItems(ctx, 'train')).flatMap((it) => it.captions) : undefined;
+async function gapFillWeightsFor(
+  ctx: StageRunContext,
+  concepts: Concept[][],
+  share: number,
+): Promise<number[] | undefined> {
+  const human =
+    ctx.config.data.source === 'shapes'
+      ? (await readItems(ctx, 'train')).flatMap((it) => it.captions)
+      : undefined;
   const existing = human && pairGapCounts(concepts, human);
   if (!existing) {
     ctx.reporter.log(
@@ -80,9 +117,12 @@ async function gapFillWeightsFor(ctx: StageRunContext, concepts: Concept[][], sh
 
 /** The error for a synthesis run that ended short of `captions.count` (its captions stay in `<out>.partial`). */
 export function shortRunError(warning: string): Synth2Error {
-  return new Synth2Error(`captions: ${warning} The later stages need the complete captions file; the captions stage stops here.`, {
-    code: 'captions_incomplete',
-  });
+  return new Synth2Error(
+    `captions: ${warning} The later stages need the complete captions file; the captions stage stops here.`,
+    {
+      code: 'captions_incomplete',
+    },
+  );
 }
 
 /** `captions`: synthetic captions about the concepts (here, or as jobs on the queue). */
@@ -93,7 +133,8 @@ export const captionsStage: StageBody = async (ctx, dir) => {
   const weights = c.gapFill > 0 ? await gapFillWeightsFor(ctx, concepts, c.gapFill) : undefined;
   const sampling = weights ? { sampler: 'weighted' as const, weights } : { sampler: c.sampler };
   // --queue: the jobs go to `synth2 worker` processes; the stage is done once their shards are merged.
-  if (queued(ctx.config, 'captions')) return runQueuedCaptions(queueContext(ctx, 'captions'), dir, { concepts, inventory, sampling });
+  if (queued(ctx.config, 'captions'))
+    return runQueuedCaptions(queueContext(ctx, 'captions'), dir, { concepts, inventory, sampling });
   const { source, reason } = await resolveCaptionSource(ctx.config, inventory);
   ctx.reporter.log(`captions: ${reason}`);
   try {
@@ -107,7 +148,8 @@ export const captionsStage: StageBody = async (ctx, dir) => {
       seed: ctx.config.seed,
       wordCount: c.wordCount,
       concurrency: c.concurrency,
-      onProgress: (e) => ctx.reporter.progress({ stage: 'captions', done: e.written, total: e.count, unit: 'captions' }),
+      onProgress: (e) =>
+        ctx.reporter.progress({ stage: 'captions', done: e.written, total: e.count, unit: 'captions' }),
       abortSignal: ctx.abortSignal,
     });
     if (!summary.complete) {
@@ -117,7 +159,14 @@ export const captionsStage: StageBody = async (ctx, dir) => {
     }
     return {
       outputs: ['captions/captions.jsonl'],
-      summary: { written: summary.written, requests: summary.requests, rejected: summary.rejected, provider: summary.provider, model: summary.model, reason },
+      summary: {
+        written: summary.written,
+        requests: summary.requests,
+        rejected: summary.rejected,
+        provider: summary.provider,
+        model: summary.model,
+        reason,
+      },
     };
   } finally {
     await source.close?.();

@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConceptInventorySchema, ImageCaptionPairSchema, readJson, readJsonlAll, type ConceptInventory } from '@synth2/core';
+import {
+  ConceptInventorySchema,
+  ImageCaptionPairSchema,
+  readJson,
+  readJsonlAll,
+  type ConceptInventory,
+} from '@synth2/core';
 import { ShapesItemMetaSchema, ShapesSplitManifestSchema } from '@synth2/datasets';
 import { VQTokenizer } from '@synth2/generator';
 import { tf } from '@synth2/nn';
@@ -33,11 +39,20 @@ export const runPath = (ctx: StageRunContext, ...parts: string[]): string => joi
 /** A training progress callback that reports as `stage`. */
 export function trainingProgress(ctx: StageRunContext, stage: string, unit = 'steps') {
   return (e: { step: number; steps: number; loss?: number }) =>
-    ctx.reporter.progress({ stage, done: e.step, total: e.steps, unit, info: e.loss !== undefined ? { loss: e.loss } : undefined });
+    ctx.reporter.progress({
+      stage,
+      done: e.step,
+      total: e.steps,
+      unit,
+      info: e.loss !== undefined ? { loss: e.loss } : undefined,
+    });
 }
 
 /** A JSON file another stage wrote, read through its schema (a malformed file names the file and field); none if absent. */
-export async function readJsonFileIfExists<S extends z.ZodType>(file: string, schema: S): Promise<z.output<S> | undefined> {
+export async function readJsonFileIfExists<S extends z.ZodType>(
+  file: string,
+  schema: S,
+): Promise<z.output<S> | undefined> {
   return existsSync(file) ? readJson(file, schema) : undefined;
 }
 
@@ -64,8 +79,14 @@ export function readItems(ctx: StageRunContext, name: SplitName): Promise<SplitI
 }
 
 /** A split's records and images. */
-export async function readSplit(ctx: StageRunContext, name: SplitName): Promise<{ items: SplitItem[]; images: ImageSet }> {
-  return { items: await readItems(ctx, name), images: await loadImages(runPath(ctx, 'data', `${name}.images.safetensors`)) };
+export async function readSplit(
+  ctx: StageRunContext,
+  name: SplitName,
+): Promise<{ items: SplitItem[]; images: ImageSet }> {
+  return {
+    items: await readItems(ctx, name),
+    images: await loadImages(runPath(ctx, 'data', `${name}.images.safetensors`)),
+  };
 }
 
 /** The shapes world's concept inventory (`data/inventory.json`); none for a folder of real data. */
@@ -97,4 +118,3 @@ export async function realPairs(ctx: StageRunContext, tokenizer: VQTokenizer, na
   return { items: await readItems(ctx, name), embeddings: await splitEmbeddings(ctx, tokenizer, name) };
 }
 export type RealPairsOf = Awaited<ReturnType<typeof realPairs>>;
-

@@ -42,7 +42,11 @@ export const dataStage: StageBody = async (ctx, dir) => {
   const heldOut = heldOutPairSet(splits.manifest.heldOutPairs);
   const used = Math.max(1, Math.round(splits.train.items.length * data.humanFraction));
   const itemsOf = (name: SplitName) =>
-    name === 'train' ? splits.train.items.slice(0, used) : name === 'train-full' ? splits.train.items : splits[name].items;
+    name === 'train'
+      ? splits.train.items.slice(0, used)
+      : name === 'train-full'
+        ? splits.train.items
+        : splits[name].items;
   for (const name of splitNames(ctx.config)) {
     const items = itemsOf(name);
     await saveImages(join(dir, `${name}.images.safetensors`), stackPixels(items, data.imageSize));

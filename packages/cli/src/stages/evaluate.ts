@@ -1,10 +1,25 @@
 import { join } from 'node:path';
 import { CaptionRecordSchema, Rng, readJsonlAll, writeJsonAtomic } from '@synth2/core';
 import { heldOutPairRecall, heldOutPairSet, objectNaming } from '@synth2/datasets';
-import { captionDiversity, evaluateCaptions, pairedBootstrapSummary, type CaptionEvaluation } from '@synth2/eval';
+import {
+  captionDiversity,
+  evaluateCaptions,
+  pairedBootstrapSummary,
+  type CaptionEvaluation,
+} from '@synth2/eval';
 import { CaptioningVLM } from '@synth2/vlm';
 import { hasFullReference } from '../config';
-import { loadTokenizer, readItems, readSplitManifest, realPairs, runPath, type RealPairsOf, type SplitItem, type StageBody, type StageRunContext } from './context';
+import {
+  loadTokenizer,
+  readItems,
+  readSplitManifest,
+  realPairs,
+  runPath,
+  type RealPairsOf,
+  type SplitItem,
+  type StageBody,
+  type StageRunContext,
+} from './context';
 import type { DiversitySummary, ModelScores, ScoresFile, ScoresSummary } from './scores';
 
 /** Per-image CIDEr-D of an evaluation in the order of `ids` (0 for an image it did not score). */
@@ -17,13 +32,23 @@ function ciderInOrder(e: CaptionEvaluation, ids: string[]): number[] | undefined
 
 /** The scenes of the test items with the model's caption of each (shapes world only). */
 const captionedScenes = (items: readonly SplitItem[], predictions: Record<string, string>) =>
-  items.flatMap((it) => (it.meta?.objects ? [{ caption: predictions[it.imageId], objects: it.meta.objects }] : []));
+  items.flatMap((it) =>
+    it.meta?.objects ? [{ caption: predictions[it.imageId], objects: it.meta.objects }] : [],
+  );
 
 /** A model's captions of the test images and their scores (all images, held-out compositions, shapes diagnostics). */
-async function scoreModel(ctx: StageRunContext, modelDir: string, test: RealPairsOf, heldOut: ReadonlySet<string>): Promise<ModelScores> {
+async function scoreModel(
+  ctx: StageRunContext,
+  modelDir: string,
+  test: RealPairsOf,
+  heldOut: ReadonlySet<string>,
+): Promise<ModelScores> {
   const model = await CaptioningVLM.load(modelDir);
   const beam = ctx.config.eval.beamSize;
-  const captions = await model.caption(test.embeddings, beam > 1 ? { strategy: 'beam', beamSize: beam } : { strategy: 'greedy' });
+  const captions = await model.caption(
+    test.embeddings,
+    beam > 1 ? { strategy: 'beam', beamSize: beam } : { strategy: 'greedy' },
+  );
   model.dispose();
   const predictions: Record<string, string> = {};
   const references: Record<string, string[]> = {};
@@ -33,26 +58,49 @@ async function scoreModel(ctx: StageRunContext, modelDir: string, test: RealPair
   });
   const metrics = ctx.config.eval.metrics;
   const allEval = await evaluateCaptions({ references, predictions, metrics });
-  const perImageCider: NonNullable<ModelScores['perImageCider']> = { all: ciderInOrder(allEval, test.items.map((it) => it.imageId)) ?? [] };
+  const perImageCider: NonNullable<ModelScores['perImageCider']> = {
+    all:
+      ciderInOrder(
+        allEval,
+        test.items.map((it) => it.imageId),
+      ) ?? [],
+  };
   const hoItems = test.items.filter((it) => it.meta?.heldOut);
   let ho: Record<string, number> | undefined;
   let recall: number | undefined;
   if (hoItems.length) {
-    const pick = <T>(m: Record<string, T>) => Object.fromEntries(hoItems.map((it) => [it.imageId, m[it.imageId]]));
-    const hoEval = await evaluateCaptions({ references: pick(references), predictions: pick(predictions), metrics });
+    const pick = <T>(m: Record<string, T>) =>
+      Object.fromEntries(hoItems.map((it) => [it.imageId, m[it.imageId]]));
+    const hoEval = await evaluateCaptions({
+      references: pick(references),
+      predictions: pick(predictions),
+      metrics,
+    });
     ho = hoEval.metrics;
-    perImageCider.heldOut = ciderInOrder(hoEval, hoItems.map((it) => it.imageId));
+    perImageCider.heldOut = ciderInOrder(
+      hoEval,
+      hoItems.map((it) => it.imageId),
+    );
     recall = heldOutPairRecall(captionedScenes(hoItems, predictions), heldOut);
   }
   const named = objectNaming(captionedScenes(test.items, predictions), heldOut);
   const naming = named.seen || named.heldOut ? named : undefined;
-  return { all: allEval.metrics, heldOut: ho, heldOutPairRecall: recall, objectNaming: naming, predictions, perImageCider };
+  return {
+    all: allEval.metrics,
+    heldOut: ho,
+    heldOutPairRecall: recall,
+    objectNaming: naming,
+    predictions,
+    perImageCider,
+  };
 }
 
 /** Caption diversity of human and synthetic captions (a seeded sample of at most 6,000 each). */
 async function diversityOf(ctx: StageRunContext): Promise<Record<string, DiversitySummary>> {
   const human = (await readItems(ctx, 'train')).flatMap((it) => it.captions);
-  const synthetic = (await readJsonlAll(runPath(ctx, 'captions', 'captions.jsonl'), CaptionRecordSchema)).map((r) => r.text);
+  const synthetic = (await readJsonlAll(runPath(ctx, 'captions', 'captions.jsonl'), CaptionRecordSchema)).map(
+    (r) => r.text,
+  );
   const rng = new Rng(ctx.config.seed);
   const sample = (xs: string[], k: number) => (xs.length <= k ? xs : rng.sample(xs, k));
   // Per-caption cluster assignments are dropped: the report needs the summary only.
@@ -102,11 +150,19 @@ export const evaluateStage: StageBody = async (ctx, dir) => {
   const kinds = ['baseline', 'synth2', ...(hasFullReference(ctx.config) ? ['full'] : [])];
   for (const kind of kinds) {
     models[kind] = await scoreModel(ctx, runPath(ctx, `vlm-${kind}`, 'model'), test, heldOut);
-    ctx.reporter.log(`evaluate: ${kind} CIDEr ${models[kind].all.CIDEr?.toFixed(3)} (held-out ${models[kind].heldOut?.CIDEr?.toFixed(3) ?? '–'})`);
+    ctx.reporter.log(
+      `evaluate: ${kind} CIDEr ${models[kind].all.CIDEr?.toFixed(3)} (held-out ${models[kind].heldOut?.CIDEr?.toFixed(3) ?? '–'})`,
+    );
   }
   const diversity = await diversityOf(ctx);
   const summary = compare(models, ctx.config.seed);
-  const scores: ScoresFile = { models, diversity, summary, testImages: test.items.length, heldOutTestImages: test.items.filter((it) => it.meta?.heldOut).length };
+  const scores: ScoresFile = {
+    models,
+    diversity,
+    summary,
+    testImages: test.items.length,
+    heldOutTestImages: test.items.filter((it) => it.meta?.heldOut).length,
+  };
   await writeJsonAtomic(join(dir, 'scores.json'), scores);
   return { outputs: ['evaluate/scores.json'], summary };
 };

@@ -1,6 +1,19 @@
 import { join } from 'node:path';
-import { CaptionRecordSchema, ConfigurationError, ShardedTensorWriter, readJsonlAll, writeJsonAtomic, type CaptionRecord } from '@synth2/core';
-import { CaptionTokenGenerator, demoSampling, generateEmbeddings, generateImages, type VQTokenizer } from '@synth2/generator';
+import {
+  CaptionRecordSchema,
+  ConfigurationError,
+  ShardedTensorWriter,
+  readJsonlAll,
+  writeJsonAtomic,
+  type CaptionRecord,
+} from '@synth2/core';
+import {
+  CaptionTokenGenerator,
+  demoSampling,
+  generateEmbeddings,
+  generateImages,
+  type VQTokenizer,
+} from '@synth2/generator';
 import { CaptioningVLM } from '@synth2/vlm';
 import type { PipelineConfig } from '../config';
 import { encodePngBase64 } from '../png';
@@ -53,14 +66,23 @@ interface EmbeddingJob {
  * Writes the embedding store in-process: batch i of the run samples with seed `seedBase + i` (as queue workers do),
  * re-ranked by the judge VLM when there is one. Returns the summed first and kept candidate scores.
  */
-async function writeEmbeddingsLocally(ctx: StageRunContext, dir: string, job: EmbeddingJob): Promise<{ first: number; kept: number }> {
+async function writeEmbeddingsLocally(
+  ctx: StageRunContext,
+  dir: string,
+  job: EmbeddingJob,
+): Promise<{ first: number; kept: number }> {
   const { generator, tokenizer, records, conditioning, keyOf, judge } = job;
   const batch = ctx.config.generate.batchSize;
   const candidates = ctx.config.generate.candidates;
   const scores = { first: 0, kept: 0 };
   const writer = await ShardedTensorWriter.open(join(dir, 'embeddings'), {
     kind: 'image-embeddings',
-    tensors: { embeddings: { dtype: 'F32', shape: [tokenizer.gridSize * tokenizer.gridSize, tokenizer.config.codeDim] } },
+    tensors: {
+      embeddings: {
+        dtype: 'F32',
+        shape: [tokenizer.gridSize * tokenizer.gridSize, tokenizer.config.codeDim],
+      },
+    },
     ...EMBEDDING_STORE,
   });
   for (let i = 0; i < records.length; i += batch) {
@@ -92,7 +114,12 @@ async function writeEmbeddingsLocally(ctx: StageRunContext, dir: string, job: Em
         { embeddings: data },
       );
     }
-    ctx.reporter.progress({ stage: 'generate', done: Math.min(records.length, i + batch), total: records.length, unit: 'captions' });
+    ctx.reporter.progress({
+      stage: 'generate',
+      done: Math.min(records.length, i + batch),
+      total: records.length,
+      unit: 'captions',
+    });
   }
   await writer.close();
   return scores;
@@ -101,12 +128,20 @@ async function writeEmbeddingsLocally(ctx: StageRunContext, dir: string, job: Em
 /** A few decoded generations for the report (pixels are only made here, never for training). */
 async function writeGallery(ctx: StageRunContext, dir: string, job: EmbeddingJob): Promise<void> {
   const samples = job.records.slice(0, 12);
-  const images = await generateImages({ generator: job.generator, tokenizer: job.tokenizer, captions: samples.map((r) => job.conditioning.get(r.id)!), seed: ctx.config.seed });
+  const images = await generateImages({
+    generator: job.generator,
+    tokenizer: job.tokenizer,
+    captions: samples.map((r) => job.conditioning.get(r.id)!),
+    seed: ctx.config.seed,
+  });
   const px = (await images.data()) as Float32Array;
   const S = images.shape[1];
   images.dispose();
   const gallery = await Promise.all(
-    samples.map(async (r, k) => ({ caption: r.text, png: await encodePngBase64(px.subarray(k * S * S * 3, (k + 1) * S * S * 3), S, S) })),
+    samples.map(async (r, k) => ({
+      caption: r.text,
+      png: await encodePngBase64(px.subarray(k * S * S * 3, (k + 1) * S * S * 3), S, S),
+    })),
   );
   await writeJsonAtomic(join(dir, 'gallery.json'), gallery);
 }
@@ -124,18 +159,37 @@ export const generateStage: StageBody = async (ctx, dir) => {
       `generate: ${partial} of ${all.length} synthetic captions have words the generator never saw (read without them); ${unreadable} with mostly unknown words are left out`,
     );
   }
-  if (!records.length) throw new ConfigurationError('No synthetic caption uses words the generator knows; check the caption source and the human captions.');
+  if (!records.length)
+    throw new ConfigurationError(
+      'No synthetic caption uses words the generator knows; check the caption source and the human captions.',
+    );
   const started = Date.now();
   const candidates = ctx.config.generate.candidates;
   // re-ranking judge: the baseline VLM, trained on the human train pairs only (the stage depends on it then)
   const judge = candidates > 1 ? await CaptioningVLM.load(runPath(ctx, 'vlm-baseline', 'model')) : undefined;
-  if (judge) ctx.reporter.log(`generate: best of ${candidates} candidates per caption, re-ranked by the baseline VLM's caption log-likelihood`);
-  const job: EmbeddingJob = { generator, tokenizer, records, conditioning, keyOf, sampling: samplingOf(ctx.config), seedBase: ctx.config.seed * 7919, judge };
+  if (judge)
+    ctx.reporter.log(
+      `generate: best of ${candidates} candidates per caption, re-ranked by the baseline VLM's caption log-likelihood`,
+    );
+  const job: EmbeddingJob = {
+    generator,
+    tokenizer,
+    records,
+    conditioning,
+    keyOf,
+    sampling: samplingOf(ctx.config),
+    seedBase: ctx.config.seed * 7919,
+    judge,
+  };
   let scores = { first: 0, kept: 0 };
   if (queued(ctx.config, 'generate')) {
     // --queue: contiguous caption ranges as jobs with the seeds of the local loop, merged into the same store.
     await runQueuedEmbeddings(queueContext(ctx, 'generate'), dir, {
-      records: records.map((r) => ({ id: r.id, text: conditioning.get(r.id)!, ...(keyOf ? { exemplarKeys: keyOf(r.text) } : {}) })),
+      records: records.map((r) => ({
+        id: r.id,
+        text: conditioning.get(r.id)!,
+        ...(keyOf ? { exemplarKeys: keyOf(r.text) } : {}),
+      })),
       sampling: job.sampling,
       seed: job.seedBase,
       batchSize: ctx.config.generate.batchSize,
@@ -156,7 +210,13 @@ export const generateStage: StageBody = async (ctx, dir) => {
       readWithoutUnknownWords: partial,
       captionsPerSecond: records.length / seconds,
       // mean caption log-likelihood under the baseline VLM: the first candidate vs the kept one
-      ...(judge ? { candidates, meanScoreFirst: scores.first / records.length, meanScoreKept: scores.kept / records.length } : {}),
+      ...(judge
+        ? {
+            candidates,
+            meanScoreFirst: scores.first / records.length,
+            meanScoreKept: scores.kept / records.length,
+          }
+        : {}),
     },
   };
 };

@@ -3,15 +3,26 @@ import { ConfigurationError } from '@synth2/core';
 import { CaptionTokenGenerator, exemplarKeyer, imageExemplarKeys } from '@synth2/generator';
 import { loadTokens } from '../artifacts';
 import { generatorSettings } from '../stage-settings';
-import { loadTokenizer, readInventory, readSplit, runPath, trainerRunOptions, type StageBody, type StageRunContext } from './context';
+import {
+  loadTokenizer,
+  readInventory,
+  readSplit,
+  runPath,
+  trainerRunOptions,
+  type StageBody,
+  type StageRunContext,
+} from './context';
 
 /** The exemplar keyer of the run's concept inventory (`generator.exemplars`). */
 export async function exemplarKeyerFor(ctx: StageRunContext): Promise<(caption: string) => string[]> {
   const inventory = await readInventory(ctx);
   if (!inventory) {
-    throw new ConfigurationError('generator.exemplars needs a concept inventory to key captions by (the shapes world writes one); leave it off for this data source', {
-      setting: 'generator.exemplars',
-    });
+    throw new ConfigurationError(
+      'generator.exemplars needs a concept inventory to key captions by (the shapes world writes one); leave it off for this data source',
+      {
+        setting: 'generator.exemplars',
+      },
+    );
   }
   return exemplarKeyer(inventory);
 }
@@ -33,7 +44,11 @@ export const generatorStage: StageBody = async (ctx, dir) => {
     }));
   });
   const tokenizer = await loadTokenizer(ctx);
-  const generator = CaptionTokenGenerator.forTokenizer(tokenizer, { ...model, seed: ctx.config.seed, captions: examples.map((e) => e.caption) });
+  const generator = CaptionTokenGenerator.forTokenizer(tokenizer, {
+    ...model,
+    seed: ctx.config.seed,
+    captions: examples.map((e) => e.caption),
+  });
   tokenizer.dispose();
   const result = await generator.train(examples, {
     ...training,
@@ -41,5 +56,8 @@ export const generatorStage: StageBody = async (ctx, dir) => {
   });
   await generator.save(join(dir, 'model'));
   generator.dispose();
-  return { outputs: ['generator/model'], summary: { steps: result.steps, finalLoss: result.finalLoss, trainSeconds: result.seconds } };
+  return {
+    outputs: ['generator/model'],
+    summary: { steps: result.steps, finalLoss: result.finalLoss, trainSeconds: result.seconds },
+  };
 };

@@ -5,14 +5,22 @@ import { hasFullReference, type PipelineConfig } from '../config';
 import { encodePngBase64 } from '../png';
 import { renderReport, type ModelReport, type ReportInput } from '../report';
 import { readSplit, runPath, type StageBody, type StageRunContext } from './context';
-import { GallerySchema, MetricsRowSchema, ScoresFileSchema, type DiversitySummary, type ScoresFile } from './scores';
+import {
+  GallerySchema,
+  MetricsRowSchema,
+  ScoresFileSchema,
+  type DiversitySummary,
+  type ScoresFile,
+} from './scores';
 
 type RatioSummary = ScoresFile['summary']['ciderAll'];
 
 /** How the report names each model. */
 function modelLabels(config: PipelineConfig): Record<string, string> {
   return {
-    baseline: hasFullReference(config) ? `baseline (${config.data.humanFraction * 100}% human)` : 'baseline (human only)',
+    baseline: hasFullReference(config)
+      ? `baseline (${config.data.humanFraction * 100}% human)`
+      : 'baseline (human only)',
     synth2: 'Synth² (human + synthetic)',
     full: 'baseline (100% human)',
   };
@@ -22,7 +30,9 @@ function modelLabels(config: PipelineConfig): Record<string, string> {
 async function lossCurve(ctx: StageRunContext, kind: string) {
   const file = runPath(ctx, `vlm-${kind}`, 'metrics.jsonl');
   if (!existsSync(file)) return undefined;
-  const rows = (await readJsonlAll(file, MetricsRowSchema)).flatMap((r) => (r.loss === undefined ? [] : [{ step: r.step, loss: r.loss }]));
+  const rows = (await readJsonlAll(file, MetricsRowSchema)).flatMap((r) =>
+    r.loss === undefined ? [] : [{ step: r.step, loss: r.loss }],
+  );
   const every = Math.max(1, Math.floor(rows.length / 200));
   return rows.filter((_, i) => i % every === 0);
 }
@@ -40,7 +50,9 @@ async function sampleCaptions(ctx: StageRunContext, scores: ScoresFile, labels: 
       heldOut: !!it.meta?.heldOut,
       references: it.captions,
       png: await encodePngBase64(sliceImages(test.images, [i]).data, S, S),
-      captions: Object.fromEntries(Object.entries(scores.models).map(([k, m]) => [labels[k] ?? k, m.predictions[it.imageId]])),
+      captions: Object.fromEntries(
+        Object.entries(scores.models).map(([k, m]) => [labels[k] ?? k, m.predictions[it.imageId]]),
+      ),
     })),
   );
 }
@@ -49,7 +61,9 @@ async function sampleCaptions(ctx: StageRunContext, scores: ScoresFile, labels: 
 function formatRatio(r?: RatioSummary): string {
   if (r?.ratio == null) return '–';
   const end = (x: number | null) => (x == null ? '∞' : x.toFixed(2));
-  const ci = r.bootstrap ? ` (${Math.round(r.bootstrap.level * 100)}% bootstrap interval over test images ${r.bootstrap.ratioInterval.map(end).join('–')})` : '';
+  const ci = r.bootstrap
+    ? ` (${Math.round(r.bootstrap.level * 100)}% bootstrap interval over test images ${r.bootstrap.ratioInterval.map(end).join('–')})`
+    : '';
   return `${r.ratio.toFixed(3)}×${ci}`;
 }
 
@@ -70,7 +84,14 @@ export const reportStage: StageBody = async (ctx) => {
   const labels = modelLabels(ctx.config);
   const models: ModelReport[] = [];
   for (const [kind, m] of Object.entries(scores.models)) {
-    models.push({ label: labels[kind] ?? kind, all: m.all, heldOut: m.heldOut, heldOutPairRecall: m.heldOutPairRecall, objectNaming: m.objectNaming, curve: await lossCurve(ctx, kind) });
+    models.push({
+      label: labels[kind] ?? kind,
+      all: m.all,
+      heldOut: m.heldOut,
+      heldOutPairRecall: m.heldOutPairRecall,
+      objectNaming: m.objectNaming,
+      curve: await lossCurve(ctx, kind),
+    });
   }
   const galleryFile = runPath(ctx, 'generate', 'gallery.json');
   const gallery = existsSync(galleryFile) ? await readJson(galleryFile, GallerySchema) : [];
@@ -87,7 +108,9 @@ export const reportStage: StageBody = async (ctx) => {
     highlights: [
       { label: 'CIDEr, Synth² / baseline (all test images)', value: formatRatio(sum.ciderAll) },
       { label: 'CIDEr, Synth² / baseline (held-out compositions)', value: formatRatio(sum.ciderHeldOut) },
-      ...(sum.gapClosed != null ? [{ label: 'share of the gap to the full-human baseline closed', value: sum.gapClosed.toFixed(2) }] : []),
+      ...(sum.gapClosed != null
+        ? [{ label: 'share of the gap to the full-human baseline closed', value: sum.gapClosed.toFixed(2) }]
+        : []),
     ],
     diversity: Object.entries(scores.diversity).map(([label, d]) => ({ label, values: diversityRow(d) })),
     timings,
@@ -98,7 +121,15 @@ export const reportStage: StageBody = async (ctx) => {
     config: ctx.config,
     backend: ctx.run.data.backend,
     models: Object.fromEntries(
-      Object.entries(scores.models).map(([k, m]) => [k, { all: m.all, heldOut: m.heldOut, heldOutPairRecall: m.heldOutPairRecall, objectNaming: m.objectNaming }]),
+      Object.entries(scores.models).map(([k, m]) => [
+        k,
+        {
+          all: m.all,
+          heldOut: m.heldOut,
+          heldOutPairRecall: m.heldOutPairRecall,
+          objectNaming: m.objectNaming,
+        },
+      ]),
     ),
     summary: scores.summary,
     diversity: scores.diversity,

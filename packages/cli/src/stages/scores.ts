@@ -1,7 +1,12 @@
 import { z } from 'zod';
 
 const MetricsSchema = z.record(z.string(), z.number());
-const NamingSchema = z.object({ images: z.number().int().nonnegative(), color: z.number(), shape: z.number(), both: z.number() });
+const NamingSchema = z.object({
+  images: z.number().int().nonnegative(),
+  color: z.number(),
+  shape: z.number(),
+  both: z.number(),
+});
 const nullableNumber = z.number().nullable();
 
 /** One model's scores on the test split, as the evaluate stage writes them. */
@@ -37,7 +42,10 @@ export const ScoresSummarySchema = z.object({
   ciderAll: RatioSchema,
   ciderHeldOut: RatioSchema,
   heldOutPairRecall: z.object({ baseline: z.number().optional(), synth2: z.number().optional() }),
-  objectNaming: z.object({ baseline: ModelScoresSchema.shape.objectNaming, synth2: ModelScoresSchema.shape.objectNaming }),
+  objectNaming: z.object({
+    baseline: ModelScoresSchema.shape.objectNaming,
+    synth2: ModelScoresSchema.shape.objectNaming,
+  }),
   gapClosed: z.number().optional(),
 });
 export type ScoresSummary = z.infer<typeof ScoresSummarySchema>;
@@ -49,7 +57,13 @@ const DiversitySchema = z.object({
   vocabularySize: z.number(),
   distinct1: z.number(),
   distinct2: z.number(),
-  length: z.object({ mean: z.number(), std: z.number(), min: z.number(), max: z.number(), median: z.number() }),
+  length: z.object({
+    mean: z.number(),
+    std: z.number(),
+    min: z.number(),
+    max: z.number(),
+    median: z.number(),
+  }),
   clusters: z.object({
     k: z.number().optional(),
     seed: z.number().optional(),

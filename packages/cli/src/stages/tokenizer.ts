@@ -23,21 +23,40 @@ function encodeAll(tokenizer: VQTokenizer, images: ImageSet, batch = 256): Token
 export const tokenizerStage: StageBody = async (ctx, dir) => {
   const train = await readSplit(ctx, 'train');
   const { model, training } = tokenizerSettings(ctx.config.tokenizer);
-  const tokenizer = VQTokenizer.create({ ...model, imageSize: ctx.config.data.imageSize, seed: ctx.config.seed });
+  const tokenizer = VQTokenizer.create({
+    ...model,
+    imageSize: ctx.config.data.imageSize,
+    seed: ctx.config.seed,
+  });
   const result = await trainTokenizer(tokenizer, toUnitFloat(train.images), {
     ...training,
     ...trainerRunOptions(ctx, dir, 'tokenizer', 250),
   });
   await tokenizer.save(join(dir, 'model'));
-  const summary: Record<string, unknown> = { steps: result.steps, finalLoss: result.finalLoss, trainSeconds: result.seconds };
+  const summary: Record<string, unknown> = {
+    steps: result.steps,
+    finalLoss: result.finalLoss,
+    trainSeconds: result.seconds,
+  };
   for (const name of splitNames(ctx.config)) {
     const split = name === 'train' ? train : await readSplit(ctx, name);
     await saveTokens(join(dir, `${name}.tokens.safetensors`), encodeAll(tokenizer, split.images));
     if (name === 'test') {
       const ev = await tokenizer.evaluate(toUnitFloat(split.images));
-      Object.assign(summary, { testPsnr: ev.psnr, perplexity: ev.perplexity, usedCodes: ev.usedCodes, deadCodes: ev.deadCodes });
+      Object.assign(summary, {
+        testPsnr: ev.psnr,
+        perplexity: ev.perplexity,
+        usedCodes: ev.usedCodes,
+        deadCodes: ev.deadCodes,
+      });
     }
   }
   tokenizer.dispose();
-  return { outputs: ['tokenizer/model', ...splitNames(ctx.config).map((name) => `tokenizer/${name}.tokens.safetensors`)], summary };
+  return {
+    outputs: [
+      'tokenizer/model',
+      ...splitNames(ctx.config).map((name) => `tokenizer/${name}.tokens.safetensors`),
+    ],
+    summary,
+  };
 };

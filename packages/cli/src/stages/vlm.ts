@@ -3,13 +3,23 @@ import { join } from 'node:path';
 import { Vocabulary } from '@synth2/core';
 import { CaptioningVLM, loadSyntheticPairs, trainVLM } from '@synth2/vlm';
 import { vlmSettings } from '../stage-settings';
-import { loadTokenizer, realPairs, runPath, trainingProgress, type StageBody, type StageRunContext } from './context';
+import {
+  loadTokenizer,
+  realPairs,
+  runPath,
+  trainingProgress,
+  type StageBody,
+  type StageRunContext,
+} from './context';
 
 export type VlmKind = 'baseline' | 'synth2' | 'full';
 
 /** The synthetic pairs of the run: the generated embedding store and the captions it was generated from. */
 async function syntheticPairs(ctx: StageRunContext) {
-  return loadSyntheticPairs({ embeddingsDir: runPath(ctx, 'generate', 'embeddings'), captionsFile: runPath(ctx, 'captions', 'captions.jsonl') });
+  return loadSyntheticPairs({
+    embeddingsDir: runPath(ctx, 'generate', 'embeddings'),
+    captionsFile: runPath(ctx, 'captions', 'captions.jsonl'),
+  });
 }
 
 /**
@@ -41,7 +51,9 @@ export function makeVlmStage(kind: VlmKind): StageBody {
       synthetic: synthetic ? { embeddings: synthetic.embeddings, captions: synthetic.captions } : undefined,
       mix: synthetic ? (mix ?? { real: 0.5, synthetic: 0.5 }) : { real: 1, synthetic: 0 },
       seed: ctx.config.seed,
-      validation: val.items.length ? { embeddings: val.embeddings, references: val.items.map((it) => it.captions) } : undefined,
+      validation: val.items.length
+        ? { embeddings: val.embeddings, references: val.items.map((it) => it.captions) }
+        : undefined,
       checkpointDir: join(dir, 'checkpoints'),
       metricsFile: join(dir, 'metrics.jsonl'),
       onProgress: trainingProgress(ctx, `vlm-${kind}`),
@@ -52,7 +64,10 @@ export function makeVlmStage(kind: VlmKind): StageBody {
     model.dispose();
     return {
       // the report draws the loss curve from metrics.jsonl when there is one
-      outputs: [`vlm-${kind}/model`, ...(existsSync(join(dir, 'metrics.jsonl')) ? [`vlm-${kind}/metrics.jsonl`] : [])],
+      outputs: [
+        `vlm-${kind}/model`,
+        ...(existsSync(join(dir, 'metrics.jsonl')) ? [`vlm-${kind}/metrics.jsonl`] : []),
+      ],
       summary: {
         steps: result.steps,
         finalLoss: result.finalLoss,

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ShapesItemMetaSchema, ShapesSplitManifestSchema } from './split-files';
-import { colorShapePairConcepts, heldOutPairRecall, heldOutPairSet, objectNaming, pairGapCounts, pairMentionCounts, shapesItemMeta } from './experiment';
+import {
+  colorShapePairConcepts,
+  heldOutPairRecall,
+  heldOutPairSet,
+  objectNaming,
+  pairGapCounts,
+  pairMentionCounts,
+  shapesItemMeta,
+} from './experiment';
 import { makeSplits } from './splits';
 
 describe('objectNaming', () => {
@@ -27,17 +35,34 @@ describe('objectNaming', () => {
 
 describe('heldOutPairRecall', () => {
   it('should count the held-out objects whose colour–shape pair the caption names', () => {
-    const heldOut = heldOutPairSet([{ color: 'blue', shape: 'star' }, { color: 'red', shape: 'heart' }]);
+    const heldOut = heldOutPairSet([
+      { color: 'blue', shape: 'star' },
+      { color: 'red', shape: 'heart' },
+    ]);
     const recall = heldOutPairRecall(
       [
-        { caption: 'a blue star next to a red circle', objects: [{ color: 'blue', shape: 'star' }, { color: 'red', shape: 'circle' }] },
+        {
+          caption: 'a blue star next to a red circle',
+          objects: [
+            { color: 'blue', shape: 'star' },
+            { color: 'red', shape: 'circle' },
+          ],
+        },
         { caption: 'a red star', objects: [{ color: 'red', shape: 'heart' }] }, // wrong shape: a miss
-        { caption: 'a red heart and a blue star', objects: [{ color: 'red', shape: 'heart' }, { color: 'green', shape: 'ring' }] },
+        {
+          caption: 'a red heart and a blue star',
+          objects: [
+            { color: 'red', shape: 'heart' },
+            { color: 'green', shape: 'ring' },
+          ],
+        },
       ],
       heldOut,
     );
     expect(recall).toBe(2 / 3);
-    expect(heldOutPairRecall([{ caption: 'a red circle', objects: [{ color: 'red', shape: 'circle' }] }], heldOut)).toBeUndefined();
+    expect(
+      heldOutPairRecall([{ caption: 'a red circle', objects: [{ color: 'red', shape: 'circle' }] }], heldOut),
+    ).toBeUndefined();
   });
 });
 
@@ -68,7 +93,9 @@ describe('shapesItemMeta and the split file schemas', () => {
     const metas = splits.test.items.map((it) => shapesItemMeta(it, heldOut));
     expect(metas.filter((m) => m.heldOut)).toHaveLength(splits.manifest.splits.test.heldOutImages);
     expect(ShapesItemMetaSchema.parse(JSON.parse(JSON.stringify(metas[0])))).toEqual(metas[0]);
-    expect(ShapesSplitManifestSchema.parse(JSON.parse(JSON.stringify(splits.manifest)))).toEqual(splits.manifest);
+    expect(ShapesSplitManifestSchema.parse(JSON.parse(JSON.stringify(splits.manifest)))).toEqual(
+      splits.manifest,
+    );
     const broken = { ...splits.manifest, heldOutPairs: [{ color: 'teal', shape: 'circle' }] };
     const issue = ShapesSplitManifestSchema.safeParse(broken).error?.issues[0];
     expect(issue?.path).toEqual(['heldOutPairs', 0, 'color']);

@@ -12,7 +12,10 @@ export const heldOutPairSet = (pairs: readonly { color: string; shape: string }[
   new Set((pairs ?? []).map(keyOf));
 
 /** The {@link ShapesItemMeta} of an item, given the held-out pairs (see {@link heldOutPairSet}). */
-export function shapesItemMeta(item: ShapesItem, heldOutPairs: ReadonlySet<string>): Required<ShapesItemMeta> {
+export function shapesItemMeta(
+  item: ShapesItem,
+  heldOutPairs: ReadonlySet<string>,
+): Required<ShapesItemMeta> {
   return {
     heldOut: item.scene.objects.some((o) => heldOutPairs.has(keyOf(o))),
     objects: item.scene.objects.map((o) => ({ color: o.color, shape: o.shape })),
@@ -20,7 +23,10 @@ export function shapesItemMeta(item: ShapesItem, heldOutPairs: ReadonlySet<strin
 }
 
 /** Concept items for synthetic captions: every colour–shape pair of an inventory (`[color, shape]`). */
-export function colorShapePairConcepts(inventory: { objects: Concept[]; attributes: Concept[] }): Concept[][] {
+export function colorShapePairConcepts(inventory: {
+  objects: Concept[];
+  attributes: Concept[];
+}): Concept[][] {
   const colors = inventory.attributes.filter((a) => a.kind === 'color');
   return colors.flatMap((color) => inventory.objects.map((shape) => [color, shape]));
 }
@@ -28,7 +34,8 @@ export function colorShapePairConcepts(inventory: { objects: Concept[]; attribut
 /** How often captions name each colour–shape pair (`"red circle"` → count), by {@link mentionedPairs}. */
 export function pairMentionCounts(captions: Iterable<string>): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const caption of captions) for (const pair of mentionedPairs(caption)) counts.set(pair, (counts.get(pair) ?? 0) + 1);
+  for (const caption of captions)
+    for (const pair of mentionedPairs(caption)) counts.set(pair, (counts.get(pair) ?? 0) + 1);
   return counts;
 }
 
@@ -37,7 +44,10 @@ export function pairMentionCounts(captions: Iterable<string>): Map<string, numbe
  * {@link colorShapePairConcepts}), how often the given human captions name that pair — the counts a gap-filling
  * sampler (the captioner's `gapFillingWeights`) evens out. `undefined` when an item is not a colour–shape pair.
  */
-export function pairGapCounts(concepts: readonly (readonly Concept[])[], humanCaptions: Iterable<string>): number[] | undefined {
+export function pairGapCounts(
+  concepts: readonly (readonly Concept[])[],
+  humanCaptions: Iterable<string>,
+): number[] | undefined {
   const pairs = concepts.map((item) => {
     const color = item.find((x) => x.kind === 'color');
     const shape = item.find((x) => x.kind !== 'color');
@@ -58,7 +68,10 @@ export interface CaptionedScene {
  * Held-out pair recall: of the objects whose colour–shape pair is held out (see {@link heldOutPairSet}), the share whose
  * pair the image's caption names ({@link mentionedPairs}). `undefined` when no image holds a held-out pair.
  */
-export function heldOutPairRecall(items: readonly CaptionedScene[], heldOutPairs: ReadonlySet<string>): number | undefined {
+export function heldOutPairRecall(
+  items: readonly CaptionedScene[],
+  heldOutPairs: ReadonlySet<string>,
+): number | undefined {
   let total = 0;
   let hit = 0;
   for (const it of items) {

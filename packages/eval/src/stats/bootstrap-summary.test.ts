@@ -11,7 +11,9 @@ describe('pairedBootstrapSummary', () => {
     expect(r.ratioInterval[0]).toBeGreaterThan(0);
     expect(r.ratioInterval[1]).toBeNull();
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
-    const clear = pairedBootstrapSummary([1, 1.2, 0.8, 1, 0.9, 1.1], [1.5, 1.7, 1.3, 1.4, 1.4, 1.6], { seed: 1 })!;
+    const clear = pairedBootstrapSummary([1, 1.2, 0.8, 1, 0.9, 1.1], [1.5, 1.7, 1.3, 1.4, 1.4, 1.6], {
+      seed: 1,
+    })!;
     expect(clear.ratioInterval[0]).toBeGreaterThan(1.2);
     expect(clear.shareBetter).toBe(1);
     expect(clear.samples).toBe(2000);
