@@ -94,6 +94,11 @@ export const PipelineConfigSchema = z
         stages: z.array(z.enum(['captions', 'generate'])).default(['captions', 'generate']),
         /** Concept requests per caption job. */
         captionsPerJob: z.number().int().positive().default(16),
+        /**
+         * Which of the workers' OpenAI-compatible endpoints caption jobs call, by name (`synth2 worker --endpoint
+         * NAME=URL`); `default` is each worker's own OPENAI_BASE_URL. Jobs never carry a URL or a key.
+         */
+        endpoint: z.string().min(1).default('default'),
         /** Caption records per embedding job (rounded up to a multiple of generate.batchSize). */
         recordsPerJob: z.number().int().positive().default(1024),
       })

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { Synth2Error, readJsonlAll, readJson, CaptionRecordSchema } from '@synth2/core';
+import { ConfigurationError, Synth2Error, readJsonlAll, readJson, CaptionRecordSchema } from '@synth2/core';
 import { extractOverrides, readConfigFile, resolveConfig, type PipelineConfig } from './config';
 import { Reporter, type OutputMode } from './reporter';
 import type { StageName } from './pipeline/index';
@@ -18,6 +18,29 @@ interface CommonOptions {
   json?: boolean;
   redo?: string[];
   allowPluginPaths?: boolean;
+}
+
+/** Commander's accumulator for repeatable options. */
+function collect(value: string, all: string[]): string[] {
+  return [...all, value];
+}
+
+/** `synth2 worker --endpoint NAME=URL …` as the worker's named endpoints. */
+export function parseEndpoints(entries: readonly string[]): Record<string, string> {
+  const endpoints: Record<string, string> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const name = eq > 0 ? entry.slice(0, eq) : '';
+    const url = entry.slice(eq + 1);
+    if (!name || !/^https?:\/\/\S+$/.test(url)) {
+      throw new ConfigurationError(
+        `--endpoint "${entry}" is not NAME=URL with an http(s) URL, e.g. --endpoint local=http://127.0.0.1:8000/v1`,
+        { setting: 'endpoint' },
+      );
+    }
+    endpoints[name] = url;
+  }
+  return endpoints;
 }
 
 function outputMode(o: CommonOptions): OutputMode {
@@ -68,7 +91,7 @@ function addCommonOptions(cmd: Command): Command {
     .option('-o, --out <dir>', 'run directory (default: runs/<source>-seed<seed>)')
     .option('--seed <n>', 'seed of every stage (default 1)')
     .option('--human-fraction <f>', 'share of the human train split to use (the data-efficiency comparison), e.g. 0.25')
-    .option('--redo <stage>', 'redo this stage and every stage after it, even if it finished (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--redo <stage>', 'redo this stage and every stage after it, even if it finished (repeatable)', collect, [])
     .option('--allow-plugin-paths', 'let the config\'s plugins name local files (paths, file: URLs); by default only installed package names are loaded')
     .option('-q, --quiet', 'print nothing but errors')
     .option('--json', 'print events as JSON lines (for scripts)')
@@ -251,9 +274,15 @@ export function buildProgram(
     .option('--rate-max <n>', 'global rate limit: jobs per --rate-ms across all workers')
     .option('--rate-ms <ms>', 'rate-limit window', '1000')
     .option('--lock-ms <ms>', 'job lock time: a killed worker\'s job is retried after it', '5000')
-    .action(act(async (o: { queue: string; name: string; concurrency: string; rateMax?: string; rateMs: string; lockMs: string }) => {
+    .option('--endpoint <name=url>', 'an OpenAI-compatible endpoint caption jobs may name (repeatable); "default" is OPENAI_BASE_URL', collect, [])
+    .option('--allow-plugin <package>', 'a plugin package caption jobs may ask this worker to import (repeatable; none by default)', collect, [])
+    .option('--data-root <dir>', 'a folder job files must lie inside (repeatable; default: anywhere this user can write)', collect, [])
+    .action(act(async (o: { queue: string; name: string; concurrency: string; rateMax?: string; rateMs: string; lockMs: string; endpoint: string[]; allowPlugin: string[]; dataRoot: string[] }) => {
       const q = await importQueue();
       const { close } = q.runWorker({
+        endpoints: parseEndpoints(o.endpoint),
+        allowedPlugins: o.allowPlugin,
+        dataRoots: o.dataRoot.length > 0 ? o.dataRoot.map((dir) => resolve(dir)) : undefined,
         connection: q.parseRedisUrl(o.queue),
         queueName: o.name,
         concurrency: Number(o.concurrency),

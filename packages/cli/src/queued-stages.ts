@@ -73,16 +73,22 @@ export function captionSourceSpec(
   config: PipelineConfig,
   inventory: ConceptInventory | undefined,
   env: NodeJS.ProcessEnv = process.env,
-): { provider: string; settings: Record<string, unknown>; plugins: string[]; reason: string } {
+): { provider: string; settings: Record<string, unknown>; plugins: string[]; endpoint?: string; reason: string } {
   const c = config.captions;
   const settings = captionSourceSettings(config, inventory);
   if (c.source === 'openai' || (c.source === 'auto' && (c.baseURL || env.OPENAI_API_KEY || env.OPENAI_BASE_URL))) {
+    const endpoint = config.queue?.endpoint ?? 'default';
+    // the URL and key are the workers' own: the job names an endpoint (as JSON: unset settings are left out)
+    const { baseURL, ...rest } = settings.openai as Record<string, unknown>;
+    const ignored = baseURL ?? c.baseURL ?? env.OPENAI_BASE_URL;
     return {
       provider: 'openai-compatible',
-      // as JSON: unset settings are left out
-      settings: JSON.parse(JSON.stringify({ ...settings.openai, baseURL: c.baseURL ?? env.OPENAI_BASE_URL })),
+      settings: JSON.parse(JSON.stringify(rest)) as Record<string, unknown>,
       plugins: [],
-      reason: `captions.source is "${c.source}": the workers write captions with the OpenAI-compatible LLM (their OPENAI_API_KEY)`,
+      endpoint,
+      reason:
+        `captions.source is "${c.source}": the workers write captions with the OpenAI-compatible LLM at their endpoint "${endpoint}" (their own URL and OPENAI_API_KEY)` +
+        (ignored ? `; the URL set here (${String(ignored)}) is not sent to workers — configure it on them with --endpoint ${endpoint}=URL` : ''),
     };
   }
   if (c.source === 'auto' || c.source === 'grammar') {
