@@ -66,6 +66,21 @@ describe('the browser build (dist/browser)', () => {
     }
   });
 
+  it('should bundle without tfjs and without zod (core is reached only through its light internal entry)', async () => {
+    requireBuild();
+    const result = await build({
+      entryPoints: [browserEntry],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.filter((f) => /tensorflow|tfjs|[\\/]zod[\\/]/.test(f))).toEqual([]);
+  });
+
   it('should score the README example exactly as the Node entry does', async () => {
     const browser = await browserBundle();
     const fromBrowser = await browser.evaluateCaptions({ references, predictions });

@@ -15,3 +15,5 @@ export {
 } from './strict-options';
 export { AbortedError, ConfigurationError, InvalidInputError, Synth2Error, throwIfAborted } from '../errors';
 export { parseJsonText } from '../io/json-text';
+// the seeded RNG without the schemas (zod), for @synth2/eval's metrics
+export { Rng } from '../rng';

@@ -19,3 +19,5 @@ export {
 export { AbortedError, ConfigurationError, InvalidInputError, Synth2Error, throwIfAborted } from '../errors';
 export { writeFileAtomic } from '../io/atomic-write';
 export { parseJsonText } from '../io/json';
+// the seeded RNG without the schemas (zod), for @synth2/eval's metrics
+export { Rng } from '../rng';

@@ -1,4 +1,4 @@
-import { ConfigurationError, InvalidInputError, Rng } from '@synth2/core';
+import { ConfigurationError, InvalidInputError, Rng } from '@synth2/core/internal';
 import { ptbTokenize } from '../tokenizer/ptb-tokenizer';
 
 /** A concept to look for: a name, or `{ name, synonyms }` (e.g. a `@synth2/core` `Concept`). */

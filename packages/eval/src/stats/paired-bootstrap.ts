@@ -1,4 +1,4 @@
-import { InvalidInputError, Rng } from '@synth2/core';
+import { InvalidInputError, Rng } from '@synth2/core/internal';
 
 export interface PairedBootstrapOptions {
   /** Bootstrap resamples (default 2,000). */
