@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
+import { join, resolve } from 'node:path';
 import type { Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
 
@@ -31,11 +33,43 @@ export function browserTwins(): Plugin {
   };
 }
 
-/** How a package's browser entries are built: ESM for bundlers into `dist/browser`, dependencies left external. */
+const BROWSER_OUT = 'dist/browser';
+const BUILTINS = new Set(builtinModules);
+
+/**
+ * The Node built-ins a built file imports (`from "x"`, `import("x")`, `require("x")`, with or without `node:`). The
+ * plugin above cannot see them all: tsup marks built-ins external, and strips `node:`, before plugins resolve them.
+ */
+export function nodeBuiltinImports(code: string): string[] {
+  const found = new Set<string>();
+  for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)["']([^"']+)["']/g)) {
+    const spec = m[1]!;
+    if (spec.startsWith('node:') || BUILTINS.has(spec) || BUILTINS.has(spec.split('/')[0]!)) found.add(spec);
+  }
+  return [...found];
+}
+
+/** Fails the build when a file of the browser build still imports a Node built-in, naming the file and module. */
+export async function checkNoNodeImports(dir = BROWSER_OUT): Promise<void> {
+  for (const file of await readdir(dir, { recursive: true })) {
+    if (!/\.[cm]?js$/.test(file)) continue;
+    const builtins = nodeBuiltinImports(await readFile(join(dir, file), 'utf8'));
+    if (builtins.length > 0) {
+      throw new Error(
+        `${dir}/${file} imports the Node built-in ${builtins.map((b) => `"${b}"`).join(', ')}: give the module that imports it a .browser.ts twin or keep it off the browser entry`,
+      );
+    }
+  }
+}
+
+/**
+ * How a package's browser entries are built: ESM for bundlers into `dist/browser`, dependencies left external;
+ * the build fails when any Node built-in is still imported.
+ */
 export function browserBuildConfig(entry: Record<string, string>) {
   return defineConfig({
     entry,
-    outDir: 'dist/browser',
+    outDir: BROWSER_OUT,
     format: ['esm'],
     platform: 'browser',
     target: 'es2022',
@@ -45,5 +79,6 @@ export function browserBuildConfig(entry: Record<string, string>) {
     splitting: true,
     define: { 'process.env': '{}' },
     esbuildPlugins: [browserTwins()],
+    onSuccess: () => checkNoNodeImports(),
   });
 }
