@@ -1,8 +1,8 @@
-export { createOpenAICaptionSource } from './sources/openai-caption-source';
+export { createOpenAICaptionSource, OPENAI_SETTINGS_KEYS } from './sources/openai-caption-source';
 export type { OpenAICaptionSourceSettings } from './sources/openai-caption-source';
 export { createGgufCaptionSource } from './sources/gguf-caption-source';
 export type { GgufCaptionSourceSettings } from './sources/gguf-caption-source';
-export { createConceptGrammarSource } from './sources/concept-grammar-source';
+export { createConceptGrammarSource, CONCEPT_GRAMMAR_SOURCE_KEYS } from './sources/concept-grammar-source';
 export type { ConceptGrammarSourceSettings } from './sources/concept-grammar-source';
 export { defaultCaptionSource } from './sources/default-caption-source';
 export type { DefaultCaptionSource, DefaultCaptionSourceOptions } from './sources/default-caption-source';

@@ -1,5 +1,9 @@
-import type { ConceptGrammarSourceSettings, OpenAICaptionSourceSettings } from '@synth2/captioner';
-import { optionKeys } from '@synth2/core/internal';
+import {
+  CONCEPT_GRAMMAR_SOURCE_KEYS,
+  OPENAI_SETTINGS_KEYS,
+  type ConceptGrammarSourceSettings,
+  type OpenAICaptionSourceSettings,
+} from '@synth2/captioner';
 import {
   GeneratorConfigSchema,
   TokenizerConfigSchema,
@@ -118,19 +122,13 @@ export const VlmSettingsSchema = z.strictObject({
 const keysOnly = (keys: readonly string[]) =>
   z.strictObject(Object.fromEntries(keys.map((key) => [key, z.unknown().optional()])));
 
+/** `keys` without `excluded`; the compiler checks that each excluded key is a key of `T`. */
+const keysWithout = <T extends object>(keys: readonly string[], excluded: readonly (keyof T & string)[]) =>
+  keys.filter((key) => !(excluded as readonly string[]).includes(key));
+
 /** `captions.grammar`: settings of the offline concept grammar (its inventory and seed come from the run). */
 export const CaptionsGrammarSchema = keysOnly(
-  optionKeys<Omit<ConceptGrammarSourceSettings, 'inventory' | 'seed'>>({
-    templates: true,
-    synonymProbability: true,
-    attributeProbability: true,
-    extraObjectProbability: true,
-    optionalProbability: true,
-    groupNouns: true,
-    candidates: true,
-    capitalize: true,
-    period: true,
-  }),
+  keysWithout<ConceptGrammarSourceSettings>(CONCEPT_GRAMMAR_SOURCE_KEYS, ['inventory', 'seed']),
 );
 
 /**
@@ -138,17 +136,7 @@ export const CaptionsGrammarSchema = keysOnly(
  * `captions.baseURL`, `captions.model` and `captions.concurrency`; `fetch` and `env` are not config values.
  */
 export const CaptionsOpenAISchema = keysOnly(
-  optionKeys<Omit<OpenAICaptionSourceSettings, 'baseURL' | 'model' | 'maxConcurrency' | 'fetch' | 'env'>>({
-    apiKey: true,
-    headers: true,
-    timeout: true,
-    maxRetries: true,
-    prompt: true,
-    n: true,
-    temperature: true,
-    maxTokens: true,
-    wordCount: true,
-  }),
+  keysWithout<OpenAICaptionSourceSettings>(OPENAI_SETTINGS_KEYS, ['baseURL', 'model', 'maxConcurrency', 'fetch', 'env']),
 );
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

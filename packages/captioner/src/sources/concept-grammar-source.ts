@@ -9,7 +9,7 @@ export interface ConceptGrammarSourceSettings extends ConceptGrammarOptions {
 }
 
 /** Keys of {@link ConceptGrammarSourceSettings}. */
-export const CONCEPT_GRAMMAR_SOURCE_KEYS = [...CONCEPT_GRAMMAR_KEYS, 'seed'];
+export const CONCEPT_GRAMMAR_SOURCE_KEYS: readonly string[] = [...CONCEPT_GRAMMAR_KEYS, 'seed'];
 
 /** Rejects unknown keys of concept grammar source settings, nested ones included. */
 export function rejectUnknownGrammarSourceSettings(settings: unknown, where: string, path?: string): void {

@@ -55,7 +55,7 @@ export interface OpenAICaptionSourceSettings {
 const DEFAULT_MODEL = 'gpt-4o-mini';
 
 /** Keys of {@link OpenAICaptionSourceSettings}. */
-export const OPENAI_SETTINGS_KEYS = optionKeys<OpenAICaptionSourceSettings>({
+export const OPENAI_SETTINGS_KEYS: readonly string[] = optionKeys<OpenAICaptionSourceSettings>({
   baseURL: true,
   apiKey: true,
   model: true,
