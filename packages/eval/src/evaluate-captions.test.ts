@@ -1,4 +1,4 @@
-import { ConfigurationError, InvalidInputError } from '@synth2/core';
+import { AbortedError, ConfigurationError, InvalidInputError } from '@synth2/core';
 import { describe, expect, it } from 'vitest';
 import { evaluateCaptions } from './evaluate-captions';
 
@@ -145,5 +145,14 @@ describe('evaluateCaptions', () => {
       expect((e as Error).message).toMatch(/unknown metric "WER"; choose from BLEU, ROUGE_L, CIDEr, METEOR, SPICE/);
       await expect(evaluateCaptions({ references, predictions: { img1: 'x' }, onInvalid: 'skip' as never })).rejects.toThrow(/onInvalid must be/);
     });
+  });
+
+  it('should stop with an AbortedError when abortSignal (or the deprecated signal) has fired', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const input = { references: { a: ['a red circle'] }, predictions: { a: 'a red circle' } };
+    await expect(evaluateCaptions({ ...input, abortSignal: ac.signal })).rejects.toSatisfy(AbortedError.isInstance);
+    await expect(evaluateCaptions({ ...input, signal: ac.signal })).rejects.toSatisfy(AbortedError.isInstance);
+    await expect(evaluateCaptions(input)).resolves.toBeDefined();
   });
 });

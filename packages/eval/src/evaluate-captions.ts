@@ -40,6 +40,9 @@ export interface EvaluateCaptionsOptions {
   onInvalid?: 'throw' | 'drop';
   meteor?: MeteorOptions;
   spice?: SpiceOptions;
+  /** Stops the work with an `AbortedError` (the option name every Synth² package uses). */
+  abortSignal?: AbortSignal;
+  /** @deprecated Use `abortSignal` (still honoured in this release). */
   signal?: AbortSignal;
 }
 
@@ -267,7 +270,7 @@ export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promis
   if (onInvalid !== 'throw' && onInvalid !== 'drop') {
     throw new ConfigurationError(`onInvalid must be 'throw' or 'drop', not ${JSON.stringify(onInvalid)}.`, { setting: 'onInvalid' });
   }
-  throwIfAborted(options.signal);
+  throwIfAborted(options.abortSignal ?? options.signal);
 
   const problems: Problem[] = [];
   const refs = normalizeReferences(options.references, problems);
@@ -313,7 +316,7 @@ export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promis
   const candSentences = candidates.map((_, i) => refCaptions.length + i);
   const tokenized = lazyTokenized(index, candSentences, refSentences);
   lap('tokenize');
-  throwIfAborted(options.signal);
+  throwIfAborted(options.abortSignal ?? options.signal);
 
   const want = new Set(metrics);
   const scores = scoreIndexed(index, candSentences, refSentences, { bleu: want.has('BLEU'), rouge: want.has('ROUGE_L'), cider: want.has('CIDEr') });
@@ -339,14 +342,14 @@ export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promis
   // the official order: Bleu, METEOR, ROUGE_L, CIDEr, SPICE
   for (const k of ['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4'] as const) put(k, scores.metrics[k], () => scores.perImage[k]);
   if (want.has('METEOR')) {
-    const meteor = await runMeteor(tokenized.predictions, tokenized.references, { ...options.meteor, signal: options.signal });
+    const meteor = await runMeteor(tokenized.predictions, tokenized.references, { ...options.meteor, abortSignal: options.abortSignal ?? options.signal });
     put('METEOR', meteor.score, () => meteor.perImage);
     lap('meteor');
   }
   put('ROUGE_L', scores.metrics.ROUGE_L, () => scores.perImage.ROUGE_L);
   put('CIDEr', scores.metrics.CIDEr, () => scores.perImage.CIDEr);
   if (want.has('SPICE')) {
-    const spice = await runSpice(imageIds, tokenized.predictions, tokenized.references, { ...options.spice, signal: options.signal });
+    const spice = await runSpice(imageIds, tokenized.predictions, tokenized.references, { ...options.spice, abortSignal: options.abortSignal ?? options.signal });
     put('SPICE', spice.score, () => spice.perImage);
     lap('spice');
   }

@@ -87,8 +87,11 @@ describe('readJsonl', () => {
     await writeFile(file, JSON.stringify(rec(1)) + '\n');
     const ac = new AbortController();
     ac.abort();
-    const error = await readJsonlAll(file, undefined, { signal: ac.signal }).catch((e) => e);
+    const error = await readJsonlAll(file, undefined, { abortSignal: ac.signal }).catch((e) => e);
     expect(AbortedError.isInstance(error)).toBe(true);
+    // the deprecated name still works for one release
+    const legacy = await readJsonlAll(file, undefined, { signal: ac.signal }).catch((e) => e);
+    expect(AbortedError.isInstance(legacy)).toBe(true);
   });
 });
 

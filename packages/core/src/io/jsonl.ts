@@ -9,6 +9,9 @@ import { fsyncDir, tempPathFor, writeFileAtomic } from './atomic-write';
 import { parseJsonText } from './json';
 
 export interface ReadJsonlOptions {
+  /** Stops the work with an `AbortedError` (the option name every Synth² package uses). */
+  abortSignal?: AbortSignal;
+  /** @deprecated Use `abortSignal` (still honoured in this release). */
   signal?: AbortSignal;
   /**
    * Skip a malformed last line that has no trailing newline (a write cut short by a crash) instead of throwing.
@@ -77,7 +80,7 @@ export async function* readJsonl(
   schema?: z.ZodType,
   options: ReadJsonlOptions = {},
 ): AsyncGenerator<unknown> {
-  for await (const raw of rawLines(file, options.signal)) {
+  for await (const raw of rawLines(file, options.abortSignal ?? options.signal)) {
     if (raw.text.trim() === '') continue;
     let value: unknown;
     try {

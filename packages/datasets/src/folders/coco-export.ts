@@ -19,6 +19,8 @@ export interface ExportCocoOptions {
   /** Called after each image is written. */
   onProgress?: (done: number, total: number) => void;
   /** Stops the export (nothing is left behind) with an `AbortedError`. */
+  abortSignal?: AbortSignal;
+  /** @deprecated Use `abortSignal` (still honoured in this release). */
   signal?: AbortSignal;
 }
 
@@ -88,7 +90,7 @@ export async function exportCocoFolder(
     }[] = [];
     const annotations: { id: number; image_id: number; caption: string }[] = [];
     for (let i = 0; i < items.length; i++) {
-      throwIfAborted(options.signal);
+      throwIfAborted(options.abortSignal ?? options.signal);
       const item = items[i];
       if (item.pixels.length !== item.width * item.height * 3) {
         throw new InvalidInputError(

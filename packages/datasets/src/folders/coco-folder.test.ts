@@ -98,7 +98,7 @@ describe('exportCocoFolder', () => {
     await expect(exportCocoFolder(bad, join(tmp, 'bad'))).rejects.toThrow(/pixels hold 5 bytes/);
     const controller = new AbortController();
     const aborted = exportCocoFolder(splits.train, join(tmp, 'aborted'), {
-      signal: controller.signal,
+      abortSignal: controller.signal,
       onProgress: (d) => d === 3 && controller.abort(),
     });
     await expect(aborted).rejects.toThrow(AbortedError);

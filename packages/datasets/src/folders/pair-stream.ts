@@ -49,6 +49,9 @@ export interface FolderLoadOptions {
   image?: false | LoadImageOptions;
   /** Called for every skipped entry as it is found. */
   onSkip?: (entry: SkippedEntry) => void;
+  /** Stops the work with an `AbortedError` (the option name every Synth² package uses). */
+  abortSignal?: AbortSignal;
+  /** @deprecated Use `abortSignal` (still honoured in this release). */
   signal?: AbortSignal;
 }
 
@@ -129,7 +132,7 @@ export class PairStream implements AsyncIterable<LoadedPair> {
 
     const decode = this.options.image;
     for (const e of ok) {
-      throwIfAborted(this.options.signal);
+      throwIfAborted(this.options.abortSignal ?? this.options.signal);
       const pair: LoadedPair = { imageId: e.imageId, imagePath: e.imagePath, captions: e.captions };
       if (e.width) pair.width = e.width;
       if (e.height) pair.height = e.height;

@@ -7,6 +7,9 @@ export interface JavaJarOptions {
   java?: string;
   /** Path of the official jar. */
   jar?: string;
+  /** Stops the work with an `AbortedError` (the option name every Synth² package uses). */
+  abortSignal?: AbortSignal;
+  /** @deprecated Use `abortSignal` (still honoured in this release). */
   signal?: AbortSignal;
 }
 

@@ -25,12 +25,12 @@ export async function runMeteor(
   references: readonly (readonly string[])[],
   options: MeteorOptions = {},
 ): Promise<{ score: number; perImage: number[] }> {
-  throwIfAborted(options.signal);
+  throwIfAborted(options.abortSignal ?? options.signal);
   const { java, jar } = resolveJar('METEOR', options, 'SYNTH2_METEOR_JAR', 'meteor-1.5.jar', ' (with its data/ paraphrase tables beside it)');
   const args = ['-jar', options.memory ?? '-Xmx2G', jar, '-', '-', '-stdio', '-l', 'en', '-norm'];
   const child = await spawnJava('METEOR', java, args, dirname(jar));
   const reader = new LineReader(child, 'METEOR');
-  const unlisten = abortChild(child, reader, options.signal);
+  const unlisten = abortChild(child, reader, (options.abortSignal ?? options.signal));
   try {
     const stats: string[] = [];
     for (let i = 0; i < candidates.length; i++) {

@@ -30,7 +30,7 @@ export async function runSpice(
   references: readonly (readonly string[])[],
   options: SpiceOptions = {},
 ): Promise<SpiceResult> {
-  throwIfAborted(options.signal);
+  throwIfAborted(options.abortSignal ?? options.signal);
   const { java, jar } = resolveJar('SPICE', options, 'SYNTH2_SPICE_JAR', 'spice-1.0.jar', ' (with its lib/ folder of Stanford CoreNLP jars)');
   const dir = await mkdtemp(join(tmpdir(), 'synth2-spice-'));
   try {
@@ -48,10 +48,10 @@ export async function runSpice(
     });
     child.stdout.resume();
     child.stdin.end();
-    const unlisten = abortChild(child, undefined, options.signal);
+    const unlisten = abortChild(child, undefined, (options.abortSignal ?? options.signal));
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     unlisten();
-    throwIfAborted(options.signal);
+    throwIfAborted(options.abortSignal ?? options.signal);
     if (code !== 0) {
       throw new Synth2Error(`SPICE: the jar exited with code ${code}. Its error output: ${stderr.trim().slice(-1500) || '(none)'}`, { code: 'external_process' });
     }
