@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigurationError } from '@synth2/core';
-import { makeTmpDir } from '@synth2/core/test';
+import { expectUnknownOptionRejected, makeTmpDir } from '@synth2/core/test';
 import { initBackend } from '@synth2/nn';
 import {
   CaptionTokenGenerator,
@@ -166,17 +165,7 @@ describe('strict options', () => {
   it.each(cases)(
     '$where should reject the unknown key $key and suggest $nearest',
     async ({ where, key, nearest, call }) => {
-      let error: unknown;
-      try {
-        await call();
-      } catch (e) {
-        error = e;
-      }
-      expect(ConfigurationError.isInstance(error)).toBe(true);
-      const message = (error as ConfigurationError).message;
-      expect(message).toContain(`${where}: unknown option "${key}"`);
-      expect(message).toContain(`Did you mean "${nearest}"?`);
-      expect((error as ConfigurationError).setting).toBe(key);
+      await expectUnknownOptionRejected(call, { where, key, suggestion: nearest });
     },
   );
 
