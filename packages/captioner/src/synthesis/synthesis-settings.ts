@@ -1,30 +1,32 @@
 import { InvalidInputError, type CaptionSourceV1, type Concept } from '@synth2/core';
-import { toConceptItems, type ConceptItemInput } from '../concepts/concept-list';
-import { samplers, type ConceptSampler, type SamplerFactory, type SamplerName } from '../concepts/samplers';
+import { toConceptItems } from '../concepts/concept-list';
+import { samplers, type ConceptSampler } from '../concepts/samplers';
 import { hash32, stableStringify } from '../internal/concurrency';
-import { createCaptionFilter, type CaptionFilter, type CaptionFilterOptions } from './caption-filters';
+import { createCaptionFilter, type CaptionFilter } from './caption-filters';
 import { CaptionDeduper } from './dedupe';
+import type { SynthesizeCaptionsOptions } from './synthesize-captions';
 
-/** What `synthesizeCaptions` needs from its options to settle the run's settings. */
-export interface SynthesisSettingsInput {
-  source: CaptionSourceV1;
-  concepts: readonly ConceptItemInput[];
-  count: number;
-  out: string;
-  conceptsPerCaption?: number;
-  sampler?: SamplerName | SamplerFactory;
-  weights?: readonly number[];
-  seed?: number;
-  wordCount?: number;
-  captionsPerRequest?: number;
-  filters?: CaptionFilterOptions | false;
-  dedupe?: boolean | 'exact' | 'near' | { mode?: 'exact' | 'near'; threshold?: number };
-  concurrency?: number;
-  maxRequests?: number;
-  maxFailureRate?: number;
-  maxRequestAttempts?: number;
-  idPrefix?: string;
-}
+/** What `synthesizeCaptions` needs from its options to settle the run's settings (documented there). */
+export type SynthesisSettingsInput = Pick<
+  SynthesizeCaptionsOptions,
+  | 'source'
+  | 'concepts'
+  | 'count'
+  | 'out'
+  | 'conceptsPerCaption'
+  | 'sampler'
+  | 'weights'
+  | 'seed'
+  | 'wordCount'
+  | 'captionsPerRequest'
+  | 'filters'
+  | 'dedupe'
+  | 'concurrency'
+  | 'maxRequests'
+  | 'maxFailureRate'
+  | 'maxRequestAttempts'
+  | 'idPrefix'
+>;
 
 /** The validated settings of one synthesis run. */
 export interface SynthesisSettings {
