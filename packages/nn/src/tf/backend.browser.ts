@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, ConfigurationError } from '@synth2/core';
+import { describeBackendInfo, memoizedBackendInit } from './backend-common';
 import { registerTfjsExtras } from './backend-gradients';
 import { registerFastKernels } from './kernels';
 
@@ -113,7 +114,7 @@ async function select(options: BackendOptions): Promise<BackendInfo> {
   };
 }
 
-let current: { key: string; info: Promise<BackendInfo> } | undefined;
+const initOnce = memoizedBackendInit(select, describeBackend);
 
 /**
  * Browser build: selects webgpu (when the page imported `@tensorflow/tfjs-backend-webgpu` and the browser has an
@@ -125,28 +126,10 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
     throw new ConfigurationError(`unknown backend "${options.backend}"; in a browser use one of ${BACKEND_NAMES.join(', ')}.`, { setting: 'backend' });
   }
   const key = JSON.stringify([options.backend ?? 'auto', options.wasmPaths ?? null]);
-  if (current?.key === key) {
-    const info = await current.info.catch(() => undefined);
-    if (info && tf.getBackend() === info.tfBackend) return info;
-  }
-  const info = select(options);
-  current = { key, info };
-  try {
-    const result = await info;
-    (options.log ?? (() => {}))(describeBackend(result));
-    return result;
-  } catch (error) {
-    current = undefined;
-    throw error;
-  }
+  return initOnce(key, options);
 }
 
 /** One line for logs: `backend wasm (SIMD, 1 thread, 9 fast kernels): auto: webgpu: …`. */
 export function describeBackend(info: BackendInfo): string {
-  const parts = [
-    info.simd === undefined ? undefined : info.simd ? 'SIMD' : 'no SIMD',
-    `${info.threads} thread${info.threads === 1 ? '' : 's'}`,
-    `${info.kernels.length} fast kernel${info.kernels.length === 1 ? '' : 's'}`,
-  ].filter(Boolean);
-  return `backend ${info.name} (${parts.join(', ')}): ${info.reason}`;
+  return describeBackendInfo(info);
 }

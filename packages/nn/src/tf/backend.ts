@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, ConfigurationError } from '@synth2/core';
 import { fastKernelStatus, registerFastKernels } from './kernels';
+import { describeBackendInfo, memoizedBackendInit } from './backend-common';
 import { registerTfjsExtras } from './backend-gradients';
 import { resolvePackagePath } from './backend-locate';
 import { installThreadedWasm, wantedWasmThreads, type ThreadedWasmResult } from './wasm-threads';
@@ -104,7 +105,6 @@ function requested(options: BackendOptions): { name?: BackendName; from: string 
 
 /** The native tensorflow package imported in this process, if any: only one may ever be. */
 let nativePackage: BackendName | undefined;
-let current: { key: string; info: Promise<BackendInfo> } | undefined;
 
 function unavailable(name: BackendName, why: string, cause?: unknown): BackendUnavailableError {
   const pkg = BACKEND_PACKAGES[name];
@@ -245,6 +245,8 @@ async function select(options: BackendOptions): Promise<BackendInfo> {
   };
 }
 
+const initOnce = memoizedBackendInit(select, describeBackend);
+
 /**
  * Selects the tfjs backend: `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node` (optional peers, imported only
  * when installed; only one of them is ever imported), else wasm (SIMD), else cpu. `options.backend` or env
@@ -254,20 +256,7 @@ async function select(options: BackendOptions): Promise<BackendInfo> {
 export async function initBackend(options: BackendOptions = {}): Promise<BackendInfo> {
   const want = requested(options);
   const key = JSON.stringify([want.name ?? 'auto', options.threads ?? null, options.native ?? null]);
-  if (current?.key === key) {
-    const info = await current.info.catch(() => undefined);
-    if (info && tf.getBackend() === info.tfBackend) return info;
-  }
-  const info = select(options);
-  current = { key, info };
-  try {
-    const result = await info;
-    (options.log ?? (() => {}))(describeBackend(result));
-    return result;
-  } catch (error) {
-    current = undefined;
-    throw error;
-  }
+  return initOnce(key, options);
 }
 
 /**
@@ -276,11 +265,5 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
  * to get them.
  */
 export function describeBackend(info: BackendInfo): string {
-  const parts = [
-    info.simd === undefined ? undefined : info.simd ? 'SIMD' : 'no SIMD',
-    `${info.threads} thread${info.threads === 1 ? '' : 's'}`,
-    info.path === 'native' ? 'native kernels' : info.native ? 'native' : undefined,
-    `${info.kernels.length} fast kernel${info.kernels.length === 1 ? '' : 's'}`,
-  ].filter(Boolean);
-  return `backend ${info.name} (${parts.join(', ')}): ${info.reason}`;
+  return describeBackendInfo(info);
 }
