@@ -57,6 +57,11 @@ export function fusedNative(): FusedNative | null {
   return n && typeof n.attentionForward === 'function' ? (n as FusedNative) : null;
 }
 
+/** The addon's `name` function (bound to the addon) when the addon is loaded, else `js`, its JavaScript twin. */
+export function fusedImpl<K extends keyof FusedNative>(native: FusedNative | null, name: K, js: FusedNative[K]): FusedNative[K] {
+  return native ? (native[name].bind(native) as FusedNative[K]) : js;
+}
+
 type Arrays = (Float32Array | Int32Array)[];
 
 /**

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig } from '@tensorflow/tfjs-core';
-import { fusedActive, fusedConfigs, fusedKernelFunc } from './fused-common';
+import { fusedActive, fusedConfigs, fusedImpl, fusedKernelFunc, type FusedNative } from './fused-common';
 
 /**
  * Weighted softmax cross-entropy of `logits: [N, V]` against int32 `targets: [N]` as one kernel,
@@ -25,22 +25,13 @@ function totalWeight(w: Float32Array): number {
   return Math.max(s, 1e-12);
 }
 
-export function crossEntropyForwardJs(n: number, v: number, logits: Float32Array, targets: Int32Array, weights: Float32Array, loss: Float32Array): void {
+export const crossEntropyForwardJs: FusedNative['crossEntropyForward'] = (n, v, logits, targets, weights, loss) => {
   let s = 0;
   for (let i = 0; i < n; i++) s += weights[i]! * (logits[i * v + targets[i]!]! - logSumExp(logits, i * v, v));
   loss[0] = -s / totalWeight(weights);
-}
+};
 
-export function crossEntropyBackwardJs(
-  n: number,
-  v: number,
-  dy: number,
-  logits: Float32Array,
-  targets: Int32Array,
-  weights: Float32Array,
-  dlogits: Float32Array,
-  dweights: Float32Array,
-): void {
+export const crossEntropyBackwardJs: FusedNative['crossEntropyBackward'] = (n, v, dy, logits, targets, weights, dlogits, dweights) => {
   const W = totalWeight(weights);
   let loss = 0;
   const picked = new Float64Array(n);
@@ -57,7 +48,7 @@ export function crossEntropyBackwardJs(
   // d/dwᵢ of −Σ w·picked / max(Σ w, 1e-12); the denominator's term vanishes where the clamp is active
   const clamped = W === 1e-12;
   for (let i = 0; i < n; i++) dweights[i] = (dy * (-picked[i]! - (clamped ? 0 : loss))) / W;
-}
+};
 
 const forward = fusedKernelFunc(
   ['logits', 'targets', 'weights'],
@@ -65,7 +56,7 @@ const forward = fusedKernelFunc(
   ([logits, targets, weights], [loss], _attrs, native) => {
     const n = targets!.length;
     const v = logits!.length / Math.max(n, 1);
-    const f = native ? native.crossEntropyForward.bind(native) : crossEntropyForwardJs;
+    const f = fusedImpl(native, 'crossEntropyForward', crossEntropyForwardJs);
     f(n, v, logits as Float32Array, targets as Int32Array, weights as Float32Array, loss!);
   },
 );
@@ -76,7 +67,7 @@ const backward = fusedKernelFunc(
   ([logits, targets, weights, dy], [dlogits, dweights], _attrs, native) => {
     const n = targets!.length;
     const v = logits!.length / Math.max(n, 1);
-    const f = native ? native.crossEntropyBackward.bind(native) : crossEntropyBackwardJs;
+    const f = fusedImpl(native, 'crossEntropyBackward', crossEntropyBackwardJs);
     f(n, v, dy![0]!, logits as Float32Array, targets as Int32Array, weights as Float32Array, dlogits!, dweights!);
   },
 );

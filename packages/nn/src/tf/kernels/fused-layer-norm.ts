@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig } from '@tensorflow/tfjs-core';
-import { fusedActive, fusedConfigs, fusedKernelFunc } from './fused-common';
+import { fusedActive, fusedConfigs, fusedImpl, fusedKernelFunc, type FusedNative } from './fused-common';
 
 /**
  * LayerNorm over the last axis as one kernel, `(x − mean)/√(var + eps)·gamma + beta` (biased variance), and its
@@ -21,24 +21,14 @@ function rowStats(x: Float32Array, o: number, d: number, eps: number): [number, 
   return [mean, 1 / Math.sqrt(v / d + eps)];
 }
 
-export function layerNormForwardJs(rows: number, d: number, eps: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array): void {
+export const layerNormForwardJs: FusedNative['layerNormForward'] = (rows, d, eps, x, gamma, beta, y) => {
   for (let r = 0, o = 0; r < rows; r++, o += d) {
     const [mean, rstd] = rowStats(x, o, d, eps);
     for (let c = 0; c < d; c++) y[o + c] = (x[o + c]! - mean) * rstd * gamma[c]! + beta[c]!;
   }
-}
+};
 
-export function layerNormBackwardJs(
-  rows: number,
-  d: number,
-  eps: number,
-  x: Float32Array,
-  gamma: Float32Array,
-  dy: Float32Array,
-  dx: Float32Array,
-  dgamma: Float32Array,
-  dbeta: Float32Array,
-): void {
+export const layerNormBackwardJs: FusedNative['layerNormBackward'] = (rows, d, eps, x, gamma, dy, dx, dgamma, dbeta) => {
   const dg = new Float64Array(d);
   const db = new Float64Array(d);
   for (let r = 0, o = 0; r < rows; r++, o += d) {
@@ -62,7 +52,7 @@ export function layerNormBackwardJs(
   }
   dgamma.set(dg);
   dbeta.set(db);
-}
+};
 
 const forward = fusedKernelFunc(
   ['x', 'gamma', 'beta'],
@@ -71,8 +61,8 @@ const forward = fusedKernelFunc(
     const d = gamma!.length;
     const rows = x!.length / d;
     const eps = attrs.eps as number;
-    if (native) native.layerNormForward(rows, d, eps, x as Float32Array, gamma as Float32Array, beta as Float32Array, y!);
-    else layerNormForwardJs(rows, d, eps, x as Float32Array, gamma as Float32Array, beta as Float32Array, y!);
+    const f = fusedImpl(native, 'layerNormForward', layerNormForwardJs);
+    f(rows, d, eps, x as Float32Array, gamma as Float32Array, beta as Float32Array, y!);
   },
 );
 
@@ -83,7 +73,7 @@ const backward = fusedKernelFunc(
     const d = gamma!.length;
     const rows = x!.length / d;
     const eps = attrs.eps as number;
-    const f = native ? native.layerNormBackward.bind(native) : layerNormBackwardJs;
+    const f = fusedImpl(native, 'layerNormBackward', layerNormBackwardJs);
     f(rows, d, eps, x as Float32Array, gamma as Float32Array, dy as Float32Array, dx!, dgamma!, dbeta!);
   },
 );
