@@ -184,7 +184,47 @@ function showMetrics(results: unknown): void {
     recall.insertCell().textContent = '';
     recall.insertCell().textContent = fmt(models[n].heldOutPairRecall);
   }
-  $('metrics-out').replaceChildren(table);
+  $('metrics-out').replaceChildren(table, ciderChart(names, models));
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const SPLIT_COLOURS = { all: '#4c78a8', heldOut: '#f58518' } as const;
+
+function svg(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/** CIDEr of every model on all test images and on the held-out ones, as grouped bars with a legend. */
+function ciderChart(
+  names: string[],
+  models: Record<string, { all?: Record<string, number>; heldOut?: Record<string, number> }>,
+): SVGElement {
+  const W = Math.max(440, 120 + names.length * 110);
+  const H = 220;
+  const base = H - 40;
+  const values = names.flatMap((n) => [models[n].all?.CIDEr ?? 0, models[n].heldOut?.CIDEr ?? 0]);
+  const top = Math.max(...values, 1e-9);
+  const chart = svg('svg', { id: 'cider-chart', viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'aria-label': 'CIDEr by model' });
+  names.forEach((n, i) => {
+    (['all', 'heldOut'] as const).forEach((split, j) => {
+      const v = models[n][split]?.CIDEr;
+      if (v === undefined) return;
+      const h = ((base - 30) * v) / top;
+      const x = 40 + i * 110 + j * 42;
+      chart.append(svg('rect', { x, y: base - h, width: 38, height: h, fill: SPLIT_COLOURS[split] }));
+      chart.append(svg('text', { x: x + 19, y: base - h - 4, 'text-anchor': 'middle', 'font-size': 11 }, v.toFixed(2)));
+    });
+    chart.append(svg('text', { x: 40 + i * 110 + 40, y: base + 16, 'text-anchor': 'middle', 'font-size': 12 }, n));
+  });
+  chart.append(svg('line', { x1: 30, y1: base, x2: W - 10, y2: base, stroke: '#999' }));
+  (['all', 'heldOut'] as const).forEach((split, j) => {
+    chart.append(svg('rect', { x: 40 + j * 150, y: H - 16, width: 12, height: 12, fill: SPLIT_COLOURS[split] }));
+    chart.append(svg('text', { x: 56 + j * 150, y: H - 6, 'font-size': 12 }, split === 'all' ? 'CIDEr, all test images' : 'CIDEr, held-out compositions'));
+  });
+  return chart;
 }
 
 async function start(): Promise<void> {

@@ -141,6 +141,7 @@ describe.skipIf(skipReason !== undefined)('the exported studio in headless Chrom
     const timings = await page.evaluate(() => (window as never as { studio: { timings: { loadSeconds: number } } }).studio.timings);
     console.log(`studio: first model load ${timings.loadSeconds.toFixed(2)} s (wasm, headless Chromium)`);
     expect(await page.locator('#metrics-out tbody tr').count()).toBeGreaterThan(1);
+    expect(await page.locator('#cider-chart rect').count()).toBeGreaterThan(2);
     expect(consoleErrors).toEqual([]);
   });
 
