@@ -91,9 +91,14 @@ interface PeerLine {
 
 function runPeer(w: Workload, threads: number, seconds: number): PeerLine {
   const script = join(repoRoot, 'bench', 'peers', 'engine_twins.py');
+  // torch.set_num_threads does not bound the BLAS library's own pool (OpenBLAS pthreads): pin every pool to `threads`
+  const pools = Object.fromEntries(
+    ['OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'].map((k) => [k, String(threads)]),
+  );
   const out = execFileSync(python(), [script, '--workload', w, '--threads', String(threads), '--seconds', String(seconds)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...pools },
   });
   return lastJson<PeerLine>(out);
 }
