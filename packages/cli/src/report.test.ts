@@ -1,11 +1,17 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { writeJsonl } from '@synth2/core';
+import { saveImages } from './artifacts';
+import { resolveConfig } from './config';
 import { renderReport, type ReportInput } from './report';
+import { Reporter } from './reporter';
+import { RunDirectory } from './run-directory';
+import { reportStage } from './stages/report';
 
 /** A tiny valid PNG (solid colour) built by hand so the test needs no image library. */
 function solidPng(w: number, h: number, rgb: [number, number, number]): string {
@@ -71,6 +77,83 @@ describe('renderReport', () => {
   });
 });
 
+/** The training-curves chart of a report. */
+const curvesSvg = (html: string) => html.match(/<svg id="training-curves"[\s\S]*?<\/svg>/)![0];
+/** [model name, colour] of each drawn curve. */
+const curveLines = (svg: string) =>
+  [...svg.matchAll(/<polyline [^>]*stroke="([^"]+)"[^>]*><title>([^<]*)<\/title>/g)].map((m) => [m[2], m[1]]);
+/** [model name, colour] of each legend entry. */
+const legendEntries = (svg: string) =>
+  [...svg.matchAll(/<g class="legend-entry"><line [^>]*stroke="([^"]+)"[^>]*\/><text [^>]*>([^<]*)<\/text><\/g>/g)].map((m) => [m[2], m[1]]);
+/** The inner HTML of each decoded-generation figure. */
+const generationFigures = (html: string) => [...html.matchAll(/<figure class="generation">([\s\S]*?)<\/figure>/g)].map((m) => m[1]);
+
+describe('renderReport training curves', () => {
+  it('should give every curve a legend entry with its model name and its line colour', () => {
+    const svg = curvesSvg(renderReport(input));
+    const lines = curveLines(svg);
+    expect(lines.map(([name]) => name)).toEqual(['baseline', 'Synth² &#60;mixed&#62;']);
+    expect(new Set(lines.map(([, colour]) => colour)).size).toBe(2);
+    expect(legendEntries(svg)).toEqual(lines);
+  });
+
+  it('should list only the models that have a curve, in the colours of the bar chart', () => {
+    const html = renderReport({ ...input, models: [{ ...input.models[0], curve: undefined }, input.models[1]] });
+    const svg = curvesSvg(html);
+    const barColour = html.match(/<rect class="bar" [^>]*fill="([^"]+)"><title>Synth² &#60;mixed&#62;/)![1];
+    expect(legendEntries(svg)).toEqual([['Synth² &#60;mixed&#62;', barColour]]);
+    expect(curveLines(svg)).toEqual([['Synth² &#60;mixed&#62;', barColour]]);
+  });
+});
+
+describe('renderReport decoded generations', () => {
+  it('should show each synthetic caption above the image generated for it', () => {
+    const html = renderReport({ ...input, generations: [...input.generations!, { caption: 'two <green> squares', png: solidPng(8, 8, [0, 255, 0]) }] });
+    const figures = generationFigures(html);
+    expect(figures).toHaveLength(2);
+    expect(figures[0]).toMatch(/^<figcaption>a blue circle<\/figcaption><img alt="generated for: a blue circle" src="data:image\/png;base64,/);
+    expect(figures[1]).toMatch(/^<figcaption>two &#60;green&#62; squares<\/figcaption><img /);
+  });
+});
+
+describe('reportStage', () => {
+  it("should put the generate stage's gallery.json in report.html, each caption above its image, titled by the data folder", async () => {
+    const root = join(await mkdtemp(join(tmpdir(), 'synth2-report-stage-')), 'run');
+    const config = resolveConfig({ data: { source: '/data/flickr8k-1k' } });
+    const run = await RunDirectory.open(root, { config: config as unknown as Record<string, unknown>, seed: config.seed });
+    await mkdir(join(root, 'data'));
+    await mkdir(join(root, 'evaluate'));
+    await mkdir(join(root, 'generate'));
+    await writeJsonl(join(root, 'data', 'test.jsonl'), [{ imageId: 'im1', captions: ['a dog runs'], width: 8, height: 8 }]);
+    await saveImages(join(root, 'data', 'test.images.safetensors'), { data: new Uint8Array(8 * 8 * 3).fill(200), shape: [1, 8, 8, 3] });
+    const model = (caption: string, cider: number) => ({ all: { CIDEr: cider }, predictions: { im1: caption }, perImageCider: { all: [cider] } });
+    await writeFile(
+      join(root, 'evaluate', 'scores.json'),
+      JSON.stringify({
+        models: { baseline: model('a dog', 0.2), synth2: model('a dog runs', 0.4) },
+        diversity: {},
+        summary: { ciderAll: { baseline: 0.2, synth2: 0.4, ratio: 2 }, ciderHeldOut: {}, heldOutPairRecall: {}, objectNaming: {} },
+        testImages: 1,
+        heldOutTestImages: 0,
+      }),
+    );
+    const gallery = [
+      { caption: 'a cat on a sofa', png: solidPng(8, 8, [255, 0, 0]) },
+      { caption: 'a bus & a car', png: solidPng(8, 8, [0, 0, 255]) },
+    ];
+    await writeFile(join(root, 'generate', 'gallery.json'), JSON.stringify(gallery));
+    await reportStage({ config, run, reporter: new Reporter('quiet') }, join(root, 'report'));
+    const html = await readFile(join(root, 'report.html'), 'utf8');
+    expect(html).toContain('<title>Synth² on flickr8k-1k</title>');
+    const figures = generationFigures(html);
+    expect(figures).toHaveLength(2);
+    figures.forEach((f, i) => {
+      expect(f.startsWith(`<figcaption>${gallery[i].caption.replace('&', '&#38;')}</figcaption><img `)).toBe(true);
+      expect(f).toContain(`src="data:image/png;base64,${gallery[i].png}"`);
+    });
+  });
+});
+
 const CHROMIUM = process.env.SYNTH2_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`[skip] report rendering test: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
@@ -97,6 +180,11 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
       expect(await page.locator('#bar-chart rect.bar').count()).toBe(4);
       const loaded = await page.$$eval('img', (imgs) => imgs.map((i) => (i as any).complete && (i as any).naturalWidth));
       expect(loaded).toEqual([8, 8]);
+      expect(await page.locator('#training-curves .legend-entry text').allTextContents()).toEqual(['baseline', 'Synth² <mixed>']);
+      // the caption sits above its generated image
+      const caption = await page.locator('figure.generation figcaption').boundingBox();
+      const image = await page.locator('figure.generation img').boundingBox();
+      expect(caption!.y + caption!.height).toBeLessThanOrEqual(image!.y);
     } finally {
       await browser.close();
     }

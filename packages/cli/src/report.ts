@@ -63,6 +63,18 @@ function barChart(models: ModelReport[], metric: string): string {
   return `<svg id="bar-chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(metric)} by model">${legend}${bars}<line x1="30" y1="${H - 40}" x2="${W - 10}" y2="${H - 40}" stroke="#999"/></svg>`;
 }
 
+/** One legend entry per drawn curve (its colour swatch and model name), stacked in the chart's top-right corner. */
+function curveLegend(series: ModelReport[], models: ModelReport[], W: number): string {
+  const entries = series
+    .map((m, k) => {
+      const color = COLORS[models.indexOf(m) % COLORS.length];
+      const y = 8 + k * 16;
+      return `<g class="legend-entry"><line x1="${W - 200}" y1="${y + 6}" x2="${W - 184}" y2="${y + 6}" stroke="${color}" stroke-width="3"/><text x="${W - 178}" y="${y + 10}" font-size="11">${esc(m.label)}</text></g>`;
+    })
+    .join('');
+  return `<g class="legend" aria-label="legend">${entries}</g>`;
+}
+
 function curves(models: ModelReport[]): string {
   const series = models.filter((m) => m.curve && m.curve.length > 1);
   if (!series.length) return '<p>No training curves recorded.</p>';
@@ -82,7 +94,7 @@ function curves(models: ModelReport[]): string {
       return `<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5" points="${pts.join(' ')}"><title>${esc(m.label)}</title></polyline>`;
     })
     .join('');
-  return `<svg id="training-curves" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="training loss">${paths}
+  return `<svg id="training-curves" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="training loss">${paths}${curveLegend(series, models, W)}
 <text x="40" y="${H - 20}" font-size="11">step 0</text><text x="${W - 20}" y="${H - 20}" font-size="11" text-anchor="end">step ${maxStep}</text>
 <text x="4" y="14" font-size="11">${fmt(hi, 2)}</text><text x="4" y="${H - 40}" font-size="11">${fmt(lo, 2)}</text></svg>`;
 }
@@ -146,9 +158,9 @@ export function renderReport(input: ReportInput): string {
     ? `<h2>Decoded generations for synthetic captions</h2><div class="grid">${input.generations
         .map(
           (g) =>
-            `<figure class="generation">${g.png ? `<img alt="generation" src="data:image/png;base64,${g.png}" width="96" height="96">` : ''}<figcaption>${
-              g.heldOut ? '<span class="tag">held-out composition</span>' : ''
-            }${esc(g.caption)}</figcaption></figure>`,
+            `<figure class="generation"><figcaption>${g.heldOut ? '<span class="tag">held-out composition</span>' : ''}${esc(
+              g.caption,
+            )}</figcaption>${g.png ? `<img alt="generated for: ${esc(g.caption)}" src="data:image/png;base64,${g.png}" width="96" height="96">` : ''}</figure>`,
         )
         .join('')}</div>`
     : '';
@@ -160,6 +172,7 @@ body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}th[scope=row]{text-align:left}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:12px}
 figure{margin:0;border:1px solid #eee;padding:8px;font-size:12px}figure img{image-rendering:pixelated;display:block;margin-bottom:4px}
+figure.generation figcaption{margin-bottom:4px}
 .scroll{overflow-x:auto}.tag{background:#fde68a;padding:0 4px;border-radius:3px;font-size:11px}.ref{color:#555}
 </style></head><body>
 <h1>${esc(input.title)}</h1>${input.subtitle ? `<p>${esc(input.subtitle)}</p>` : ''}

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { readJson, readJsonlAll } from '@synth2/core';
 import { sliceImages } from '../artifacts';
 import { hasFullReference, type PipelineConfig } from '../config';
@@ -24,6 +25,11 @@ function modelLabels(config: PipelineConfig): Record<string, string> {
     synth2: 'Synth² (human + synthetic)',
     full: 'baseline (100% human)',
   };
+}
+
+/** `Synth² on the shapes world`, or on the real folder the run read (its folder name). */
+function reportTitle(config: PipelineConfig): string {
+  return config.data.source === 'shapes' ? 'Synth² on the shapes world' : `Synth² on ${basename(resolve(config.data.source))}`;
 }
 
 /** A model's training loss curve (at most about 200 points), from its `metrics.jsonl` when there is one. */
@@ -102,12 +108,15 @@ export const reportStage: StageBody = async (ctx) => {
   );
   const sum = scores.summary;
   const input: ReportInput = {
-    title: 'Synth² on the shapes world',
+    title: reportTitle(ctx.config),
     subtitle: `seed ${ctx.config.seed} · ${ctx.config.data.train} human train images (${ctx.config.data.humanFraction * 100}% used) · ${scores.testImages} test images (${scores.heldOutTestImages} with a held-out composition) · backend ${ctx.run.data.backend}`,
     models,
     highlights: [
       { label: 'CIDEr, Synth² / baseline (all test images)', value: formatRatio(sum.ciderAll) },
-      { label: 'CIDEr, Synth² / baseline (held-out compositions)', value: formatRatio(sum.ciderHeldOut) },
+      // a folder of real photos has no held-out compositions
+      ...(scores.heldOutTestImages > 0
+        ? [{ label: 'CIDEr, Synth² / baseline (held-out compositions)', value: formatRatio(sum.ciderHeldOut) }]
+        : []),
       ...(sum.gapClosed != null
         ? [{ label: 'share of the gap to the full-human baseline closed', value: sum.gapClosed.toFixed(2) }]
         : []),
