@@ -72,6 +72,9 @@ describe.skipIf(!existsSync(bin))('synth2 run (miniature pipeline, end to end)',
       }
     }
     const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
+    // results.json names the compute path the run used, as the backend line says it
+    const backendLine = first.events.find((e) => e.type === 'log' && /^backend: /.test(e.message))!.message as string;
+    expect(results.backend).toBe(/native kernels/.test(backendLine) ? 'native' : backendLine.split(' ')[2]);
     for (const model of ['baseline', 'synth2']) {
       expect(results.models[model].all.CIDEr).toBeGreaterThanOrEqual(0);
       expect(results.models[model].heldOut.CIDEr).toBeGreaterThanOrEqual(0);

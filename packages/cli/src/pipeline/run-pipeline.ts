@@ -61,7 +61,8 @@ export async function runPipeline(
   const run = await RunDirectory.open(options.out, {
     config: config as unknown as Record<string, unknown>,
     seed: config.seed,
-    backend: backend.name,
+    // the compute path (native, wasm, tensorflow, …), not only the tfjs backend name
+    backend: backend.path,
     redoCommand: options.redoCommand,
   });
   const graph = stageGraph(config);
