@@ -17,3 +17,6 @@ export { AbortedError, ConfigurationError, InvalidInputError, Synth2Error, throw
 export { parseJsonText } from '../io/json-text';
 // the seeded RNG without the schemas (zod), for @synth2/eval's metrics
 export { Rng } from '../rng';
+// the plugin registries (no zod), for @synth2/eval's plugin metrics and its CLI's --plugin
+export { getRegistries, loadPlugins } from '../registry/registry';
+export type { CaptionMetricV1, Synth2PluginV1, Synth2Registries } from '../registry/registry';

@@ -3,3 +3,5 @@
 export * from './browser';
 export { fileError } from './file-error';
 export { fsyncDir, writeFileAtomic } from '../io/atomic-write';
+// loading plugin packages by name from a project directory (Node: it resolves through node_modules)
+export { isPluginPackageName, loadProjectPlugins, projectImporter } from '../registry/project-plugins';

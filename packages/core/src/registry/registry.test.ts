@@ -26,6 +26,13 @@ describe('Registry', () => {
   });
 });
 
+describe('getRegistries', () => {
+  it('should hold the caption source and metric registries only (no models registry)', () => {
+    expect(Object.keys(getRegistries()).sort()).toEqual(['captionSources', 'metrics']);
+    expect(getRegistries().metrics.kind).toBe('metric');
+  });
+});
+
 describe('loadPlugins', () => {
   it('should let a plugin register into the shared registries', async () => {
     const plugin = {

@@ -11,7 +11,7 @@ export interface RegistryEntry<T> {
 }
 
 /**
- * A named set of factories (caption sources, models, metrics). Lives on `globalThis` under a `Symbol.for` key so
+ * A named set of factories (caption sources, caption metrics). Lives on `globalThis` under a `Symbol.for` key so
  * that plugins and the CLI share it even when several copies of `@synth2/core` are installed.
  */
 export class Registry<T> {
@@ -64,23 +64,29 @@ export class Registry<T> {
   }
 }
 
-/** A caption metric plugin: scores predictions against references, higher is better. */
+/**
+ * A caption metric plugin: scores predictions against references, higher is better. `evaluateCaptions` of
+ * `@synth2/eval` calls `score` with the raw captions of the evaluated images (keyed by image id as a string) and reports
+ * `score` under the metric's registry id; `perImage`, when given, must hold a finite score for every evaluated image.
+ */
 export interface CaptionMetricV1 {
   readonly specificationVersion: 'v1';
   readonly id: string;
   score(input: {
+    /** `{ imageId: [reference, …] }`: the valid references of each evaluated image. */
     references: Record<string, string[]>;
+    /** `{ imageId: candidate }`: one prediction per evaluated image. */
     predictions: Record<string, string>;
+    /** Aborts the evaluation; long-running metrics should stop and throw when it fires. */
+    abortSignal?: AbortSignal;
   }): Promise<{ score: number; perImage?: Record<string, number> }>;
 }
 
-/** A model plugin: any object; the consumer (e.g. the CLI) documents what it expects for each model role. */
-export type ModelFactoryResult = unknown;
-
 export interface Synth2Registries {
+  /** Caption sources by id: `synthesizeCaptions` and the CLI's `captions.source`. */
   captionSources: Registry<CaptionSource>;
+  /** Caption metrics by id: `evaluateCaptions({ metrics })`, `synth2 eval --metrics` and the CLI's `eval.metrics`. */
   metrics: Registry<CaptionMetricV1>;
-  models: Registry<ModelFactoryResult>;
 }
 
 const KEY = Symbol.for('synth2.registries.v1');
@@ -93,7 +99,6 @@ export function getRegistries(): Synth2Registries {
     r = {
       captionSources: new Registry<CaptionSource>('caption source'),
       metrics: new Registry<CaptionMetricV1>('metric'),
-      models: new Registry<ModelFactoryResult>('model'),
     };
     g[KEY] = r;
   }
@@ -102,7 +107,7 @@ export function getRegistries(): Synth2Registries {
 
 /**
  * The plugin contract: a package exports `synth2Plugin` (or a default export) of this shape. `register` adds its
- * caption sources, models and metrics to the registries it is given.
+ * caption sources and metrics to the registries it is given.
  */
 export interface Synth2PluginV1 {
   readonly specificationVersion: 'v1';
@@ -110,7 +115,13 @@ export interface Synth2PluginV1 {
   register(registries: Synth2Registries): void | Promise<void>;
 }
 
-const loaded = new Set<string>();
+const LOADED_KEY = Symbol.for('synth2.loadedPlugins.v1');
+
+/** The plugins already registered in this process (shared across copies of `@synth2/core`, like the registries). */
+function loadedPlugins(): Set<string> {
+  const g = globalThis as unknown as Record<symbol, Set<string> | undefined>;
+  return (g[LOADED_KEY] ??= new Set<string>());
+}
 
 /**
  * Loads plugin packages by name (or path) and lets each register itself. `importer` defaults to dynamic `import()`;
@@ -146,6 +157,7 @@ export async function loadPlugins(
       );
     }
     const p = plugin as Synth2PluginV1;
+    const loaded = loadedPlugins();
     if (!loaded.has(`${name}\u0000${p.name}`)) {
       await p.register(registries);
       loaded.add(`${name}\u0000${p.name}`);
