@@ -18,7 +18,7 @@ export { generateEmbeddings, generateImages, generateEmbeddingsViaPixels } from 
 export type { RerankOptions, CandidateScorer } from './generator/generate';
 export type { GenerateOptions } from './generator/generate';
 export { writeEmbeddingShards } from './generator/embedding-shards';
-export type { WriteEmbeddingShardsOptions } from './generator/embedding-shards';
+export type { WriteEmbeddingShardsOptions, EmbeddingRecord } from './generator/embedding-shards';
 export { CaptionEncoder } from './data/caption-encoder';
 export { imagesToTensor } from './data/images';
 export type { ImageBatch, PixelArray } from './data/images';

@@ -296,8 +296,15 @@ describe('generateEmbeddings / generateImages / generateEmbeddingsViaPixels / wr
       ...sampling,
       rerank: { scorer, candidates: 4, onScores: (f, k) => ([first, kept] = [f, k]) },
     });
-    // the candidates, sampled one by one with the documented seeds
-    const cands = await Promise.all([0, 1, 2, 3].map((c) => generateEmbeddings({ generator: gen, tokenizer, captions, ...sampling, seed: 5 + c * 1_000_003 })));
+    // the candidates, sampled one by one from each caption's own generator (candidate c: Rng(seed).fork(i).fork(c))
+    const cands = await Promise.all(
+      [0, 1, 2, 3].map(async (c) => {
+        const ids = await gen.generateTokens(captions, { ...sampling, candidate: c });
+        const e = tokenizer.embed(ids);
+        ids.dispose();
+        return e;
+      }),
+    );
     const scores = await Promise.all(cands.map((e) => scorer.score(e, captions)));
     expect(calls).toBe(1 + 4 + 4);
     expect(Array.from(first)).toEqual(Array.from(scores[0]));

@@ -96,7 +96,7 @@ const GENERATOR_TRAIN_KEYS = optionKeys<GeneratorTrainOptions>({
 });
 
 /** Keys of the options of {@link CaptionTokenGenerator.generateTokens}. */
-const GENERATE_TOKENS_KEYS = [...SAMPLING_KEYS, 'abortSignal', 'firstIndex', 'exemplarKeys'];
+const GENERATE_TOKENS_KEYS = [...SAMPLING_KEYS, 'abortSignal', 'firstIndex', 'exemplarKeys', 'candidate'];
 
 /**
  * Caption → image-token generator (MUSE/MaskGIT style): trained to predict masked token positions from the rest
@@ -385,14 +385,22 @@ export class CaptionTokenGenerator {
   /**
    * Samples token grids `[B, h, w]` (int32) for captions by MaskGIT parallel decoding: `steps` rounds, cosine
    * schedule, temperature, classifier-free guidance; reproducible for a seed and independent of the batch size
-   * (caption `i` draws from `Rng(seed).fork(firstIndex + i)`).
+   * (caption `i` draws from `Rng(seed).fork(firstIndex + i)`; re-ranking candidate `c ≥ 1` of it from that
+   * generator's `.fork(c)`, so candidate 0 is the plain sample).
    */
   async generateTokens(
     captions: readonly string[],
-    options: SamplingOptionsInput & { abortSignal?: AbortSignal; firstIndex?: number; exemplarKeys?: readonly (readonly string[])[] } = {},
+    options: SamplingOptionsInput & {
+      abortSignal?: AbortSignal;
+      firstIndex?: number;
+      exemplarKeys?: readonly (readonly string[])[];
+      candidate?: number;
+    } = {},
   ): Promise<tf.Tensor3D> {
     rejectUnknownOptions(options, GENERATE_TOKENS_KEYS, 'CaptionTokenGenerator.generateTokens');
-    const { abortSignal, firstIndex = 0, exemplarKeys, ...rest } = options;
+    const { abortSignal, firstIndex = 0, exemplarKeys, candidate = 0, ...rest } = options;
+    if (!Number.isInteger(firstIndex) || firstIndex < 0) throw new InvalidInputError(`firstIndex must be a whole number ≥ 0, got ${firstIndex}`);
+    if (!Number.isInteger(candidate) || candidate < 0) throw new InvalidInputError(`candidate must be a whole number ≥ 0, got ${candidate}`);
     if (exemplarKeys && !this.config.exemplars) {
       throw new InvalidInputError('exemplarKeys were given but this generator was created without exemplars; leave them out or train a generator with exemplars: true');
     }
@@ -426,7 +434,7 @@ export class CaptionTokenGenerator {
       const cap = tf.tidy(() => this.network.encodeCaption(wordsT, maskT));
       const state = initialDecodingState(B, P, G, K);
       // one generator per caption: results do not depend on how captions are batched
-      const rngs = Array.from({ length: B }, (_, b) => new Rng(o.seed).fork(firstIndex + start + b));
+      const rngs = Array.from({ length: B }, (_, b) => captionRng(o.seed, firstIndex + start + b, candidate));
       // exemplars: retrieved per caption with its own generator (guided rows read the same exemplar)
       const exemplar = this.exemplarCorpus
         ? this.exemplarTensors(
@@ -484,6 +492,12 @@ export class CaptionTokenGenerator {
   dispose(): void {
     this.network.dispose();
   }
+}
+
+/** The generator caption `index` of a run draws from: `Rng(seed).fork(index)`, and `.fork(candidate)` of that for c ≥ 1. */
+function captionRng(seed: number, index: number, candidate: number): Rng {
+  const own = new Rng(seed).fork(index);
+  return candidate === 0 ? own : own.fork(candidate);
 }
 
 /** (frequency / mean frequency)^−α per code, clipped to [0.05, 20] and normalised to a token-weighted mean of 1. */

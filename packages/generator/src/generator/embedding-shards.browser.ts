@@ -1,6 +1,6 @@
 import { ConfigurationError } from '@synth2/core';
 
-export type { WriteEmbeddingShardsOptions } from './embedding-shards';
+export type { WriteEmbeddingShardsOptions, EmbeddingRecord } from './embedding-shards';
 
 /** Browser build: an embedding store is a folder of files; write it in Node. */
 export async function writeEmbeddingShards(): Promise<never> {

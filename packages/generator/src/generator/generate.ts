@@ -24,23 +24,29 @@ export interface CandidateScorer {
   score(embeddings: tf.Tensor3D, captions: readonly string[]): Float32Array | Promise<Float32Array>;
 }
 
-/** Best-of-N sampling: N candidates per caption, the one the scorer rates best is kept. */
+/**
+ * Best-of-N sampling: N candidates per caption, the one the scorer rates best is kept. Candidate `c` of a caption
+ * draws from the caption's own generator (`Rng(seed).fork(index)`, forked again by `c` for c ≥ 1), so re-ranked
+ * results do not depend on how captions are batched either.
+ */
 export interface RerankOptions {
   scorer: CandidateScorer;
   /** Candidates per caption (≥ 1). Candidate 0 is what sampling without re-ranking returns for the same seed. */
   candidates: number;
-  /** The scorer's scores of the first and of the kept candidate of every caption (for reporting the gain). */
+  /**
+   * The scorer's scores of the first and of the kept candidate of every caption (for reporting the gain); called once
+   * per generated batch.
+   */
   onScores?: (first: Float32Array, kept: Float32Array) => void;
 }
 
 /** Keys of {@link GenerateOptions}. */
 const GENERATE_KEYS = [...SAMPLING_KEYS, 'generator', 'tokenizer', 'captions', 'abortSignal', 'exemplarKeys'];
-const RERANK_KEYS = optionKeys<RerankOptions>({ scorer: true, candidates: true, onScores: true });
+/** Keys of {@link RerankOptions}. */
+export const RERANK_KEYS = optionKeys<RerankOptions>({ scorer: true, candidates: true, onScores: true });
 
-/** Seed of candidate `c` (candidate 0 keeps the caller's seed). */
-const candidateSeed = (seed: number | undefined, c: number): number => (seed ?? 0) + c * 1_000_003;
-
-function checkPair(generator: CaptionTokenGenerator, tokenizer: VQTokenizer): void {
+/** Refuses a generator and tokenizer that were not trained together (grid or codebook differ). */
+export function checkPair(generator: CaptionTokenGenerator, tokenizer: VQTokenizer): void {
   const g = generator.config;
   if (g.gridHeight !== tokenizer.gridSize || g.gridWidth !== tokenizer.gridSize || g.codebookSize !== tokenizer.config.codebookSize) {
     throw new InvalidInputError(
@@ -50,54 +56,87 @@ function checkPair(generator: CaptionTokenGenerator, tokenizer: VQTokenizer): vo
   }
 }
 
+/** Refuses re-ranking settings that cannot work (before any sampling). */
+export function checkRerank(rerank: RerankOptions | undefined, where: string): void {
+  if (!rerank) return;
+  rejectUnknownOptions(rerank, RERANK_KEYS, where, 'rerank');
+  const { scorer, candidates } = rerank;
+  if (!Number.isInteger(candidates) || candidates < 1) throw new InvalidInputError(`rerank.candidates must be a whole number ≥ 1, got ${candidates}`);
+  if (!scorer || typeof scorer.score !== 'function') throw new InvalidInputError('rerank.scorer must have a score(embeddings, captions) method');
+}
+
+/** What {@link sampleEmbeddings} needs: the models, the captions (at `firstIndex` in the run) and the settings. */
+export interface SampleEmbeddingsOptions extends SamplingOptionsInput {
+  generator: CaptionTokenGenerator;
+  tokenizer: VQTokenizer;
+  captions: readonly string[];
+  exemplarKeys?: readonly (readonly string[])[];
+  /** Index of `captions[0]` in the whole run: caption `k` draws from `Rng(seed).fork(firstIndex + k)`. */
+  firstIndex?: number;
+  rerank?: RerankOptions;
+  abortSignal?: AbortSignal;
+}
+
+/**
+ * Samples the token grids `[B, h, w]` and their codebook embeddings `[B, h·w, d]` for captions; with `rerank`, the
+ * best-rated candidate of each caption. The one sampling path of `generateEmbeddings` and `writeEmbeddingShards`.
+ */
+export async function sampleEmbeddings(options: SampleEmbeddingsOptions): Promise<{ tokens: tf.Tensor3D; embeddings: tf.Tensor3D }> {
+  const { generator, tokenizer, captions, rerank, ...tokenOptions } = options;
+  const candidate = async (c: number) => {
+    const tokens = await generator.generateTokens(captions, { ...tokenOptions, candidate: c });
+    return { tokens, embeddings: tokenizer.embed(tokens) };
+  };
+  if (!rerank) return candidate(0);
+  const first = await scoredCandidate(await candidate(0), rerank.scorer, captions);
+  const kept = { tokens: first.tokens, embeddings: first.embeddings, scores: first.scores.slice() };
+  const perTokens = first.tokens.length / captions.length;
+  const perEmbedding = first.embeddings.length / captions.length;
+  for (let c = 1; c < rerank.candidates; c++) {
+    const next = await scoredCandidate(await candidate(c), rerank.scorer, captions);
+    next.scores.forEach((s, b) => {
+      if (s <= kept.scores[b]) return;
+      kept.scores[b] = s;
+      kept.tokens.set(next.tokens.subarray(b * perTokens, (b + 1) * perTokens), b * perTokens);
+      kept.embeddings.set(next.embeddings.subarray(b * perEmbedding, (b + 1) * perEmbedding), b * perEmbedding);
+    });
+  }
+  rerank.onScores?.(first.scores, kept.scores);
+  const [n, h, w] = first.shape.tokens;
+  const [, hw, d] = first.shape.embeddings;
+  return { tokens: tf.tensor3d(kept.tokens, [n, h, w], 'int32'), embeddings: tf.tensor3d(kept.embeddings, [n, hw, d]) };
+}
+
+/** Scores one candidate per caption and reads its tensors back (they are disposed). */
+async function scoredCandidate(candidate: { tokens: tf.Tensor3D; embeddings: tf.Tensor3D }, scorer: CandidateScorer, captions: readonly string[]) {
+  const { tokens, embeddings } = candidate;
+  try {
+    const scores = await scorer.score(embeddings, captions);
+    if (scores.length !== captions.length) {
+      throw new InvalidInputError(`the re-ranking scorer returned ${scores.length} scores for ${captions.length} captions; it must return one per caption`);
+    }
+    return {
+      scores: Float32Array.from(scores),
+      tokens: (await tokens.data()) as Int32Array,
+      embeddings: (await embeddings.data()) as Float32Array,
+      shape: { tokens: tokens.shape, embeddings: embeddings.shape },
+    };
+  } finally {
+    tf.dispose([tokens, embeddings]);
+  }
+}
+
 /**
  * Embedding-space synthesis (the Synth² path): caption → token grid → codebook rows, no pixels.
- * Returns `[B, h·w, d]`.
+ * Returns `[B, h·w, d]`; caption `i` draws from `Rng(seed).fork(i)` (see {@link RerankOptions} for candidates).
  */
 export async function generateEmbeddings(options: GenerateOptions & { rerank?: RerankOptions }): Promise<tf.Tensor3D> {
   rejectUnknownOptions(options, [...GENERATE_KEYS, 'rerank'], 'generateEmbeddings');
-  rejectUnknownOptions(options.rerank, RERANK_KEYS, 'generateEmbeddings', 'rerank');
-  const { generator, tokenizer, captions, abortSignal, rerank, ...sampling } = options;
-  checkPair(generator, tokenizer);
-  const once = async (seed: number | undefined) => {
-    const ids = await generator.generateTokens(captions, { ...sampling, seed, abortSignal });
-    try {
-      return tokenizer.embed(ids);
-    } finally {
-      ids.dispose();
-    }
-  };
-  if (!rerank) return once(sampling.seed);
-  const { scorer, candidates } = rerank;
-  if (!Number.isInteger(candidates) || candidates < 1) throw new InvalidInputError(`rerank.candidates must be a whole number ≥ 1, got ${candidates}`);
-  /** One candidate per caption: its embeddings (read back) and scores. */
-  const candidate = async (c: number) => {
-    const emb = await once(candidateSeed(sampling.seed, c));
-    try {
-      const scores = await scorer.score(emb, captions);
-      if (scores.length !== captions.length) {
-        throw new InvalidInputError(`the re-ranking scorer returned ${scores.length} scores for ${captions.length} captions; it must return one per caption`);
-      }
-      return { values: (await emb.data()) as Float32Array, scores, shape: emb.shape };
-    } finally {
-      emb.dispose();
-    }
-  };
-  const first = await candidate(0);
-  const { values: kept, shape } = first;
-  const keptScores = first.scores.slice();
-  const per = shape[1] * shape[2];
-  for (let c = 1; c < candidates; c++) {
-    const { values, scores } = await candidate(c);
-    scores.forEach((s, b) => {
-      if (s > keptScores[b]) {
-        keptScores[b] = s;
-        kept.set(values.subarray(b * per, (b + 1) * per), b * per);
-      }
-    });
-  }
-  rerank.onScores?.(first.scores, keptScores);
-  return tf.tensor3d(kept, shape);
+  checkRerank(options.rerank, 'generateEmbeddings');
+  checkPair(options.generator, options.tokenizer);
+  const { tokens, embeddings } = await sampleEmbeddings(options);
+  tokens.dispose();
+  return embeddings;
 }
 
 /** Images `[B, S, S, C]` in [0, 1] for captions: sampled token grids decoded by the tokenizer. */
