@@ -7,6 +7,7 @@ import {
   type CaptionSourceV1,
   type Synth2PluginV1,
 } from '@synth2/core';
+import { createWordOverlapMetric } from './word-overlap-metric';
 
 export interface TemplateCaptionSourceSettings {
   /** Templates with `{concepts}` (joined with "and") or `{0}`, `{1}`… (one concept each). */
@@ -48,6 +49,8 @@ export function createTemplateCaptionSource(settings: TemplateCaptionSourceSetti
   };
 }
 
+export { createWordOverlapMetric, wordOverlap } from './word-overlap-metric';
+
 /** The plugin entry the Synth² CLI loads when the config lists this package under `plugins`. */
 export const synth2Plugin: Synth2PluginV1 = {
   specificationVersion: 'v1',
@@ -58,6 +61,12 @@ export const synth2Plugin: Synth2PluginV1 = {
       plugin: 'synth2-plugin-caption-templates',
       description: 'Fills user-written templates with concept names (example plugin).',
       create: (options) => createTemplateCaptionSource(options as TemplateCaptionSourceSettings),
+    });
+    registries.metrics.register({
+      id: 'example/word-overlap',
+      plugin: 'synth2-plugin-caption-templates',
+      description: "Share of each prediction's words found in its references, averaged (example plugin).",
+      create: () => createWordOverlapMetric(),
     });
   },
 };
