@@ -1,4 +1,5 @@
 import { browserBuildConfig } from '../../tsup.browser';
 
-// the same entry as Node's: modules with a `.browser.ts` twin (backend, kernels' addon, checkpoint IO, trainer) swap
-export default browserBuildConfig({ index: 'src/index.ts' });
+// src/browser.ts: Node's entry (modules with a `.browser.ts` twin — backend, kernels' addon, checkpoint IO, trainer —
+// swap) with the browser backend's names and options; `types`: its .d.ts, under the `browser` condition
+export default browserBuildConfig({ index: 'src/browser.ts' }, { types: true });

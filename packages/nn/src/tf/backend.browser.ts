@@ -6,9 +6,11 @@ import { registerFastKernels } from './kernels';
 
 /** The backends `initBackend` can select in a browser, fastest first. */
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+/** The backends `initBackend` can select in a browser, fastest first. */
 export const BACKEND_NAMES: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+type GpuBackendName = 'webgpu' | 'webgl';
 
-/** The npm package that provides each backend (webgpu and webgl: import it in the page to make it available). */
+/** The npm package that provides each backend (webgpu and webgl: imported by the page, or loaded by `options.loaders`). */
 export const BACKEND_PACKAGES: Readonly<Record<BackendName, string>> = {
   webgpu: '@tensorflow/tfjs-backend-webgpu',
   webgl: '@tensorflow/tfjs-backend-webgl',
@@ -16,9 +18,18 @@ export const BACKEND_PACKAGES: Readonly<Record<BackendName, string>> = {
   cpu: '@tensorflow/tfjs-backend-cpu',
 };
 
+/** Loads a GPU backend's package, e.g. `() => import('@tensorflow/tfjs-backend-webgl')`; called only when it is tried. */
+export type GpuBackendLoader = () => Promise<unknown>;
+
+/** Options of `initBackend` in a browser. */
 export interface BackendOptions {
   /** Force a backend; forcing one that cannot start throws `BackendUnavailableError`. */
   backend?: BackendName;
+  /**
+   * How to load the GPU backends' packages when they are tried (so a page downloads webgpu / webgl code only when
+   * the browser can run it). A backend whose package the page already imported needs no loader.
+   */
+  loaders?: Partial<Record<GpuBackendName, GpuBackendLoader>>;
   /**
    * Where the wasm backend's `.wasm` files are served (a URL prefix ending in `/`, e.g. `new URL('tfjs-wasm/',
    * location.href).href`); default: tfjs's own lookup beside the script.
@@ -31,6 +42,7 @@ export interface BackendOptions {
   log?: (msg: string) => void;
 }
 
+/** The backend `initBackend` selected in a browser, and why. */
 export interface BackendInfo {
   name: BackendName;
   /** Why this backend was chosen (and why faster ones were not). */
@@ -61,54 +73,142 @@ async function setBackend(name: BackendName): Promise<void> {
   if (!ok) throw unavailable(name, 'it failed to initialise');
 }
 
-/** webgpu / webgl: used when the page registered the backend (imported its package) and the browser has the API. */
-async function tryGpu(name: 'webgpu' | 'webgl'): Promise<void> {
-  if (!tf.findBackendFactory(name)) throw unavailable(name, `${BACKEND_PACKAGES[name]} is not imported by the page`);
-  const nav = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator;
-  if (name === 'webgpu' && !(nav?.gpu && (await nav.gpu.requestAdapter()))) throw unavailable(name, 'this browser has no WebGPU adapter');
-  await setBackend(name);
+/** The parts of WebGPU and WebGL this file reads (the package builds without the DOM typings). */
+interface GpuAdapterLike {
+  info?: { vendor?: string; architecture?: string; description?: string };
+}
+interface NavigatorLike {
+  gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> };
+}
+interface GlLike {
+  RENDERER: number;
+  getParameter(name: number): unknown;
+  getExtension(name: string): { UNMASKED_RENDERER_WEBGL?: number; loseContext?(): void } | null;
+}
+interface CanvasLike {
+  getContext(kind: 'webgl2' | 'webgl'): GlLike | null;
 }
 
-async function tryWasm(options: BackendOptions): Promise<void> {
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** webgpu: the browser's adapter, as `WebGPU (vendor architecture)`; throws why there is none. */
+async function probeWebGpu(): Promise<string> {
+  const gpu = (globalThis as { navigator?: NavigatorLike }).navigator?.gpu;
+  if (!gpu) throw unavailable('webgpu', 'this browser has no WebGPU (navigator.gpu is absent)');
+  let adapter: GpuAdapterLike | null;
+  try {
+    adapter = await gpu.requestAdapter();
+  } catch (error) {
+    throw unavailable('webgpu', `requesting a WebGPU adapter failed (${message(error)})`, error);
+  }
+  if (!adapter) throw unavailable('webgpu', 'this browser has no WebGPU adapter');
+  const about = [adapter.info?.vendor, adapter.info?.architecture, adapter.info?.description].filter(Boolean).join(' ');
+  return about ? `WebGPU (${about})` : 'WebGPU';
+}
+
+function probeCanvas(): CanvasLike | undefined {
+  const g = globalThis as { OffscreenCanvas?: new (w: number, h: number) => CanvasLike; document?: { createElement(tag: 'canvas'): CanvasLike } };
+  if (g.OffscreenCanvas) return new g.OffscreenCanvas(1, 1);
+  return g.document?.createElement('canvas');
+}
+
+/** webgl: the browser's WebGL version and renderer, as `WebGL 2 (renderer)`; throws why there is none. */
+function probeWebGl(): string {
+  const canvas = probeCanvas();
+  if (!canvas) throw unavailable('webgl', 'there is no canvas here (not a browser page or worker)');
+  const gl2 = canvas.getContext('webgl2');
+  const gl = gl2 ?? canvas.getContext('webgl');
+  if (!gl) throw unavailable('webgl', 'this browser gives no WebGL context (GPU disabled or blocklisted)');
+  const debug = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(gl.getParameter(debug?.UNMASKED_RENDERER_WEBGL ?? gl.RENDERER) ?? 'unknown renderer');
+  gl.getExtension('WEBGL_lose_context')?.loseContext?.();
+  return `WebGL ${gl2 ? 2 : 1} (${renderer})`;
+}
+
+/** Registers a GPU backend through its loader unless the page already did; throws why it could not. */
+async function loadGpuPackage(name: GpuBackendName, loader: GpuBackendLoader | undefined): Promise<void> {
+  const pkg = BACKEND_PACKAGES[name];
+  if (tf.findBackendFactory(name)) return;
+  if (!loader) throw unavailable(name, `${pkg} is not loaded by the page (import it, or pass loaders.${name}: () => import('${pkg}'))`);
+  try {
+    await loader();
+  } catch (error) {
+    throw unavailable(name, `${pkg} failed to load (${message(error)})`, error);
+  }
+  if (!tf.findBackendFactory(name)) {
+    throw unavailable(name, `loading ${pkg} registered no "${name}" backend with this page's @tensorflow/tfjs-core (the page bundles two copies of it: dedupe @tensorflow/tfjs-core)`);
+  }
+}
+
+/**
+ * webgpu / webgl: the browser must have the API (checked before the package is loaded), the package must be loaded
+ * (by the page or `options.loaders`) and the backend must start. webgl chosen automatically must render float32
+ * textures (with float16 ones the float32 models' outputs drift from every other backend's). Returns the device.
+ */
+async function tryGpu(name: GpuBackendName, options: BackendOptions): Promise<string> {
+  const device = name === 'webgpu' ? await probeWebGpu() : probeWebGl();
+  await loadGpuPackage(name, options.loaders?.[name]);
+  await setBackend(name);
+  if (name === 'webgl') {
+    const float32 = tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED');
+    if (!float32 && !options.backend) throw unavailable(name, `${device} renders only float16 textures, too coarse for these float32 models`);
+    return `${device}, ${float32 ? 'float32' : 'float16'} textures`;
+  }
+  return device;
+}
+
+async function tryWasm(options: BackendOptions): Promise<string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   if (options.wasmPaths !== undefined) wasm.setWasmPaths(options.wasmPaths);
   await setBackend('wasm');
+  const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  const threads = wasm.getThreadsCount?.() ?? 1;
+  return `SIMD ${simd ? 'on' : 'off'}, ${threads === 1 ? '1 thread' : `${threads} threads`}`;
 }
 
-async function tryCpu(): Promise<void> {
+async function tryCpu(): Promise<string> {
   await import('@tensorflow/tfjs-backend-cpu');
   await setBackend('cpu');
+  return 'plain JavaScript';
+}
+
+function tryBackend(name: BackendName, options: BackendOptions): Promise<string> {
+  if (name === 'webgpu' || name === 'webgl') return tryGpu(name, options);
+  return name === 'wasm' ? tryWasm(options) : tryCpu();
+}
+
+/** Why `name` was skipped, without the error's `backend "x" is unavailable:` prefix. */
+function skippedBecause(name: BackendName, error: unknown): string {
+  return `${name}: ${message(error).replace(/^backend "[^"]+" is unavailable: /, '').replace(/\.$/, '')}`;
 }
 
 async function select(options: BackendOptions): Promise<BackendInfo> {
   const log = options.log ?? (() => {});
   const order = options.backend ? [options.backend] : [...BACKEND_NAMES];
   const skipped: string[] = [];
-  let chosen: BackendName | undefined;
+  let chosen: { name: BackendName; detail: string } | undefined;
   for (const name of order) {
     try {
-      if (name === 'webgpu' || name === 'webgl') await tryGpu(name);
-      else if (name === 'wasm') await tryWasm(options);
-      else await tryCpu();
-      chosen = name;
+      chosen = { name, detail: await tryBackend(name, options) };
       break;
     } catch (error) {
       if (options.backend) throw error;
-      skipped.push(`${name}: ${(error as Error).message.replace(/^backend "[^"]+" is unavailable: /, '').replace(/\.$/, '')}`);
+      skipped.push(skippedBecause(name, error));
     }
   }
   if (!chosen) throw new BackendUnavailableError(`no tfjs backend could start in this browser (${skipped.join('; ')})`, { backend: 'any', packageName: BACKEND_PACKAGES.wasm });
   await registerTfjsExtras();
-  const kernels = await registerFastKernels(chosen, { native: false, log });
-  const simd = chosen === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : undefined;
+  const kernels = await registerFastKernels(chosen.name, { native: false, log });
+  const simd = chosen.name === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : undefined;
+  const threads = chosen.name === 'wasm' ? ((await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount?.() ?? 1) : 1;
   const because = options.backend ? `forced by options.backend=${options.backend}` : skipped.length ? `auto: ${skipped.join('; ')}` : 'auto: first available';
   return {
-    name: chosen,
+    name: chosen.name,
     tfBackend: tf.getBackend(),
-    reason: because,
-    threads: 1,
+    reason: `${because}; ${chosen.detail}`,
+    threads,
     native: false,
-    path: chosen,
+    path: chosen.name,
     kernels,
     ...(simd === undefined ? {} : { simd }),
   };
@@ -117,15 +217,17 @@ async function select(options: BackendOptions): Promise<BackendInfo> {
 const initOnce = memoizedBackendInit(select, describeBackend);
 
 /**
- * Browser build: selects webgpu (when the page imported `@tensorflow/tfjs-backend-webgpu` and the browser has an
- * adapter), else webgl (when the page imported `@tensorflow/tfjs-backend-webgl`), else wasm, else cpu. Registers
- * tfjs-core's gradients and this package's portable kernels. Idempotent for the same request.
+ * Browser build: selects webgpu (the browser has a WebGPU adapter and `@tensorflow/tfjs-backend-webgpu` is loaded by
+ * the page or `options.loaders.webgpu`), else webgl (a WebGL context with float32 textures and
+ * `@tensorflow/tfjs-backend-webgl` loaded likewise), else wasm, else cpu; `options.backend` forces one. `reason` says
+ * why each faster backend was skipped and what the chosen one runs on. Registers tfjs-core's gradients and this
+ * package's portable kernels. Idempotent for the same request.
  */
 export async function initBackend(options: BackendOptions = {}): Promise<BackendInfo> {
   if (options.backend !== undefined && !BACKEND_NAMES.includes(options.backend)) {
     throw new ConfigurationError(`unknown backend "${options.backend}"; in a browser use one of ${BACKEND_NAMES.join(', ')}.`, { setting: 'backend' });
   }
-  const key = JSON.stringify([options.backend ?? 'auto', options.wasmPaths ?? null]);
+  const key = JSON.stringify([options.backend ?? 'auto', options.wasmPaths ?? null, Object.keys(options.loaders ?? {}).sort()]);
   return initOnce(key, options);
 }
 
