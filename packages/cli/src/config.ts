@@ -130,12 +130,14 @@ export const PipelineConfigSchema = z
       });
     }
   });
+/** A pipeline config with every default filled in (the output of `PipelineConfigSchema`). */
 export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
 
 /** The caption sources built into the CLI (any other `captions.source` is a plugin's id). */
 export function isBuiltInSource(source: string): boolean {
   return source === 'auto' || source === 'grammar' || source === 'openai';
 }
+/** A pipeline config as written in a file or passed in code (defaults optional). */
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
 
 /** Reads a JSON or YAML config file (by extension; YAML also accepts JSON). */

@@ -15,6 +15,7 @@ export interface ModelReport {
   curve?: { step: number; loss: number }[];
 }
 
+/** What the HTML report shows: title, models, highlights and figures. */
 export interface ReportInput {
   title: string;
   subtitle?: string;

@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { StageEvent } from './run-directory';
 
+/** How the CLI prints progress: `pretty` (progress bars), `quiet` or `json` (one event per line). */
 export type OutputMode = 'pretty' | 'quiet' | 'json';
 
 /** Progress of a long stage: `done` out of `total` units (steps, captions, images). */

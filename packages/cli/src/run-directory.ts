@@ -43,6 +43,7 @@ async function writeAtomic(file: string, text: string): Promise<void> {
   await rename(tmp, file);
 }
 
+/** What a stage is given when it runs: its folder and whether it resumes. */
 export interface StageContext {
   /** Absolute path of the stage's own folder inside the run directory. */
   dir: string;
@@ -50,12 +51,14 @@ export interface StageContext {
   resuming: boolean;
 }
 
+/** What a finished stage reports: its outputs and a summary. */
 export interface StageOutcome {
   /** What the stage wrote, relative to the run directory (files or folders): hashed into the run manifest. */
   outputs?: string[];
   summary?: Record<string, unknown>;
 }
 
+/** An event of a run's stages: skipped, started, done or failed. */
 export type StageEvent =
   | { type: 'stage-skip'; stage: string; reason: string }
   | { type: 'stage-start'; stage: string; resuming: boolean; reason: string }

@@ -9,8 +9,10 @@ import { defineLazyProperty } from './util/lazy-property';
 
 export type EvalMetricName = 'BLEU' | 'ROUGE_L' | 'CIDEr' | 'METEOR' | 'SPICE';
 export const EVAL_METRIC_NAMES: readonly EvalMetricName[] = ['BLEU', 'ROUGE_L', 'CIDEr', 'METEOR', 'SPICE'];
+/** The official name of a built-in caption score (`Bleu_1`…`Bleu_4`, `METEOR`, `ROUGE_L`, `CIDEr`, `SPICE`). */
 export type ScoreName = 'Bleu_1' | 'Bleu_2' | 'Bleu_3' | 'Bleu_4' | 'METEOR' | 'ROUGE_L' | 'CIDEr' | 'SPICE';
 
+/** An image id, as in COCO files (string or number). */
 export type ImageId = string | number;
 
 /** COCO caption annotations (`captions_val2017.json`): only `annotations[].image_id/caption` (and `images[].id`) are used. */
@@ -25,6 +27,7 @@ export interface CocoCaptionResult {
   caption: unknown;
 }
 
+/** Options of `evaluateCaptions`. */
 export interface EvaluateCaptionsOptions {
   /** `{ imageId: [reference, …] }` or a COCO caption annotations object. */
   references: Readonly<Record<string, readonly string[]>> | CocoCaptionAnnotations;
@@ -46,12 +49,14 @@ export interface EvaluateCaptionsOptions {
   signal?: AbortSignal;
 }
 
+/** An input entry `evaluateCaptions` left out, and why. */
 export interface DroppedEntry {
   imageId: ImageId;
   kind: 'prediction' | 'reference';
   reason: 'unknown-image' | 'duplicate' | 'empty-caption' | 'not-a-string' | 'no-references';
 }
 
+/** What `evaluateCaptions` returns: corpus and per-image scores, and what was dropped. */
 export interface CaptionEvaluation {
   /** Corpus scores with the official names (`Bleu_1`…`Bleu_4`, `METEOR`, `ROUGE_L`, `CIDEr`, `SPICE`). */
   metrics: Partial<Record<ScoreName, number>>;

@@ -19,7 +19,9 @@ export const TokenizerConfigSchema = z
     seed: z.number().int().default(0),
   })
   .strict();
+/** Architecture of a `VQTokenizer` (`TokenizerConfigSchema`), defaults filled in. */
 export type TokenizerConfig = z.infer<typeof TokenizerConfigSchema>;
+/** Architecture of a `VQTokenizer` as written (`TokenizerConfigSchema`'s input). */
 export type TokenizerConfigInput = z.input<typeof TokenizerConfigSchema>;
 
 /** Architecture of a {@link CaptionTokenGenerator}: caption encoder + bidirectional transformer over grouped tokens. */
@@ -84,7 +86,9 @@ export const GeneratorConfigSchema = z
     seed: z.number().int().default(0),
   })
   .strict();
+/** Architecture of a `CaptionTokenGenerator` (`GeneratorConfigSchema`), defaults filled in. */
 export type GeneratorConfig = z.infer<typeof GeneratorConfigSchema>;
+/** Architecture of a `CaptionTokenGenerator` as written (`GeneratorConfigSchema`'s input). */
 export type GeneratorConfigInput = z.input<typeof GeneratorConfigSchema>;
 
 /** Sampling settings of {@link CaptionTokenGenerator.generateTokens}. */
@@ -109,7 +113,9 @@ export const SamplingOptionsSchema = z
     batchSize: z.number().int().positive().default(256),
   })
   .strict();
+/** Sampling settings of `CaptionTokenGenerator.generateTokens` (`SamplingOptionsSchema`), defaults filled in. */
 export type SamplingOptions = z.infer<typeof SamplingOptionsSchema>;
+/** Sampling settings as written (`SamplingOptionsSchema`'s input). */
 export type SamplingOptionsInput = z.input<typeof SamplingOptionsSchema>;
 
 /** Keys of {@link SamplingOptionsInput}. */

@@ -29,6 +29,7 @@ export const CaptionJobRequestSchema = z.object({
   seed: z.number().int(),
   wordCount: z.number().int().positive().optional(),
 });
+/** One concept request of a caption job (`CaptionJobRequestSchema`). */
 export type CaptionJobRequest = z.infer<typeof CaptionJobRequestSchema>;
 
 /** A unit of work a worker takes: a batch of concept requests, written to one shard file. */
@@ -40,8 +41,10 @@ export const CaptionJobSchema = z.object({
   batch: z.number().int().nonnegative(),
   requests: z.array(CaptionJobRequestSchema).min(1),
 });
+/** A caption job (`CaptionJobSchema`). */
 export type CaptionJob = z.infer<typeof CaptionJobSchema>;
 
+/** Options of `planCaptionJobs`. */
 export interface PlanCaptionJobsOptions {
   runId: string;
   shardDir: string;
@@ -84,6 +87,7 @@ export function planCaptionJobs(options: PlanCaptionJobsOptions): CaptionJob[] {
   return jobs;
 }
 
+/** Path of a caption job's shard file: `<shardDir>/batch-000042.jsonl`. */
 export function shardFile(shardDir: string, batch: number): string {
   return join(shardDir, `batch-${String(batch).padStart(6, '0')}.jsonl`);
 }
@@ -153,6 +157,7 @@ export async function numberedFiles(dir: string, pattern: RegExp): Promise<Set<n
   return new Set(names.map((n) => pattern.exec(n)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1])));
 }
 
+/** Options of `mergeCaptionShards`. */
 export interface MergeCaptionShardsOptions {
   jobs: readonly CaptionJob[];
   count: number;

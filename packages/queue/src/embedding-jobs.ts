@@ -22,6 +22,7 @@ export const EmbeddingSamplingSchema = z
     priorCorrection: z.number().min(0).max(1).optional(),
   })
   .strict();
+/** Sampling settings of an embedding job (`EmbeddingSamplingSchema`). */
 export type EmbeddingSampling = z.infer<typeof EmbeddingSamplingSchema>;
 
 /**
@@ -47,8 +48,10 @@ export const EmbeddingJobSchema = z
     batchSize: z.number().int().positive(),
   })
   .strict();
+/** An embedding job (`EmbeddingJobSchema`). */
 export type EmbeddingJob = z.infer<typeof EmbeddingJobSchema>;
 
+/** Options of `planEmbeddingJobs`. */
 export interface PlanEmbeddingJobsOptions {
   runId: string;
   shardDir: string;
@@ -276,6 +279,7 @@ export async function runEmbeddingJobsLocally(
   return { processed, skipped };
 }
 
+/** Options of `mergeEmbeddingShards`. */
 export interface MergeEmbeddingShardsOptions {
   jobs: readonly EmbeddingJob[];
   /** The embedding store to write (core's sharded store; replaced if it exists). */

@@ -24,6 +24,7 @@ import {
   type WorkerTrustOptions,
 } from './source-spec';
 
+/** Name of the queue when none is given (`synth2`). */
 export const DEFAULT_QUEUE_NAME = 'synth2';
 
 /** `redis://host:port[/db]` → BullMQ connection options. */
@@ -57,6 +58,7 @@ export interface QueuedCaptionJob {
   source: CaptionSourceSpec;
 }
 
+/** Options of enqueueing jobs: Redis connection, queue name and attempts per job. */
 export interface EnqueueOptions {
   connection: ConnectionOptions;
   queueName?: string;
@@ -197,6 +199,7 @@ export interface RunWorkerOptions extends WorkerTrustOptions {
   }) => void;
 }
 
+/** The kind of a queue job: `captions` or `embeddings`. */
 export type JobKind = 'captions' | 'embeddings';
 
 /** Refuses a job folder outside the worker's `dataRoots` (none given: any folder). */
@@ -313,6 +316,7 @@ export function runWorker(options: RunWorkerOptions): { worker: Worker; close: (
   };
 }
 
+/** A queue's job counts by state and its failed jobs. */
 export interface QueueStatus {
   queue: string;
   counts: { waiting: number; active: number; completed: number; failed: number; delayed: number };

@@ -17,6 +17,7 @@ export const CaptionSourceSpecSchema = z.object({
   /** `openai-compatible` only: which of the worker's endpoints to call (default `default`). */
   endpoint: z.string().min(1).optional(),
 });
+/** Which caption source a worker builds for a job (`CaptionSourceSpecSchema`). */
 export type CaptionSourceSpec = z.infer<typeof CaptionSourceSpecSchema>;
 
 /** One of a worker's OpenAI-compatible endpoints. */

@@ -4,6 +4,7 @@ import { ConceptSchema, InvalidInputError, type Concept } from '@synth2/core';
 import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 import { slugify } from './concept-list';
 
+/** Options of `loadConcepts`. */
 export interface LoadConceptsOptions {
   /** The `kind` given to every loaded concept (default `object`). */
   kind?: Concept['kind'];

@@ -8,6 +8,7 @@ export interface ConceptSampler {
   next(): Concept[];
 }
 
+/** Options of every concept sampler: items per caption, seed and (for `weighted`) weights. */
 export interface SamplerOptions {
   /** Items (concepts or fixed concept groups) per caption. Default 1. */
   k?: number;
@@ -16,7 +17,9 @@ export interface SamplerOptions {
   weights?: readonly number[];
 }
 
+/** Creates a concept sampler over the given items. */
 export type SamplerFactory = (items: readonly ConceptItem[], options: SamplerOptions) => ConceptSampler;
+/** The name of a built-in concept sampler. */
 export type SamplerName = 'uniform' | 'balanced' | 'weighted';
 
 const SAMPLER_KEYS = optionKeys<SamplerOptions>({ k: true, seed: true, weights: true });
@@ -114,6 +117,7 @@ export const weightedSampler: SamplerFactory = (items, options) => {
   };
 };
 
+/** The built-in concept samplers by name. */
 export const samplers: Record<SamplerName, SamplerFactory> = {
   uniform: uniformSampler,
   balanced: balancedSampler,

@@ -11,6 +11,7 @@ import { rejectUnknownOptions } from '@synth2/core/internal';
 import { CONCEPT_GRAMMAR_KEYS, rejectUnknownGrammarNestedKeys } from '../internal/option-keys';
 import { DEFAULT_GRAMMAR_TEMPLATES, type GrammarTemplates } from './grammar-templates';
 
+/** Options of the offline concept grammar: inventory, templates and word choice. */
 export interface ConceptGrammarOptions {
   /** The world's vocabulary (objects, attributes, relations, positions, places, with synonyms). */
   inventory?: ConceptInventoryInput;

@@ -17,6 +17,7 @@ export interface GrammarTemplates {
   many: string[];
 }
 
+/** The concept grammar's default caption templates, per number of objects. */
 export const DEFAULT_GRAMMAR_TEMPLATES: GrammarTemplates = {
   one: [
     '{a}[ {pos}]',

@@ -50,6 +50,7 @@ export function validatePromptTemplate(template: CaptionPromptTemplate): void {
   }
 }
 
+/** A caption prompt with its slots filled: the system and user messages. */
 export interface RenderedPrompt {
   system?: string;
   user: string;

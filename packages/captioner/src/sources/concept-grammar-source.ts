@@ -3,6 +3,7 @@ import { rejectUnknownOptions } from '@synth2/core/internal';
 import { ConceptGrammar, type ConceptGrammarOptions } from '../grammar/concept-grammar';
 import { CONCEPT_GRAMMAR_KEYS, rejectUnknownGrammarNestedKeys } from '../internal/option-keys';
 
+/** Settings of `createConceptGrammarSource`. */
 export interface ConceptGrammarSourceSettings extends ConceptGrammarOptions {
   /** Seed used when a request carries none (synthesis runs give every request its own seed). Default 0. */
   seed?: number;

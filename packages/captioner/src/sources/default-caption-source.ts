@@ -3,6 +3,7 @@ import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 import { createConceptGrammarSource, rejectUnknownGrammarSourceSettings, type ConceptGrammarSourceSettings } from './concept-grammar-source';
 import { createOpenAICaptionSource, rejectUnknownOpenAISettings, type OpenAICaptionSourceSettings } from './openai-caption-source';
 
+/** Options of `defaultCaptionSource`. */
 export interface DefaultCaptionSourceOptions {
   /** Settings for the OpenAI-compatible source (used when a key or base URL is configured here or in the env). */
   openai?: OpenAICaptionSourceSettings;
@@ -15,6 +16,7 @@ export interface DefaultCaptionSourceOptions {
   env?: Record<string, string | undefined>;
 }
 
+/** The caption source `defaultCaptionSource` picked, its kind and why. */
 export interface DefaultCaptionSource {
   source: CaptionSourceV1;
   kind: 'openai-compatible' | 'concept-grammar';

@@ -17,6 +17,7 @@ import {
   type CaptionPromptTemplate,
 } from '../prompt/caption-prompt';
 
+/** Settings of `createGgufCaptionSource`. */
 export interface GgufCaptionSourceSettings {
   /** Path of a GGUF model file. */
   modelPath: string;

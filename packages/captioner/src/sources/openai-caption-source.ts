@@ -21,6 +21,7 @@ import { CaptionRequestError } from '../internal/caption-request-error';
 import { rejectUnknownPromptKeys } from '../internal/option-keys';
 import { RequestDeadlineError, withRequestDeadline } from './request-deadline';
 
+/** Settings of `createOpenAICaptionSource`. */
 export interface OpenAICaptionSourceSettings {
   /** Server URL up to `/v1` (default: env `OPENAI_BASE_URL`, else OpenAI's). Any OpenAI-compatible server works. */
   baseURL?: string;

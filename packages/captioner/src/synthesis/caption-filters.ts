@@ -1,6 +1,7 @@
 import { ConfigurationError, type Concept } from '@synth2/core';
 import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 
+/** Options of `createCaptionFilter` (the `filters` of a synthesis run). */
 export interface CaptionFilterOptions {
   /** Fewest words a caption may have (default 3). */
   minWords?: number;
@@ -20,6 +21,7 @@ export interface CaptionFilterOptions {
 /** Keys of {@link CaptionFilterOptions}. */
 export const CAPTION_FILTER_KEYS = optionKeys<CaptionFilterOptions>({ minWords: true, maxWords: true, mustMention: true, bannedPhrases: true, custom: true });
 
+/** Phrases a caption may not contain unless `bannedPhrases` replaces them ("an image of", "this image", …). */
 export const DEFAULT_BANNED_PHRASES = [
   'an image of',
   'a image of',
@@ -55,11 +57,13 @@ function mentionPattern(concept: Concept): RegExp {
   return new RegExp(`(?:^|[^\\p{L}\\p{N}])(?:${alternatives.join('|')})(?=$|[^\\p{L}\\p{N}])`, 'iu');
 }
 
+/** Decides whether a cleaned caption is kept, giving the reason when not. */
 export interface CaptionFilter {
   /** The reject reason, or undefined when the caption passes. */
   check(text: string, concepts: readonly Concept[]): string | undefined;
 }
 
+/** Creates the caption filter of a synthesis run (word counts, concept mentions, banned phrases, custom checks); `false` keeps every non-empty caption. */
 export function createCaptionFilter(options: CaptionFilterOptions | false = {}): CaptionFilter {
   if (options === false) return { check: (text) => (text.trim() ? undefined : 'empty') };
   rejectUnknownOptions(options, CAPTION_FILTER_KEYS, 'createCaptionFilter');

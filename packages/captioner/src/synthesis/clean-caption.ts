@@ -4,6 +4,7 @@ const PREAMBLE = /^(?:sure|certainly|of course|okay|ok|here(?:'s| is| are)\b)[^\
 const LABEL = /^(?:caption|description|image caption|answer|output)\s*(?:\d+\s*)?[:\-–]\s*/i;
 const LIST_ITEM = /^\s*(?:\d+\s*[.):-]|[-*•]|\(\d+\))\s+/;
 
+/** One caption text cleaned out of an LLM answer. */
 export interface CleanedCaption {
   text: string;
   /** Set when the text is not a caption. */

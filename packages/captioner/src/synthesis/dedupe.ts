@@ -1,6 +1,7 @@
 import { optionKeys, rejectUnknownOptions } from '@synth2/core/internal';
 import { normalizeCaption } from './clean-caption';
 
+/** Options of `CaptionDeduper`. */
 export interface DedupeOptions {
   /** Jaccard similarity of word-bigram sets at or above which two captions are near-duplicates (default 0.8). */
   threshold?: number;

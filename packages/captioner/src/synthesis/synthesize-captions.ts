@@ -22,6 +22,7 @@ import {
 import { FailureBudgetSpent, SynthesisRun, type RunOutcome } from './synthesis-run';
 import { resolveSynthesisSettings, type SynthesisSettings } from './synthesis-settings';
 
+/** Progress of a synthesis run, passed to `onProgress`. */
 export interface SynthesisProgressEvent {
   /** Captions written so far (including those found when resuming). */
   written: number;
@@ -40,6 +41,7 @@ export interface SynthesisProgressEvent {
   warning?: string;
 }
 
+/** Options of `synthesizeCaptions`. */
 export interface SynthesizeCaptionsOptions {
   source: CaptionSourceV1;
   /** Concepts to write about: names, concept records, or fixed groups drawn as units (see `combineConcepts`). */
@@ -83,6 +85,7 @@ export interface SynthesizeCaptionsOptions {
   abortSignal?: AbortSignal;
 }
 
+/** What `synthesizeCaptions` wrote and how it went. */
 export interface SynthesisSummary {
   out: string;
   /** Captions in `out`. */

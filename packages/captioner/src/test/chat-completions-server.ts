@@ -22,8 +22,10 @@ export type ChatCompletionsReply =
   /** 200 headers and `body` (default: nothing), then silence until the client gives up or the server closes. */
   | { kind: 'stall'; body?: string; delayMs?: number };
 
+/** Answers one request of the local chat-completions server (`index`: its arrival order). */
 export type ChatCompletionsHandler = (request: ChatCompletionsRequest, index: number) => ChatCompletionsReply | Promise<ChatCompletionsReply>;
 
+/** A running local chat-completions server, with the requests it received. */
 export interface ChatCompletionsServer {
   /** Base URL up to `/v1`, for `createOpenAICaptionSource({ baseURL })`. */
   baseURL: string;

@@ -22,6 +22,7 @@ export type ChatCompletionsFault =
   /** HTTP 500 (with `retry-after-ms`, so client retries are quick). */
   | 'status-500';
 
+/** Every fault the fault-injecting server can serve. */
 export const CHAT_COMPLETIONS_FAULTS: readonly ChatCompletionsFault[] = [
   'reset',
   'stall',
@@ -32,6 +33,7 @@ export const CHAT_COMPLETIONS_FAULTS: readonly ChatCompletionsFault[] = [
   'status-500',
 ];
 
+/** Options of `startFaultInjectingServer`. */
 export interface FaultInjectionOptions {
   /** Share of requests that get a fault, 0–1. */
   rate: number;
@@ -44,6 +46,7 @@ export interface FaultInjectionOptions {
   port?: number;
 }
 
+/** A running fault-injecting chat-completions server, with the faults it served. */
 export interface FaultInjectingServer extends ChatCompletionsServer {
   /** The faults served, by arrival index. */
   readonly injected: { index: number; fault: ChatCompletionsFault }[];

@@ -13,6 +13,7 @@ export const STAGES = [
   'evaluate',
   'report',
 ] as const;
+/** The name of a pipeline stage. */
 export type StageName = (typeof STAGES)[number];
 
 /** The stages each stage needs finished before it starts. */

@@ -12,6 +12,7 @@ import { STAGES, stageGraph, stagesToRun, withDependants, type StageGraph, type 
 import { stageSettings } from './settings';
 import { CHILD_STAGES, availableParallelism, wasmThreadsFor } from './threads';
 
+/** Options of `runPipeline`. */
 export interface PipelineOptions {
   out: string;
   reporter: Reporter;

@@ -12,6 +12,7 @@ export interface ImageTensor {
   channels: 3;
 }
 
+/** Options of `loadImage` and `decodeImage`. */
 export interface LoadImageOptions {
   /** Target size: `S` for S×S, or `{ width, height }`. Absent: the image's own size. */
   size?: number | { width: number; height: number };
@@ -180,6 +181,7 @@ export async function encodePng(
     .toBuffer();
 }
 
+/** Options of `saveImageGrid`. */
 export interface ImageGridOptions {
   /** Images per row (default: ⌈√n⌉). */
   columns?: number;

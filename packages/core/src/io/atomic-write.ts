@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 /** What `writeFileAtomic` accepts: text (UTF-8), bytes, or a list of them written one after another. */
 export type AtomicWriteData = string | ArrayBufferView | readonly (string | ArrayBufferView)[];
 
+/** Options of `writeFileAtomic`. */
 export interface AtomicWriteOptions {
   /** File mode of the new file (default 0o644 minus umask). */
   mode?: number;

@@ -8,6 +8,7 @@ import { parseWithSchema } from '../internal/schema-parse';
 import { fsyncDir, tempPathFor, writeFileAtomic } from './atomic-write';
 import { parseJsonText } from './json';
 
+/** Options of `readJsonl` and `readJsonlAll`. */
 export interface ReadJsonlOptions {
   /** Stops the work with an `AbortedError` (the option name every Synth² package uses). */
   abortSignal?: AbortSignal;
@@ -133,6 +134,7 @@ function serialise(record: unknown, file: string, index: number): string {
   return text;
 }
 
+/** Options of `JsonlWriter.open`. */
 export interface JsonlWriterOptions<S extends z.ZodType | undefined = undefined> {
   /**
    * Append to an existing file (for resumable runs): records go straight to the file; a torn last line left by a

@@ -5,6 +5,7 @@ import { float16ToFloat32Array, float32ToFloat16Array } from './float16';
 
 /** The safetensors dtypes core reads and writes. */
 export type SafetensorsDType = TensorDType;
+/** The safetensors dtypes core reads and writes. */
 export const SAFETENSORS_DTYPES: readonly SafetensorsDType[] = ['F32', 'F16', 'I32', 'U16', 'U8'];
 
 /** Element size in bytes of each dtype. */
@@ -33,6 +34,7 @@ export interface SafetensorsTensor {
   data: TensorData;
 }
 
+/** A decoded safetensors file: its tensors and metadata. */
 export interface SafetensorsFile {
   tensors: Record<string, SafetensorsTensor>;
   /** The `__metadata__` string map (empty when absent). */
@@ -47,6 +49,7 @@ export interface SafetensorsHeaderEntry {
   dataOffsets: [number, number];
 }
 
+/** A safetensors file's parsed header: tensor entries, metadata and where the data starts. */
 export interface SafetensorsHeader {
   tensors: Record<string, SafetensorsHeaderEntry>;
   metadata: Record<string, string>;
@@ -290,6 +293,7 @@ function decode(
   return { dtype, shape: [...entry.shape], data };
 }
 
+/** Options of `parseSafetensors`. */
 export interface ParseSafetensorsOptions {
   /** File name for error messages. */
   file?: string;

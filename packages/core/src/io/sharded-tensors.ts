@@ -19,6 +19,7 @@ import {
   type TensorToWrite,
 } from './safetensors';
 
+/** File name of a sharded store's manifest (`manifest.json`). */
 export const SHARD_MANIFEST_FILE = 'manifest.json';
 
 /** Per-item dtype and shape (without the leading item dimension) of one tensor of a sharded store. */
@@ -27,6 +28,7 @@ export interface ShardTensorSpec {
   shape: number[];
 }
 
+/** Options of `ShardedTensorWriter.open`. */
 export interface ShardedTensorWriterOptions {
   /** What the rows are, e.g. `image-embeddings`, `image-tokens`. */
   kind: string;
@@ -441,6 +443,7 @@ export interface ShardItem {
   tensors: Record<string, TensorData>;
 }
 
+/** Options of `ShardedTensorReader.open`. */
 export interface ShardedTensorReaderOptions {
   /**
    * Throw unless the producer finished (`complete: true`). Default true; pass false to read the committed part of a
@@ -660,6 +663,7 @@ export class ShardedTensorReader {
   }
 }
 
+/** Options of `verifyShardedStore`. */
 export interface VerifyShardedStoreOptions {
   /** Refuse a store whose producer did not finish (`complete: false`). Default true. */
   requireComplete?: boolean;

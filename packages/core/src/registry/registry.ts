@@ -82,6 +82,7 @@ export interface CaptionMetricV1 {
   }): Promise<{ score: number; perImage?: Record<string, number> }>;
 }
 
+/** The registries plugins add to: caption sources and caption metrics. */
 export interface Synth2Registries {
   /** Caption sources by id: `synthesizeCaptions` and the CLI's `captions.source`. */
   captionSources: Registry<CaptionSource>;

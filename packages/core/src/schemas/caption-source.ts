@@ -13,6 +13,7 @@ export interface CaptionRequest {
   abortSignal?: AbortSignal;
 }
 
+/** What a caption source's `doGenerate` returns. */
 export interface CaptionResult {
   /** Raw caption texts (cleaning and filtering happen in the synthesis run). */
   captions: string[];
@@ -39,4 +40,5 @@ export interface CaptionSourceV1 {
   /** Releases resources (models, sockets). */
   close?(): Promise<void>;
 }
+/** The current caption-source specification (`CaptionSourceV1`). */
 export type CaptionSource = CaptionSourceV1;

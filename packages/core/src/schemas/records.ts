@@ -14,7 +14,9 @@ export const ConceptSchema = z.object({
   /** Optional relative sampling weight. */
   weight: z.number().nonnegative().optional(),
 });
+/** One concept (`ConceptSchema`), defaults filled in. */
 export type Concept = z.infer<typeof ConceptSchema>;
+/** One concept as written (`ConceptSchema`'s input). */
 export type ConceptInput = z.input<typeof ConceptSchema>;
 
 /** Token usage reported by an LLM provider. */
@@ -23,6 +25,7 @@ export const TokenUsageSchema = z.object({
   completionTokens: z.number().int().nonnegative(),
   totalTokens: z.number().int().nonnegative().optional(),
 });
+/** Token usage reported by an LLM provider (`TokenUsageSchema`). */
 export type TokenUsage = z.infer<typeof TokenUsageSchema>;
 
 /** Where a caption came from (provider id, model, prompt, usage…). Free-form extras are kept. */
@@ -36,9 +39,12 @@ export const ProviderMetadataSchema = z
     finishReason: z.string().optional(),
   })
   .passthrough();
+/** Where a caption came from (`ProviderMetadataSchema`). */
 export type ProviderMetadata = z.infer<typeof ProviderMetadataSchema>;
 
+/** Whether a caption was written by a person (`human`) or made (`synthetic`). */
 export const CaptionSourceKindSchema = z.enum(['human', 'synthetic']);
+/** `human` or `synthetic` (`CaptionSourceKindSchema`). */
 export type CaptionSourceKind = z.infer<typeof CaptionSourceKindSchema>;
 
 /** One caption, human or synthetic: the unit of every captions JSONL file. */
@@ -53,7 +59,9 @@ export const CaptionRecordSchema = z.object({
   provider: ProviderMetadataSchema.optional(),
   createdAt: z.string().optional(),
 });
+/** One caption record (`CaptionRecordSchema`), defaults filled in. */
 export type CaptionRecord = z.infer<typeof CaptionRecordSchema>;
+/** One caption record as written (`CaptionRecordSchema`'s input). */
 export type CaptionRecordInput = z.input<typeof CaptionRecordSchema>;
 
 /** An image with its human captions, as produced by every dataset loader. */
@@ -68,9 +76,12 @@ export const ImageCaptionPairSchema = z.object({
   concepts: z.array(z.string()).optional(),
   meta: z.record(z.string(), z.unknown()).optional(),
 });
+/** An image with its human captions (`ImageCaptionPairSchema`). */
 export type ImageCaptionPair = z.infer<typeof ImageCaptionPairSchema>;
 
+/** The dtypes of a stored tensor: `F32`, `F16`, `I32`, `U16`, `U8`. */
 export const TensorDTypeSchema = z.enum(['F32', 'F16', 'I32', 'U16', 'U8']);
+/** A stored tensor's dtype (`TensorDTypeSchema`). */
 export type TensorDType = z.infer<typeof TensorDTypeSchema>;
 
 /** One shard file of a sharded tensor store. */
@@ -83,6 +94,7 @@ export const ShardEntrySchema = z.object({
   bytes: z.number().int().nonnegative().optional(),
   sha256: z.string().optional(),
 });
+/** One shard file of a sharded store (`ShardEntrySchema`). */
 export type ShardEntry = z.infer<typeof ShardEntrySchema>;
 
 /**
@@ -102,9 +114,12 @@ export const EmbeddingShardManifestSchema = z.object({
   complete: z.boolean().default(false),
   meta: z.record(z.string(), z.unknown()).default({}),
 });
+/** A sharded store's manifest (`EmbeddingShardManifestSchema`). */
 export type EmbeddingShardManifest = z.infer<typeof EmbeddingShardManifestSchema>;
 
+/** The status of a pipeline stage: `pending`, `running`, `done` or `failed`. */
 export const StageStatusSchema = z.enum(['pending', 'running', 'done', 'failed']);
+/** The status of a pipeline stage (`StageStatusSchema`). */
 export type StageStatus = z.infer<typeof StageStatusSchema>;
 
 /** State of one pipeline stage inside a run directory. */
@@ -120,6 +135,7 @@ export const StageRecordSchema = z.object({
   summary: z.record(z.string(), z.unknown()).default({}),
   error: z.string().optional(),
 });
+/** State of one pipeline stage (`StageRecordSchema`). */
 export type StageRecord = z.infer<typeof StageRecordSchema>;
 
 /** `manifest.json` of a run directory. */
@@ -135,6 +151,7 @@ export const RunManifestSchema = z.object({
   backend: z.string().optional(),
   stages: z.record(z.string(), StageRecordSchema).default({}),
 });
+/** A run directory's `manifest.json` (`RunManifestSchema`). */
 export type RunManifest = z.infer<typeof RunManifestSchema>;
 
 /**
@@ -154,5 +171,7 @@ export const ConceptInventorySchema = z.object({
   /** Places or backgrounds; `name` is the noun phrase (`a white background`, `a kitchen`). */
   places: z.array(ConceptSchema).default([]),
 });
+/** A world's visual vocabulary (`ConceptInventorySchema`), defaults filled in. */
 export type ConceptInventory = z.infer<typeof ConceptInventorySchema>;
+/** A world's visual vocabulary as written (`ConceptInventorySchema`'s input). */
 export type ConceptInventoryInput = z.input<typeof ConceptInventorySchema>;

@@ -1,6 +1,7 @@
 /** How punctuation is treated when captions are split into tokens. */
 export type PunctuationMode = 'drop' | 'keep';
 
+/** Options of `tokenizeCaption` and `normalizeCaption`: what happens to punctuation. */
 export interface NormalizeOptions {
   /** `drop` (default): punctuation is removed, as caption metrics do; `keep`: each mark becomes its own token. */
   punctuation?: PunctuationMode;

@@ -5,13 +5,18 @@ import { parseJsonText } from '../io/json-text';
 import { readVocabularyText, writeVocabularyJson } from './vocabulary-files';
 import { detokenizeCaption, tokenizeCaption, type PunctuationMode } from './caption-normalize';
 
+/** Id of the `<pad>` token in every vocabulary. */
 export const PAD_ID = 0;
+/** Id of the `<bos>` (begin of sequence) token in every vocabulary. */
 export const BOS_ID = 1;
+/** Id of the `<eos>` (end of sequence) token in every vocabulary. */
 export const EOS_ID = 2;
+/** Id of the `<unk>` (unknown word) token in every vocabulary. */
 export const UNK_ID = 3;
 /** The special tokens, at ids 0..3 of every vocabulary. */
 export const SPECIAL_TOKENS = ['<pad>', '<bos>', '<eos>', '<unk>'] as const;
 
+/** A vocabulary saved as JSON (`format: 'synth2-vocab'`): tokens by id, counts and punctuation mode. */
 export const VocabularyJSONSchema = z.object({
   format: z.literal('synth2-vocab'),
   version: z.literal(1),
@@ -21,8 +26,10 @@ export const VocabularyJSONSchema = z.object({
   counts: z.array(z.number().int().nonnegative()).optional(),
   punctuation: z.enum(['drop', 'keep']).default('drop'),
 });
+/** A vocabulary saved as JSON (`VocabularyJSONSchema`). */
 export type VocabularyJSON = z.infer<typeof VocabularyJSONSchema>;
 
+/** Options of `Vocabulary.build`. */
 export interface BuildVocabularyOptions {
   /** Keep words seen at least this often (default 1). */
   minCount?: number;
@@ -31,6 +38,7 @@ export interface BuildVocabularyOptions {
   punctuation?: PunctuationMode;
 }
 
+/** Options of `Vocabulary.encode`. */
 export interface EncodeOptions {
   /** Prepend `<bos>` (default false). */
   bos?: boolean;
@@ -42,6 +50,7 @@ export interface EncodeOptions {
   onUnknown?: 'unk' | 'throw';
 }
 
+/** Options of `Vocabulary.decode`. */
 export interface DecodeOptions {
   /** Drop `<pad>`, `<bos>`, `<eos>` and `<unk>` (default true). */
   skipSpecial?: boolean;

@@ -13,6 +13,7 @@ import type { ShapesItem } from '../shapes/shapes-world';
 import type { ShapesSplit } from '../shapes/splits';
 import { encodeRgbPng } from './encode';
 
+/** Options of `exportCocoFolder`. */
 export interface ExportCocoOptions {
   /** Replace `dir` if it exists (default false: an existing folder is an error). */
   overwrite?: boolean;
@@ -24,6 +25,7 @@ export interface ExportCocoOptions {
   signal?: AbortSignal;
 }
 
+/** What `exportCocoFolder` wrote: the folder, its annotations file and the counts. */
 export interface ExportCocoResult {
   dir: string;
   annotations: string;

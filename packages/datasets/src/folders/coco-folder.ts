@@ -24,6 +24,7 @@ export const CocoCaptionsSchema = z.looseObject({
     }),
   ),
 });
+/** COCO caption annotations as read by `CocoCaptionsSchema`. */
 export type CocoCaptions = z.infer<typeof CocoCaptionsSchema>;
 
 /** An annotations file and the folder its images are in. */

@@ -26,6 +26,7 @@ export const JsonlManifestLineSchema = z.looseObject({
 
 const RESERVED = new Set(Object.keys(JsonlManifestLineSchema.shape));
 
+/** Options of loading image–caption pairs from a JSONL manifest. */
 export interface JsonlManifestOptions extends FolderLoadOptions {
   /** Folder the image paths are relative to, and must stay inside (default: the manifest's folder). */
   imagesRoot?: string;

@@ -40,6 +40,7 @@ export interface LoadedPair extends ImageCaptionPair {
   image?: ImageTensor;
 }
 
+/** Options of loading image–caption pairs from a folder: error handling and image decoding. */
 export interface FolderLoadOptions {
   /** `'throw'` (default): the first bad entry throws an `InvalidInputError` before any pair is yielded (except an
    * image that only fails to decode, found when reached). `'skip'`: bad entries are left out and listed in `report`. */

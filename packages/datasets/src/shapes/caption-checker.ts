@@ -203,6 +203,7 @@ function positionHolds(pos: PositionName, o: SceneObject): boolean {
   return (px === 0 || cx === px) && (py === 0 || cy === py);
 }
 
+/** Whether a caption is true of a scene, with one line per false or unreadable claim. */
 export interface CaptionCheck {
   ok: boolean;
   /** One line per false or unreadable claim. */

@@ -2,17 +2,22 @@ import { ConceptInventorySchema, type ConceptInventory } from '@synth2/core';
 
 /** The eight shapes of the shapes world, chosen to stay distinct at 10–16 px. */
 export const SHAPE_NAMES = ['circle', 'square', 'triangle', 'diamond', 'star', 'cross', 'heart', 'ring'] as const;
+/** A shape of the shapes world. */
 export type ShapeName = (typeof SHAPE_NAMES)[number];
 
 /** The eight object colours. */
 export const COLOR_NAMES = ['red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'white'] as const;
+/** An object colour of the shapes world. */
 export type ColorName = (typeof COLOR_NAMES)[number];
 
+/** The three object sizes. */
 export const SIZE_NAMES = ['small', 'medium', 'large'] as const;
+/** An object size of the shapes world. */
 export type SizeName = (typeof SIZE_NAMES)[number];
 
 /** Named backgrounds: three plain colours and three simple textures. */
 export const BACKGROUND_NAMES = ['black', 'gray', 'brown', 'noisy', 'striped', 'checkered'] as const;
+/** A background of the shapes world. */
 export type BackgroundName = (typeof BACKGROUND_NAMES)[number];
 
 /** Absolute regions of the frame (3×3 grid). */
@@ -27,9 +32,12 @@ export const POSITION_NAMES = [
   'bottom',
   'bottom right',
 ] as const;
+/** A region of the frame (3×3 grid). */
 export type PositionName = (typeof POSITION_NAMES)[number];
 
+/** The spatial relations between two objects. */
 export const RELATION_NAMES = ['left of', 'right of', 'above', 'below'] as const;
+/** A spatial relation between two objects. */
 export type RelationName = (typeof RELATION_NAMES)[number];
 
 /** Singular nouns annotators use for each shape (first = canonical). */

@@ -28,6 +28,7 @@ export interface SceneObject {
   shade: number;
 }
 
+/** A scene's background: its name and texture seed. */
 export interface SceneBackground {
   name: BackgroundName;
   /** Seed of the background's texture noise. */

@@ -14,6 +14,7 @@ import {
 import { renderScene } from './render';
 import { sampleScene, type PairConstraint, type Scene, type SceneSamplerConfig } from './scene';
 
+/** Settings of a shapes world (strict: an unknown key is an error), with their defaults. */
 export const ShapesWorldOptionsSchema = z.strictObject({
   /** Seed of everything the world samples. */
   seed: z.number().int().default(0),
@@ -29,6 +30,7 @@ export const ShapesWorldOptionsSchema = z.strictObject({
   backgrounds: z.array(z.enum(BACKGROUND_NAMES)).min(1).optional(),
   captionsPerImage: z.number().int().min(1).max(20).default(5),
 });
+/** Settings of `createShapesWorld` as written (`ShapesWorldOptionsSchema`'s input). */
 export type ShapesWorldOptions = z.input<typeof ShapesWorldOptionsSchema>;
 
 /** The world's settings with every default filled in. */
@@ -54,6 +56,7 @@ export interface ShapesItem extends ImageCaptionPair {
   pixels: Uint8Array;
 }
 
+/** A seeded shapes world: its scenes, rendering and captions. */
 export interface ShapesWorld {
   readonly options: ResolvedShapesWorldOptions;
   readonly inventory: ConceptInventory;

@@ -3,6 +3,7 @@ import { BACKGROUND_NAMES, COLOR_NAMES, SHAPE_NAMES, SIZE_NAMES } from './invent
 
 /** Colour and shape of one object of a scene. */
 export const ObjectLabelSchema = z.object({ color: z.string().min(1), shape: z.string().min(1) });
+/** Colour and shape of one object (`ObjectLabelSchema`). */
 export type ObjectLabel = z.infer<typeof ObjectLabelSchema>;
 
 /**
@@ -13,6 +14,7 @@ export const ShapesItemMetaSchema = z.object({
   heldOut: z.boolean().optional(),
   objects: z.array(ObjectLabelSchema).optional(),
 });
+/** What a stored shapes-world record keeps of its scene (`ShapesItemMetaSchema`). */
 export type ShapesItemMeta = z.infer<typeof ShapesItemMetaSchema>;
 
 const count = z.number().int().nonnegative();

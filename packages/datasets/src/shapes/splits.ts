@@ -10,8 +10,10 @@ import {
   type ShapesWorldOptions,
 } from './shapes-world';
 
+/** The name of a split: `train`, `val` or `test`. */
 export type SplitName = 'train' | 'val' | 'test';
 
+/** A colour–shape pair, such as those held out of train. */
 export interface ColorShapePair {
   color: ColorName;
   shape: ShapeName;
@@ -31,6 +33,7 @@ export interface ShapesSplitManifest {
   splits: Record<SplitName, { count: number; heldOutImages: number }>;
 }
 
+/** One split of a shapes world: its items and the held-out pairs. */
 export interface ShapesSplit {
   name: SplitName;
   items: ShapesItem[];
@@ -39,6 +42,7 @@ export interface ShapesSplit {
   manifest: ShapesSplitManifest;
 }
 
+/** The train, val and test splits `makeSplits` made, with their manifest and world. */
 export interface ShapesSplits {
   train: ShapesSplit;
   val: ShapesSplit;
@@ -57,6 +61,7 @@ const MakeSplitsOptionsSchema = z.strictObject({
   world: z.unknown().optional(),
 });
 
+/** Options of `makeSplits`. */
 export interface MakeSplitsOptions {
   /** Number of train / val / test images. */
   train: number;

@@ -6,6 +6,7 @@ import { EVAL_METRIC_NAMES, evaluateCaptions, type CaptionEvaluation, type EvalM
 import { splitCaptionPairs } from '../io/coco-files';
 import { readJsonFile, readJsonFileTimed } from '../io/read-json-file';
 
+/** Where the `synth2-eval` command writes its output and errors. */
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;

@@ -4,6 +4,7 @@ import { ptbTokenize } from '../tokenizer/ptb-tokenizer';
 /** A concept to look for: a name, or `{ name, synonyms }` (e.g. a `@synth2/core` `Concept`). */
 export type DiversityConcept = string | { id?: string; name: string; synonyms?: readonly string[] };
 
+/** Options of `captionDiversity`. */
 export interface CaptionDiversityOptions {
   /** Number of k-means clusters. Default 20 (fewer if there are fewer distinct captions). */
   k?: number;
@@ -15,6 +16,7 @@ export interface CaptionDiversityOptions {
   maxIterations?: number;
 }
 
+/** Diversity of a caption set: vocabulary, distinct n-grams, clusters and concept coverage. */
 export interface CaptionDiversity {
   captions: number;
   tokens: number;

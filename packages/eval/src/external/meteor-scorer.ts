@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import { Synth2Error, throwIfAborted } from '@synth2/core/internal';
 import { abortChild, LineReader, resolveJar, spawnJava, type JavaJarOptions } from './java-process';
 
+/** Options of the METEOR scorer (the reference Java jar). */
 export interface MeteorOptions extends JavaJarOptions {
   /** Java heap option, default `-Xmx2G` as the reference. */
   memory?: string;

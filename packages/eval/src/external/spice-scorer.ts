@@ -5,6 +5,7 @@ import { Synth2Error, throwIfAborted } from '@synth2/core/internal';
 import { numpyMean } from '../metrics/numpy-sum';
 import { abortChild, resolveJar, spawnJava, type JavaJarOptions } from './java-process';
 
+/** Options of the SPICE scorer (the reference Java jar). */
 export interface SpiceOptions extends JavaJarOptions {
   /** Parse cache directory (`-cache`); default `<jar dir>/cache` as the reference. */
   cacheDir?: string;
@@ -12,6 +13,7 @@ export interface SpiceOptions extends JavaJarOptions {
   memory?: string;
 }
 
+/** SPICE scores: the corpus score, per image, and every category's details. */
 export interface SpiceResult {
   score: number;
   /** `All.f` per image. */

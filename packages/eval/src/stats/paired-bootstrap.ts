@@ -1,5 +1,6 @@
 import { InvalidInputError, Rng } from '@synth2/core/internal';
 
+/** Options of `pairedBootstrap`. */
 export interface PairedBootstrapOptions {
   /** Bootstrap resamples (default 2,000). */
   samples?: number;
@@ -9,6 +10,7 @@ export interface PairedBootstrapOptions {
   seed?: number;
 }
 
+/** A paired bootstrap comparison of two systems' per-image scores: the ratio of means and its interval. */
 export interface PairedBootstrap {
   /** Images compared. */
   n: number;

@@ -60,6 +60,7 @@ export interface TokenTrainingExample {
   image?: number;
 }
 
+/** Options of `CaptionTokenGenerator.train`. */
 export interface GeneratorTrainOptions {
   steps: number;
   batchSize?: number;

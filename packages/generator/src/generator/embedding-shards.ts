@@ -15,6 +15,7 @@ export interface EmbeddingRecord {
   exemplarKeys?: readonly string[];
 }
 
+/** Options of `writeEmbeddingShards`. */
 export interface WriteEmbeddingShardsOptions extends SamplingOptionsInput {
   generator: CaptionTokenGenerator;
   tokenizer: VQTokenizer;

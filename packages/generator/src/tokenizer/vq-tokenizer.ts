@@ -315,6 +315,7 @@ export class VQTokenizer extends Module {
   }
 }
 
+/** Options of `VQTokenizer.train`. */
 export interface TokenizerTrainOptions {
   steps: number;
   batchSize?: number;

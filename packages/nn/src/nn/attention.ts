@@ -4,6 +4,7 @@ import { fusedAttention, fusedAttentionActive } from '../tf/kernels/fused-attent
 import { Linear, positiveInt } from './linear';
 import { Module, type ModuleOptions } from './module';
 
+/** Options of `MultiHeadAttention`. */
 export interface MultiHeadAttentionOptions extends ModuleOptions {
   dim: number;
   heads: number;
@@ -11,6 +12,7 @@ export interface MultiHeadAttentionOptions extends ModuleOptions {
   kvDim?: number;
 }
 
+/** Options of `MultiHeadAttention.apply`: cross-attention context, causal masking and padding. */
 export interface AttentionApplyOptions {
   /** Keys/values come from here (cross-attention): `[B, Tk, kvDim]`. Absent: self-attention. */
   context?: tf.Tensor;

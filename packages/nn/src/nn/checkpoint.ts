@@ -4,7 +4,9 @@ import { writeDirAtomic } from './checkpoint-dir';
 import { joinPath as join, readTensors, readText, requireFile, writeTensors, writeText } from './checkpoint-files';
 import type { Module } from './module';
 
+/** File name of a checkpoint's weights (`model.safetensors`). */
 export const MODEL_FILE = 'model.safetensors';
+/** File name of a checkpoint's config (`config.json`). */
 export const CONFIG_FILE = 'config.json';
 const FORMAT = 'synth2-checkpoint-v1';
 

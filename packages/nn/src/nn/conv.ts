@@ -3,8 +3,10 @@ import { InvalidInputError } from '@synth2/core';
 import { positiveInt } from './linear';
 import { Module, type ModuleOptions } from './module';
 
+/** Padding of a convolution: `same` keeps the size, `valid` adds none. */
 export type ConvPadding = 'same' | 'valid';
 
+/** Options of `Conv2d`. */
 export interface Conv2dOptions extends ModuleOptions {
   inChannels: number;
   outChannels: number;
@@ -57,6 +59,7 @@ export class Conv2d extends Module {
   }
 }
 
+/** Options of `ConvTranspose2d`. */
 export interface ConvTranspose2dOptions extends ModuleOptions {
   inChannels: number;
   outChannels: number;
@@ -109,6 +112,7 @@ export class ConvTranspose2d extends Module {
   }
 }
 
+/** Options of `ResConvBlock`. */
 export interface ResConvBlockOptions extends ModuleOptions {
   channels: number;
   /** Kernel size of both convolutions (default 3). */

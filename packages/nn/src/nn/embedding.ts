@@ -13,6 +13,7 @@ import { Module, type ModuleOptions } from './module';
  */
 export type EmbeddingGradient = 'auto' | 'segmentSum' | 'oneHot';
 
+/** Options of `Embedding`. */
 export interface EmbeddingOptions extends ModuleOptions {
   vocabSize: number;
   dim: number;

@@ -3,6 +3,7 @@ import { fusedLayerNorm, fusedLayerNormActive } from '../tf/kernels/fused-layer-
 import { positiveInt } from './linear';
 import { Module, expectLastDim, type ModuleOptions } from './module';
 
+/** Options of `LayerNorm`. */
 export interface LayerNormOptions extends ModuleOptions {
   dim: number;
   eps?: number;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidInputError } from '@synth2/core';
 import { Module, expectLastDim, type ModuleOptions } from './module';
 
+/** Options of `Linear`. */
 export interface LinearOptions extends ModuleOptions {
   inDim: number;
   outDim: number;

@@ -3,6 +3,7 @@ import { gelu } from './activations';
 import { Linear } from './linear';
 import { Module, type ModuleOptions } from './module';
 
+/** Options of `MLP`. */
 export interface MLPOptions extends ModuleOptions {
   dim: number;
   hidden: number;

@@ -15,6 +15,7 @@ export interface ModuleOptions {
   rng?: Rng;
 }
 
+/** Options of `Module.param` (for subclasses declaring a parameter): trainable or not, and dtype. */
 export interface ParamOptions {
   trainable?: boolean;
   dtype?: 'float32' | 'int32';

@@ -3,6 +3,7 @@ import { InvalidInputError } from '@synth2/core';
 import { positiveInt } from './linear';
 import { Module, type ModuleOptions } from './module';
 
+/** Options of `LearnedPositionEmbedding`. */
 export interface LearnedPositionEmbeddingOptions extends ModuleOptions {
   /** Longest sequence supported. */
   length: number;

@@ -6,6 +6,7 @@ import { LayerNorm } from './layer-norm';
 import { MLP } from './mlp';
 import { Module, type ModuleOptions } from './module';
 
+/** Options of `TransformerBlock`. */
 export interface TransformerBlockOptions extends ModuleOptions {
   dim: number;
   heads: number;
@@ -21,6 +22,7 @@ export interface TransformerBlockOptions extends ModuleOptions {
   dropout?: number;
 }
 
+/** Options of `TransformerBlock.apply`: causal masking, padding mask and cross-attention context. */
 export interface TransformerBlockApplyOptions {
   causal?: boolean;
   /** `[B, T]` padding mask of `x` (1 = keep). */

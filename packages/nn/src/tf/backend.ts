@@ -10,6 +10,7 @@ import { installThreadedWasm, wantedWasmThreads, type ThreadedWasmResult } from 
 
 /** The backends `initBackend` can select, fastest first. */
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+/** The backends `initBackend` can select, fastest first. */
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 /** The npm package that provides each backend. */
@@ -20,6 +21,7 @@ export const BACKEND_PACKAGES: Readonly<Record<BackendName, string>> = {
   cpu: '@tensorflow/tfjs-backend-cpu',
 };
 
+/** Options of `initBackend`. */
 export interface BackendOptions {
   /** Force a backend (beats env `SYNTH2_BACKEND`); forcing one that cannot load throws `BackendUnavailableError`. */
   backend?: BackendName;
@@ -33,6 +35,7 @@ export interface BackendOptions {
   log?: (msg: string) => void;
 }
 
+/** The backend `initBackend` selected, and why. */
 export interface BackendInfo {
   name: BackendName;
   /** Why this backend was chosen (and why faster ones were not). */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidInputError } from '@synth2/core';
 import { fusedAdamW, fusedAdamWAvailable } from './fused-adamw';
 
+/** Options of `AdamW`: learning rate, betas, epsilon and weight decay. */
 export interface AdamWOptions {
   lr?: number;
   beta1?: number;

@@ -4,6 +4,7 @@ import type { BatchSource } from './batch-source';
 /** Items of one source: an array(-like) or anything with `length` and `get(i)`. */
 export type ItemCollection<Item> = ArrayLike<Item> | { length: number; get(i: number): Item };
 
+/** One named source of `mixedBatches`: its items and share of each batch. */
 export interface MixedSource<Item> {
   name: string;
   items: ItemCollection<Item>;
@@ -11,6 +12,7 @@ export interface MixedSource<Item> {
   ratio: number;
 }
 
+/** Options of `mixedBatches`. */
 export interface MixedBatchesOptions<Item, Batch> {
   sources: MixedSource<Item>[];
   batchSize: number;

@@ -22,6 +22,7 @@ import type { BatchSource } from './batch-source';
 import { globalNormScale } from './clip';
 import { learningRateAt, type ScheduleOptions } from './schedule';
 
+/** Progress of a training run, passed to `onProgress`. */
 export interface TrainProgressEvent {
   /** Steps completed (1-based). */
   step: number;
@@ -35,6 +36,7 @@ export interface TrainProgressEvent {
   etaSeconds: number;
 }
 
+/** What the loss function gets besides the batch: step, seeded random source, training flag. */
 export interface TrainLossContext {
   /** 0-based index of the step being computed. */
   step: number;
@@ -43,6 +45,7 @@ export interface TrainLossContext {
   training: true;
 }
 
+/** Options of `train`. */
 export interface TrainerOptions<Batch> {
   /** Whose trainable variables are optimized. */
   module: Module;
@@ -86,6 +89,7 @@ export interface TrainerOptions<Batch> {
   itemsPerBatch?: number;
 }
 
+/** What a training run did: steps, losses and time. */
 export interface TrainResult {
   /** Steps completed in total (including those before a resume). */
   steps: number;

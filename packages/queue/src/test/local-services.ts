@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChatCompletionsServer } from '@synth2/captioner/test';
 
+/** Whether `redis-server` is installed. */
 export function haveRedis(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0;
 }
@@ -21,6 +22,7 @@ export function redisTestsReady(what: string, built: string): boolean {
   return ok;
 }
 
+/** A free TCP port on loopback. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createNetServer();
@@ -76,6 +78,7 @@ export async function startChatServer(latencyMs = 0): Promise<{ url: string; req
   return { url: server.baseURL, requests: () => server.requests.length, close: () => server.close() };
 }
 
+/** Starts the queue worker script against a Redis URL, collecting its output lines in `lines`. */
 export function spawnWorker(workerScript: string, redisUrl: string, env: Record<string, string>, extra: string[] = []): ChildProcess & { lines: string[] } {
   const proc = spawn(process.execPath, [workerScript, '--queue', redisUrl, ...extra], {
     env: { ...process.env, ...env },

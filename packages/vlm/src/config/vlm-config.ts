@@ -68,7 +68,9 @@ export const VlmArchitectureSchema = z
   })
   .strict();
 
+/** Architecture of a `CaptioningVLM` (`VlmArchitectureSchema`), defaults filled in. */
 export type VlmArchitecture = z.infer<typeof VlmArchitectureSchema>;
+/** Architecture of a `CaptioningVLM` as written (`VlmArchitectureSchema`'s input). */
 export type VlmArchitectureInput = z.input<typeof VlmArchitectureSchema>;
 
 /**

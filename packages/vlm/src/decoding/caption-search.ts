@@ -26,6 +26,7 @@ export const DECODE_KEYS = optionKeys<DecodeOptions>({ strategy: true, beamSize:
  */
 export type NextTokenScorer = (images: number[], prefixes: number[][]) => Float32Array;
 
+/** Options of the caption search (greedy or beam) over a next-token scorer. */
 export interface CaptionSearchOptions {
   /** Number of images to decode. */
   count: number;
@@ -41,6 +42,7 @@ export interface CaptionSearchOptions {
   score: NextTokenScorer;
 }
 
+/** The captions a caption search found: word ids and log-probabilities per image. */
 export interface CaptionSearchResult {
   /** Generated word ids per image, without BOS and EOS. */
   tokens: number[][];

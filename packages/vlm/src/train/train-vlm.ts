@@ -32,6 +32,7 @@ export interface SyntheticPairs {
   captions: string[] | string[][];
 }
 
+/** Images and reference captions scored during training. */
 export interface ValidationSet {
   embeddings: EmbeddingsInput;
   /** Reference captions per image. */
@@ -40,6 +41,7 @@ export interface ValidationSet {
   decode?: DecodeOptions;
 }
 
+/** Options of `trainVLM`. */
 export interface TrainVLMOptions {
   model: CaptioningVLM;
   real?: RealPairs;
@@ -84,11 +86,13 @@ export interface TrainVLMOptions {
   backend?: Omit<BackendOptions, 'log'>;
 }
 
+/** Validation scores at one training step. */
 export interface VlmEvaluation {
   step: number;
   metrics: Record<string, number>;
 }
 
+/** What `trainVLM` did: steps, losses, time, backend and validation scores. */
 export interface TrainVLMResult {
   steps: number;
   finalLoss: number;
