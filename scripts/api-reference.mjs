@@ -191,7 +191,15 @@ function createProgram(root, packages) {
 // ---------------------------------------------------------------------------------------------------------------
 // rendering one declaration
 
-const collapse = (text) => text.replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').trim();
+/** One line: whitespace runs → one space, none inside brackets, before a chained `.call` or before a closing bracket after a trailing comma. */
+const collapse = (text) =>
+  text
+    .replace(/\s+/g, ' ')
+    .replace(/\( /g, '(')
+    .replace(/ \)/g, ')')
+    .replace(/([\w)\]]) \.(?=[\w$])/g, '$1.')
+    .replace(/, ([}\])])/g, ' $1')
+    .trim();
 const print = (node, sourceFile) => collapse(printer.printNode(ts.EmitHint.Unspecified, node, sourceFile));
 /** Strips `import("/abs/path").` that the checker writes for names not in scope (no absolute paths in API.md). */
 const typeText = (text) => text.replace(/import\("[^"]*"\)\./g, '');
@@ -340,14 +348,24 @@ const linksToCode = (text) =>
     label ? label.trim() : `\`${target}\``,
   );
 
-/** The first paragraph of a declaration's TSDoc comment (the closest `/** … *\/` above it), on one line; '' if none. */
+/**
+ * The first paragraph of a declaration's TSDoc comment (the closest `/** … *\/` above it), on one line; '' if none.
+ * Read from the comment's text, so a block tag counts only at the start of a line (`@param`, `@deprecated`): an
+ * `@synth2/core` inside a sentence stays text.
+ */
 export function firstParagraph(node) {
-  const docs = ts.getJSDocCommentsAndTags(node).filter(ts.isJSDoc);
-  const doc = docs.at(-1);
-  if (!doc?.comment) return '';
-  const text = ts.getTextOfJSDocComment(doc.comment) ?? '';
-  const paragraph = text.trim().split(/\n\s*\n/)[0] ?? '';
-  return collapse(linksToCode(paragraph));
+  const doc = ts.getJSDocCommentsAndTags(node).filter(ts.isJSDoc).at(-1);
+  if (!doc) return '';
+  const body = doc
+    .getText()
+    .replace(/^\/\*\*/, '')
+    .replace(/\*\/$/, '')
+    .split('\n')
+    .map((line) => line.replace(/^\s*\* ?/, ''));
+  const tag = body.findIndex((line) => /^\s*@\w/.test(line));
+  const text = (tag === -1 ? body : body.slice(0, tag)).join('\n').trim();
+  const paragraph = text.split(/\n\s*\n/)[0] ?? '';
+  return linksToCode(paragraph).replace(/\s+/g, ' ').trim();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
