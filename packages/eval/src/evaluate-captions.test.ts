@@ -1,5 +1,5 @@
-import { AbortedError, ConfigurationError, InvalidInputError } from '@synth2/core';
-import { describe, expect, it } from 'vitest';
+import { AbortedError, ConfigurationError, InvalidInputError, getRegistries, type CaptionMetricV1 } from '@synth2/core';
+import { afterEach, describe, expect, it } from 'vitest';
 import { evaluateCaptions } from './evaluate-captions';
 
 const references = {
@@ -142,7 +142,7 @@ describe('evaluateCaptions', () => {
     it('should reject unknown metrics and options', async () => {
       const e = await evaluateCaptions({ references, predictions: { img1: 'x' }, metrics: ['BLEU', 'WER' as never] }).catch((x: unknown) => x);
       expect(ConfigurationError.isInstance(e)).toBe(true);
-      expect((e as Error).message).toMatch(/unknown metric "WER"; choose from BLEU, ROUGE_L, CIDEr, METEOR, SPICE/);
+      expect((e as Error).message).toMatch(/unknown metric "WER"\. Built-in metrics: BLEU, ROUGE_L, CIDEr, METEOR, SPICE;/);
       await expect(evaluateCaptions({ references, predictions: { img1: 'x' }, onInvalid: 'skip' as never })).rejects.toThrow(/onInvalid must be/);
     });
   });
@@ -154,5 +154,75 @@ describe('evaluateCaptions', () => {
     await expect(evaluateCaptions({ ...input, abortSignal: ac.signal })).rejects.toSatisfy(AbortedError.isInstance);
     await expect(evaluateCaptions({ ...input, signal: ac.signal })).rejects.toSatisfy(AbortedError.isInstance);
     await expect(evaluateCaptions(input)).resolves.toBeDefined();
+  });
+});
+
+describe('evaluateCaptions with plugin metrics', () => {
+  const refs = { a: ['a red circle', 'a circle'], b: ['two blue squares'], c: ['a green triangle'] };
+  const preds = { a: 'a red circle', b: 'one blue square', c: 'a green triangle' };
+  /** A registered metric: words per prediction, with per-image scores; it records what it was given. */
+  const seen: { references?: Record<string, string[]>; predictions?: Record<string, string> }[] = [];
+  const lengthMetric = (perImage: boolean): CaptionMetricV1 => ({
+    specificationVersion: 'v1',
+    id: 'test-org/length',
+    async score({ references, predictions }) {
+      seen.push({ references, predictions });
+      const per = Object.fromEntries(Object.entries(predictions).map(([id, p]) => [id, p.split(' ').length]));
+      const values = Object.values(per);
+      return { score: values.reduce((x, y) => x + y, 0) / values.length, ...(perImage ? { perImage: per } : {}) };
+    },
+  });
+  const register = (id: string, create: () => unknown) =>
+    getRegistries().metrics.register({ id, plugin: 'test-plugin', create: create as () => CaptionMetricV1 }, { override: true });
+  afterEach(() => {
+    for (const id of ['test-org/length', 'test-org/bad']) getRegistries().metrics.unregister(id);
+    seen.length = 0;
+  });
+
+  it('should report a registered metric under its id, after the built-in scores, with per-image scores in imageIds order', async () => {
+    register('test-org/length', () => lengthMetric(true));
+    const r = await evaluateCaptions({ references: refs, predictions: preds, metrics: ['BLEU', 'test-org/length'] });
+    expect(Object.keys(r.metrics)).toEqual(['Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'test-org/length']);
+    expect(r.metrics['test-org/length']).toBe(3);
+    expect(r.imageIds).toEqual(['a', 'b', 'c']);
+    expect(r.perImage['test-org/length']).toEqual([3, 3, 3]);
+    // raw captions of the evaluated images, keyed by image id
+    expect(seen[0]).toEqual({ references: refs, predictions: preds });
+  });
+
+  it('should score only the evaluated images and leave perImage out when the metric gives none', async () => {
+    register('test-org/length', () => lengthMetric(false));
+    const r = await evaluateCaptions({
+      references: refs,
+      predictions: { a: 'a red circle', b: '' },
+      onInvalid: 'drop',
+      metrics: ['test-org/length'],
+    });
+    expect(r.metrics).toEqual({ 'test-org/length': 3 });
+    expect('test-org/length' in r.perImage).toBe(false);
+    expect(seen[0].predictions).toEqual({ a: 'a red circle' });
+  });
+
+  it('should fail before any work on an unknown id, naming the built-in and the registered metrics', async () => {
+    register('test-org/length', () => lengthMetric(true));
+    const e = await evaluateCaptions({ references: refs, predictions: preds, metrics: ['BLEU', 'my-org/metric'] }).catch((x: unknown) => x);
+    expect(ConfigurationError.isInstance(e)).toBe(true);
+    const message = (e as Error).message;
+    expect(message).toContain('unknown metric "my-org/metric"');
+    expect(message).toContain('Built-in metrics: BLEU, ROUGE_L, CIDEr, METEOR, SPICE');
+    expect(message).toContain('registered by plugins: test-org/length (test-plugin)');
+    expect(message).toMatch(/list the package under "plugins"/);
+    expect(seen).toHaveLength(0);
+  });
+
+  it('should name the metric and its plugin when it returns a bad result', async () => {
+    register('test-org/bad', () => ({ specificationVersion: 'v1', id: 'test-org/bad', score: async () => ({ score: 1, perImage: { a: 1 } }) }));
+    await expect(evaluateCaptions({ references: refs, predictions: preds, metrics: ['test-org/bad'] })).rejects.toThrow(
+      /metric "test-org\/bad" \(plugin test-plugin\) returned no finite per-image score for image "b"/,
+    );
+    register('test-org/bad', () => ({ score: async () => ({ score: 1 }) }));
+    await expect(evaluateCaptions({ references: refs, predictions: preds, metrics: ['test-org/bad'] })).rejects.toThrow(
+      /is not a CaptionMetricV1/,
+    );
   });
 });

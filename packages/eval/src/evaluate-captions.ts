@@ -4,11 +4,11 @@ import { runMeteor, type MeteorOptions } from './external/meteor-scorer';
 import { runSpice, type SpiceOptions } from './external/spice-scorer';
 import type { BleuStats } from './metrics/bleu-scorer';
 import { NgramIndex } from './metrics/ngrams';
+import { resolveMetrics, scorePluginMetric, type MetricId, type PluginMetricRef } from './plugin-metrics';
 import { ptbTokenizeIds } from './tokenizer/ptb-tokenizer';
 import { defineLazyProperty } from './util/lazy-property';
 
-export type EvalMetricName = 'BLEU' | 'ROUGE_L' | 'CIDEr' | 'METEOR' | 'SPICE';
-export const EVAL_METRIC_NAMES: readonly EvalMetricName[] = ['BLEU', 'ROUGE_L', 'CIDEr', 'METEOR', 'SPICE'];
+export { EVAL_METRIC_NAMES, type EvalMetricName, type MetricId } from './plugin-metrics';
 /** The official name of a built-in caption score (`Bleu_1`…`Bleu_4`, `METEOR`, `ROUGE_L`, `CIDEr`, `SPICE`). */
 export type ScoreName = 'Bleu_1' | 'Bleu_2' | 'Bleu_3' | 'Bleu_4' | 'METEOR' | 'ROUGE_L' | 'CIDEr' | 'SPICE';
 
@@ -33,8 +33,11 @@ export interface EvaluateCaptionsOptions {
   references: Readonly<Record<string, readonly string[]>> | CocoCaptionAnnotations;
   /** `{ imageId: candidate }` or a COCO results array `[{ image_id, caption }]`. */
   predictions: Readonly<Record<string, string>> | readonly CocoCaptionResult[];
-  /** Default `['BLEU', 'ROUGE_L', 'CIDEr']`. METEOR and SPICE need Java and the official jars. */
-  metrics?: readonly EvalMetricName[];
+  /**
+   * Default `['BLEU', 'ROUGE_L', 'CIDEr']`. METEOR and SPICE need Java and the official jars. Any other entry is the id
+   * of a metric registered in `getRegistries().metrics` of `@synth2/core` (a plugin's `CaptionMetricV1`).
+   */
+  metrics?: readonly MetricId[];
   /**
    * What to do with bad entries (predictions for unknown images, duplicate predictions, empty or non-string
    * captions, images without references): `'throw'` (default) an `InvalidInputError` listing them, or `'drop'`
@@ -56,12 +59,20 @@ export interface DroppedEntry {
   reason: 'unknown-image' | 'duplicate' | 'empty-caption' | 'not-a-string' | 'no-references';
 }
 
+/** Corpus scores: the official names (`Bleu_1`…`Bleu_4`, `METEOR`, `ROUGE_L`, `CIDEr`, `SPICE`) and plugin metric ids. */
+export type CaptionScores = Partial<Record<ScoreName, number>> & { [metricId: string]: number | undefined };
+/** Per-image scores by the same names, aligned with `imageIds`. */
+export type CaptionPerImageScores = Partial<Record<ScoreName, number[]>> & { [metricId: string]: number[] | undefined };
+
 /** What `evaluateCaptions` returns: corpus and per-image scores, and what was dropped. */
 export interface CaptionEvaluation {
-  /** Corpus scores with the official names (`Bleu_1`…`Bleu_4`, `METEOR`, `ROUGE_L`, `CIDEr`, `SPICE`). */
-  metrics: Partial<Record<ScoreName, number>>;
-  /** Per-image scores, aligned with `imageIds` (the official per-image arrays). */
-  perImage: Partial<Record<ScoreName, number[]>>;
+  /**
+   * Corpus scores with the official names (`Bleu_1`…`Bleu_4`, `METEOR`, `ROUGE_L`, `CIDEr`, `SPICE`), then each
+   * plugin metric's score under its id.
+   */
+  metrics: CaptionScores;
+  /** Per-image scores, aligned with `imageIds` (the official per-image arrays; a plugin metric's when it gives them). */
+  perImage: CaptionPerImageScores;
   /** BLEU statistics summed over the corpus (present when BLEU was computed). */
   bleuStats?: BleuStats;
   /** Evaluated images in evaluation order: the references' order, restricted to images with a prediction. */
@@ -251,6 +262,30 @@ function estimateWords(captions: readonly string[]): number {
   return Math.ceil(chars / 5) + captions.length;
 }
 
+/** Scores the evaluated images with each plugin metric (raw captions keyed by image id) and adds its scores by id. */
+async function addPluginMetrics(
+  result: CaptionEvaluation,
+  plugins: readonly PluginMetricRef[],
+  refs: Normalized['refs'],
+  preds: Normalized['preds'],
+  abortSignal: AbortSignal | undefined,
+  lap: (name: string) => void,
+): Promise<void> {
+  const keys = result.imageIds.map(String);
+  const references: Record<string, string[]> = {};
+  const predictions: Record<string, string> = {};
+  for (const key of keys) {
+    references[key] = [...refs.get(key)!.captions];
+    predictions[key] = preds.get(key)!.caption;
+  }
+  for (const ref of plugins) {
+    const scored = await scorePluginMetric(ref, { references, predictions, abortSignal }, keys);
+    result.metrics[ref.id] = scored.score;
+    if (scored.perImage) result.perImage[ref.id] = scored.perImage;
+    lap(ref.id);
+  }
+}
+
 /**
  * The COCO caption evaluation (pycocoevalcap's `COCOEvalCap`) with the official numbers: PTB tokenization, then
  * BLEU-1..4, METEOR, ROUGE-L, CIDEr-D and SPICE as requested. Images are those with a prediction, in the
@@ -264,13 +299,7 @@ export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promis
     timings[name] = (timings[name] ?? 0) + (now - t);
     t = now;
   };
-  const metrics = options.metrics ?? ['BLEU', 'ROUGE_L', 'CIDEr'];
-  for (const m of metrics) {
-    if (!EVAL_METRIC_NAMES.includes(m)) {
-      throw new ConfigurationError(`unknown metric "${String(m)}"; choose from ${EVAL_METRIC_NAMES.join(', ')}.`, { setting: 'metrics' });
-    }
-  }
-  if (metrics.length === 0) throw new ConfigurationError('metrics is empty; choose at least one of ' + EVAL_METRIC_NAMES.join(', ') + '.', { setting: 'metrics' });
+  const { builtIn, plugins } = resolveMetrics(options.metrics ?? ['BLEU', 'ROUGE_L', 'CIDEr']);
   const onInvalid = options.onInvalid ?? 'throw';
   if (onInvalid !== 'throw' && onInvalid !== 'drop') {
     throw new ConfigurationError(`onInvalid must be 'throw' or 'drop', not ${JSON.stringify(onInvalid)}.`, { setting: 'onInvalid' });
@@ -323,7 +352,7 @@ export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promis
   lap('tokenize');
   throwIfAborted(options.abortSignal ?? options.signal);
 
-  const want = new Set(metrics);
+  const want = new Set(builtIn);
   const scores = scoreIndexed(index, candSentences, refSentences, { bleu: want.has('BLEU'), rouge: want.has('ROUGE_L'), cider: want.has('CIDEr') });
   Object.assign(timings, scores.timings);
   t = performance.now();
@@ -358,6 +387,7 @@ export async function evaluateCaptions(options: EvaluateCaptionsOptions): Promis
     put('SPICE', spice.score, () => spice.perImage);
     lap('spice');
   }
+  if (plugins.length > 0) await addPluginMetrics(result, plugins, refs, preds, options.abortSignal ?? options.signal, lap);
   if (scores.bleuStats) result.bleuStats = scores.bleuStats;
   if (problems.length > 0) result.dropped = problems.map(({ imageId, kind, reason }) => ({ imageId, kind, reason }));
   return result;

@@ -1,12 +1,16 @@
 export { evaluateCaptions, EVAL_METRIC_NAMES } from './evaluate-captions';
+export { checkMetricIds } from './plugin-metrics';
 export type {
   CaptionEvaluation,
+  CaptionPerImageScores,
+  CaptionScores,
   CocoCaptionAnnotations,
   CocoCaptionResult,
   DroppedEntry,
   EvalMetricName,
   EvaluateCaptionsOptions,
   ImageId,
+  MetricId,
   ScoreName,
 } from './evaluate-captions';
 export { ptbTokenize } from './tokenizer/ptb-tokenizer';

@@ -1,9 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const examplePluginBuilt = existsSync(join(repo, 'examples', 'plugin-caption-source', 'dist', 'index.js'));
 
 let dir: string;
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -74,7 +78,7 @@ describe('synth2-eval', () => {
     const r = await run(['--annotations', join(dir, 'ann.json.gz')]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--annotations and --results are both required/);
-    expect((await run(['--annotations', 'a', '--results', 'b', '--metrics', 'BLEU,WER'])).err).toMatch(/unknown metric WER/);
+    expect((await run(['--annotations', 'a', '--results', 'b', '--metrics', 'BLEU,WER'])).err).toMatch(/unknown metric "WER"\. Built-in metrics: BLEU, ROUGE_L/);
     expect((await run(['--annotations', join(dir, 'missing.json'), '--results', join(dir, 'res.json')])).err).toMatch(/missing\.json: file not found/);
   });
 
@@ -145,5 +149,41 @@ describe('synth2-eval', () => {
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/caps-bad\.jsonl:2: .*malformed JSON/);
     });
+  });
+});
+
+describe('synth2-eval --plugin', () => {
+  const args = () => ['--annotations', join(dir, 'ann.json.gz'), '--results', join(dir, 'res-plugin.json'), '--json'];
+  beforeAll(() => {
+    writeFileSync(join(dir, 'res-plugin.json'), JSON.stringify([{ image_id: 1, caption: 'a man riding a camel' }, { image_id: 2, caption: 'dogs in snow' }]));
+  });
+
+  it('should refuse a plugin that is not a package name before importing it', async () => {
+    const r = await run([...args(), '--plugin', './evil.mjs']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--plugin: "\.\/evil\.mjs" is not a package name/);
+  });
+
+  it('should name the package and how to install it when a plugin is missing', async () => {
+    const r = await run([...args(), '--plugin', 'synth2-plugin-that-does-not-exist']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/npm install synth2-plugin-that-does-not-exist/);
+  });
+
+  it.skipIf(!examplePluginBuilt)('should load the example plugin by package name and report its metric beside the built-in ones', async () => {
+    const r = await run([...args(), '--plugin', 'synth2-plugin-caption-templates', '--metrics', 'CIDEr,example/word-overlap', '--per-image', join(dir, 'plugin-per-image.json')]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(Object.keys(json.metrics)).toEqual(['CIDEr', 'example/word-overlap']);
+    // image 1: "a man riding a camel" → 4 of its 5 words are in the references; image 2: "dogs in snow" → 3 of 3
+    expect(json.metrics['example/word-overlap']).toBeCloseTo((4 / 5 + 1) / 2, 12);
+    const per = JSON.parse(readFileSync(join(dir, 'plugin-per-image.json'), 'utf8'));
+    expect(per.perImage['example/word-overlap']).toEqual([4 / 5, 1]);
+    const table = await run([...args().slice(0, -1), '--plugin', 'synth2-plugin-caption-templates', '--metrics', 'example/word-overlap']);
+    expect(table.out).toMatch(/\nexample\/word-overlap: 0\.900\n$/);
+    const unknown = await run([...args(), '--plugin', 'synth2-plugin-caption-templates', '--metrics', 'example/nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('registered by plugins: example/word-overlap (synth2-plugin-caption-templates)');
   });
 });

@@ -1,8 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigurationError, InvalidInputError, parseJsonText, Synth2Error, writeFileAtomic } from '@synth2/core/internal';
+import {
+  ConfigurationError,
+  InvalidInputError,
+  loadProjectPlugins,
+  parseJsonText,
+  Synth2Error,
+  writeFileAtomic,
+} from '@synth2/core/internal';
 import type { CaptionDiversity, DiversityConcept } from '../diversity/caption-diversity';
-import { EVAL_METRIC_NAMES, evaluateCaptions, type CaptionEvaluation, type EvalMetricName } from '../evaluate-captions';
+import { EVAL_METRIC_NAMES, evaluateCaptions, type CaptionEvaluation } from '../evaluate-captions';
+import { resolveMetrics } from '../plugin-metrics';
 import { splitCaptionPairs } from '../io/coco-files';
 import { readJsonFile, readJsonFileTimed } from '../io/read-json-file';
 
@@ -19,6 +27,9 @@ const USAGE = `Usage:
 
 Evaluation options:
   --metrics LIST        comma-separated, from ${EVAL_METRIC_NAMES.join(',')} (default BLEU,ROUGE_L,CIDEr)
+                        or a plugin metric's id (e.g. my-org/metric, with --plugin)
+  --plugin PACKAGE      load a plugin package (by package name, resolved from the current directory) that
+                        registers metrics; repeatable
   --per-image FILE      write per-image scores (JSON) to FILE
   --json                print the result as JSON instead of the table
   --on-invalid MODE     throw (default) or drop: skip bad results/references and report them
@@ -46,7 +57,7 @@ function formatTable(result: CaptionEvaluation): string {
     lines.push(`{'testlen': ${s.testlen}, 'reflen': ${s.reflen}, 'guess': [${s.guess.join(', ')}], 'correct': [${s.correct.join(', ')}]}`);
     lines.push(`ratio: ${(s.testlen + 1e-15) / (s.reflen + 1e-9)}`);
   }
-  for (const [name, value] of Object.entries(result.metrics)) lines.push(`${name}: ${value.toFixed(3)}`);
+  for (const [name, value] of Object.entries(result.metrics)) if (value !== undefined) lines.push(`${name}: ${value.toFixed(3)}`);
   return lines.join('\n') + '\n';
 }
 
@@ -160,6 +171,21 @@ function profileReporter(io: CliIo): { timings: Record<string, number>; lap: (na
   };
 }
 
+/** Loads `--plugin` packages by name from the current directory (the same rule as the synth2 CLI's `plugins`). */
+async function loadPluginPackages(names: string[]): Promise<void> {
+  await loadProjectPlugins(names, { setting: '--plugin' });
+}
+
+/** `--metrics`: built-in names and registered plugin metric ids; an unknown one is a usage error listing both. */
+function checkMetricsFlag(metrics: string[]): void {
+  try {
+    resolveMetrics(metrics);
+  } catch (error) {
+    if (ConfigurationError.isInstance(error)) throw new UsageError(`--metrics: ${error.message}`);
+    throw error;
+  }
+}
+
 async function runEvaluate(args: string[], io: CliIo): Promise<number> {
   const profile = profileReporter(io);
   const { values, positionals } = parseArgs({
@@ -170,6 +196,7 @@ async function runEvaluate(args: string[], io: CliIo): Promise<number> {
       results: { type: 'string' },
       pairs: { type: 'string' },
       metrics: { type: 'string' },
+      plugin: { type: 'string', multiple: true },
       'per-image': { type: 'string' },
       json: { type: 'boolean' },
       'on-invalid': { type: 'string' },
@@ -184,11 +211,9 @@ async function runEvaluate(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}.`);
-  const metrics = values.metrics?.split(',').map((m) => m.trim()).filter(Boolean) as EvalMetricName[] | undefined;
-  if (metrics) {
-    const unknown = metrics.filter((m) => !EVAL_METRIC_NAMES.includes(m));
-    if (unknown.length) throw new UsageError(`unknown metric ${unknown.join(', ')}; choose from ${EVAL_METRIC_NAMES.join(', ')}.`);
-  }
+  if (values.plugin?.length) await loadPluginPackages(values.plugin);
+  const metrics = values.metrics?.split(',').map((m) => m.trim()).filter(Boolean);
+  if (metrics) checkMetricsFlag(metrics);
   const onInvalid = values['on-invalid'] ?? 'throw';
   if (onInvalid !== 'throw' && onInvalid !== 'drop') throw new UsageError(`--on-invalid must be throw or drop, not ${JSON.stringify(onInvalid)}.`);
   let references: Parameters<typeof evaluateCaptions>[0]['references'];
