@@ -1,14 +1,12 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { numberedFiles } from './caption-jobs';
 import { join } from 'node:path';
 import {
   ConfigurationError,
   InvalidInputError,
+  SHARD_MANIFEST_FILE,
+  ShardedTensorReader,
   ShardedTensorWriter,
-  readSafetensors,
-  serializeSafetensors,
-  throwIfAborted,
-  writeFileAtomic,
   type EmbeddingShardManifest,
 } from '@synth2/core';
 import { z } from 'zod';
@@ -43,8 +41,9 @@ export const EmbeddingJobSchema = z
     tokenizerDir: z.string().min(1),
     generatorDir: z.string().min(1),
     sampling: EmbeddingSamplingSchema.default({}),
-    /** Records are generated in batches of `batchSize` from `start`; the batch at run index `i` uses seed `seed + i`. */
+    /** The record at run index `start + k` draws from `Rng(seed).fork(start + k)` (as `writeEmbeddingShards`). */
     seed: z.number().int(),
+    /** Captions per generator call (changes the speed, never the numbers). */
     batchSize: z.number().int().positive(),
   })
   .strict();
@@ -59,18 +58,18 @@ export interface PlanEmbeddingJobsOptions {
   tokenizerDir: string;
   generatorDir: string;
   sampling?: EmbeddingSampling;
-  /** Base seed: the batch starting at record `i` draws with seed `seed + i` (as the CLI's in-process stage). */
+  /** The run's seed: record `i` draws from `Rng(seed).fork(i)`, as in an in-process `writeEmbeddingShards` call. */
   seed: number;
-  /** Captions per generator call (default 256). */
+  /** Captions per generator call (default 256; changes the speed, never the numbers). */
   batchSize?: number;
   /** Records per job, rounded up to a multiple of `batchSize` (default: one batch). */
   recordsPerJob?: number;
 }
 
 /**
- * Splits embedding generation into jobs of contiguous record ranges, aligned to generator batches. The seed of a
- * batch depends only on where it starts in the run, never on which worker runs it, so the jobs give exactly the
- * numbers an in-process loop over the same batches gives.
+ * Splits embedding generation into jobs of contiguous record ranges, aligned to generator batches. A record's draws
+ * depend only on the seed and its index in the run, never on the job or worker, so the merged jobs give exactly the
+ * store one in-process `writeEmbeddingShards` call over all records writes.
  */
 export function planEmbeddingJobs(options: PlanEmbeddingJobsOptions): EmbeddingJob[] {
   const batchSize = options.batchSize ?? 256;
@@ -107,11 +106,10 @@ export function planEmbeddingJobs(options: PlanEmbeddingJobsOptions): EmbeddingJ
   return jobs;
 }
 
-export function embeddingShardFile(shardDir: string, shard: number): string {
-  return join(shardDir, `embeddings-${String(shard).padStart(6, '0')}.safetensors`);
+/** The folder of job `shard`'s store (a `writeEmbeddingShards` store of the job's records). */
+export function embeddingJobDir(shardDir: string, shard: number): string {
+  return join(shardDir, `embeddings-${String(shard).padStart(6, '0')}`);
 }
-
-const IDS_KEY = 'synth2.ids';
 
 type GeneratorModule = typeof import('@synth2/generator');
 type LoadedModels = {
@@ -203,56 +201,55 @@ async function free(models: Promise<LoadedModels>): Promise<void> {
 }
 
 /**
- * Runs one embedding job and writes its shard (one safetensors file: `embeddings` F32 `[count, h·w, d]`, record ids
- * in the metadata) atomically. Idempotent: a retry after a worker died rewrites the same file with the same bytes.
+ * Runs one embedding job: `writeEmbeddingShards` over the job's records from index `start`, into the job's own store
+ * folder (one shard). Idempotent: a retry after a worker died rewrites the same store with the same bytes.
  */
 export async function processEmbeddingJob(
   job: EmbeddingJob,
   options: { models?: EmbeddingModelCache; abortSignal?: AbortSignal; onBatch?: (done: number, total: number) => void } = {},
-): Promise<{ written: number; file: string }> {
+): Promise<{ written: number; dir: string }> {
   const data = EmbeddingJobSchema.parse(job);
   const cache = options.models ?? new EmbeddingModelCache();
   try {
-    const { generateEmbeddings } = await importGenerator();
+    const { writeEmbeddingShards } = await importGenerator();
     const { tokenizer, generator } = await cache.acquire(data);
-    const n = tokenizer.gridSize * tokenizer.gridSize;
-    const d = tokenizer.config.codeDim;
-    const out = new Float32Array(data.records.length * n * d);
-    const keyed = data.records.some((r) => r.exemplarKeys);
-    for (let k = 0; k < data.records.length; k += data.batchSize) {
-      throwIfAborted(options.abortSignal);
-      const chunk = data.records.slice(k, k + data.batchSize);
-      const emb = await generateEmbeddings({
-        generator,
-        tokenizer,
-        captions: chunk.map((r) => r.text),
-        exemplarKeys: keyed ? chunk.map((r) => r.exemplarKeys ?? []) : undefined,
-        ...data.sampling,
-        seed: data.seed + data.start + k,
-        abortSignal: options.abortSignal,
-      } as never);
-      out.set((await emb.data()) as Float32Array, k * n * d);
-      emb.dispose();
-      options.onBatch?.(Math.min(data.records.length, k + data.batchSize), data.records.length);
-    }
-    const file = embeddingShardFile(data.shardDir, data.shard);
-    const chunks = serializeSafetensors(
-      { embeddings: { dtype: 'F32', shape: [data.records.length, n, d], data: out } },
-      { [IDS_KEY]: JSON.stringify(data.records.map((r) => r.id)), 'synth2.start': String(data.start) },
-      { file },
-    );
-    await mkdir(data.shardDir, { recursive: true });
-    await writeFileAtomic(file, chunks);
-    return { written: data.records.length, file };
+    const dir = embeddingJobDir(data.shardDir, data.shard);
+    await writeEmbeddingShards({
+      generator,
+      tokenizer,
+      records: data.records,
+      dir,
+      firstIndex: data.start,
+      ...data.sampling,
+      seed: data.seed,
+      batchSize: data.batchSize,
+      shardSize: data.records.length,
+      resume: false,
+      abortSignal: options.abortSignal,
+      onProgress: ({ done, total }) => options.onBatch?.(done, total),
+    });
+    return { written: data.records.length, dir };
   } finally {
     cache.release(data);
     if (!options.models) await cache.dispose();
   }
 }
 
-/** Which planned embedding shards are on disk. */
+/** Which planned embedding jobs have a complete store on disk. */
 export async function finishedEmbeddingShards(shardDir: string): Promise<Set<number>> {
-  return numberedFiles(shardDir, /^embeddings-(\d{6})\.safetensors$/);
+  const finished = new Set<number>();
+  for (const shard of await numberedFiles(shardDir, /^embeddings-(\d{6})$/)) {
+    if (await isCompleteStore(embeddingJobDir(shardDir, shard))) finished.add(shard);
+  }
+  return finished;
+}
+
+async function isCompleteStore(dir: string): Promise<boolean> {
+  try {
+    return (JSON.parse(await readFile(join(dir, SHARD_MANIFEST_FILE), 'utf8')) as { complete?: unknown }).complete === true;
+  } catch {
+    return false;
+  }
 }
 
 /** The default, in-process runner of embedding jobs (models loaded once); jobs whose shard exists are skipped. */
@@ -284,66 +281,71 @@ export interface MergeEmbeddingShardsOptions {
   jobs: readonly EmbeddingJob[];
   /** The embedding store to write (core's sharded store; replaced if it exists). */
   out: string;
-  /** Items per store shard (default 1024, as the CLI's in-process stage). */
+  /** Items per store shard (default 1024, as `writeEmbeddingShards`). */
   shardSize?: number;
-  /** Manifest metadata (e.g. `{ captions: 'captions/captions.jsonl' }`). */
+  /** Manifest metadata over the jobs' own (e.g. `{ captions: 'captions/captions.jsonl' }`). */
   meta?: Record<string, unknown>;
-  /** Delete the job shards after the store is complete (default false). */
+  /** Delete the job stores after the store is complete (default false). */
   removeShards?: boolean;
 }
 
 /**
- * Merges the job shards of a finished run, in record order, into core's sharded store (kind `image-embeddings`,
- * tensor `embeddings` F32 `[h·w, d]`): the same store, manifest included, that the in-process stage writes. Checks
- * every shard first and fails, naming them, if shards are missing or do not hold their job's records (nothing is
- * written then).
+ * Merges the job stores of a finished run, in record order, into one store (kind `image-embeddings`, per item
+ * `embeddings` F32 `[h·w, d]` and `tokens` I32 `[h·w]`): item for item and byte for byte the store one in-process
+ * `writeEmbeddingShards` call over all records writes with the same `shardSize` and `meta`. Checks every job store
+ * first and fails, naming them, if some are missing, hold other records or were written with other settings
+ * (nothing is written then).
  */
 export async function mergeEmbeddingShards(options: MergeEmbeddingShardsOptions): Promise<EmbeddingShardManifest> {
   const jobs = [...options.jobs].sort((a, b) => a.start - b.start);
-  const done = jobs.length ? await finishedEmbeddingShards(jobs[0].shardDir) : new Set<number>();
+  if (!jobs.length) throw new InvalidInputError('no embedding jobs to merge.');
+  const done = await finishedEmbeddingShards(jobs[0].shardDir);
   const missing = jobs.filter((j) => !done.has(j.shard)).map((j) => j.shard);
   if (missing.length) {
     throw new InvalidInputError(
       `${missing.length} embedding shards are not written yet (first: ${missing.slice(0, 5).join(', ')}). Let the workers finish (synth2 status --queue …) before merging.`,
     );
   }
-  if (!jobs.length) throw new InvalidInputError('no embedding jobs to merge.');
-  // Check every shard before writing anything.
-  let itemShape: [number, number] | undefined;
-  for (const job of jobs) {
-    const file = embeddingShardFile(job.shardDir, job.shard);
-    const { tensors, metadata } = await readSafetensors(file);
-    const t = tensors.embeddings;
-    const ids = JSON.parse(metadata[IDS_KEY] ?? '[]') as string[];
-    if (!t || t.dtype !== 'F32' || t.shape.length !== 3 || t.shape[0] !== job.records.length) {
-      throw new InvalidInputError(`the shard does not hold ${job.records.length} F32 embeddings: regenerate it (delete it and re-run the job).`, { file });
-    }
-    if (ids.length !== job.records.length || ids.some((id, k) => id !== job.records[k].id)) {
-      throw new InvalidInputError('the shard holds other records than its job (a shard of another run?): delete it and re-run the job.', { file });
-    }
-    const shape: [number, number] = [t.shape[1], t.shape[2]];
-    if (itemShape && (itemShape[0] !== shape[0] || itemShape[1] !== shape[1])) {
-      throw new InvalidInputError(`embedding shape [${shape.join(', ')}] differs from the other shards' [${itemShape.join(', ')}].`, { file });
-    }
-    itemShape = shape;
-  }
+  const readers = await checkedJobStores(jobs);
+  const { kind, tensors, meta } = readers[0].manifest;
   const writer = await ShardedTensorWriter.open(options.out, {
-    kind: 'image-embeddings',
-    tensors: { embeddings: { dtype: 'F32', shape: itemShape! } },
+    kind,
+    tensors,
     shardSize: options.shardSize ?? 1024,
-    meta: options.meta,
+    meta: { ...meta, ...options.meta },
     resume: false,
   });
-  for (const job of jobs) {
-    const { tensors } = await readSafetensors(embeddingShardFile(job.shardDir, job.shard));
-    await writer.append(
-      job.records.map((r) => r.id),
-      { embeddings: tensors.embeddings.data },
-    );
+  for (const reader of readers) {
+    for await (const shard of reader) {
+      await writer.append(shard.ids, Object.fromEntries(Object.entries(shard.tensors).map(([name, t]) => [name, t.data])));
+    }
   }
   const manifest = await writer.close();
   if (options.removeShards) {
-    for (const job of jobs) await rm(embeddingShardFile(job.shardDir, job.shard), { force: true });
+    for (const job of jobs) await rm(embeddingJobDir(job.shardDir, job.shard), { recursive: true, force: true });
   }
   return manifest;
+}
+
+/** Opens every job's store (verified) and checks that it holds the job's records, with the first job's settings. */
+async function checkedJobStores(jobs: readonly EmbeddingJob[]): Promise<ShardedTensorReader[]> {
+  const readers: ShardedTensorReader[] = [];
+  for (const job of jobs) {
+    const dir = embeddingJobDir(job.shardDir, job.shard);
+    const reader = await ShardedTensorReader.open(dir, { requireComplete: true, verify: true });
+    const ids = await reader.ids();
+    if (ids.length !== job.records.length || ids.some((id, k) => id !== job.records[k].id)) {
+      throw new InvalidInputError('the job store holds other records than its job (a store of another run?): delete it and re-run the job.', { file: dir });
+    }
+    const first = readers[0]?.manifest;
+    const { kind, tensors, meta } = reader.manifest;
+    if (first && JSON.stringify([kind, tensors, meta]) !== JSON.stringify([first.kind, first.tensors, first.meta])) {
+      throw new InvalidInputError(
+        `the job store was written with other settings (${JSON.stringify({ kind, tensors, meta })}) than job ${jobs[0].shard}'s (${JSON.stringify({ kind: first.kind, tensors: first.tensors, meta: first.meta })}): delete it and re-run the job.`,
+        { file: dir },
+      );
+    }
+    readers.push(reader);
+  }
+  return readers;
 }

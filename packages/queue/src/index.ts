@@ -44,7 +44,7 @@ export {
   runEmbeddingJobsLocally,
   mergeEmbeddingShards,
   finishedEmbeddingShards,
-  embeddingShardFile,
+  embeddingJobDir,
 } from './embedding-jobs';
 export type {
   EmbeddingJob,

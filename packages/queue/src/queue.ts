@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import {
   AbortedError,
   ConfigurationError,
+  SHARD_MANIFEST_FILE,
   Synth2Error,
   resolvePathInside,
   type CaptionSourceV1,
@@ -12,7 +13,7 @@ import { CaptionJobSchema, processCaptionJob, shardFile, type CaptionJob } from 
 import {
   EmbeddingJobSchema,
   EmbeddingModelCache,
-  embeddingShardFile,
+  embeddingJobDir,
   processEmbeddingJob,
   type EmbeddingJob,
 } from './embedding-jobs';
@@ -160,7 +161,7 @@ export async function enqueueEmbeddingJobs(
       name: 'embeddings',
       id: embeddingJobId(job),
       data: { job: EmbeddingJobSchema.parse(job) },
-      shard: embeddingShardFile(job.shardDir, job.shard),
+      shard: join(embeddingJobDir(job.shardDir, job.shard), SHARD_MANIFEST_FILE),
     })),
     options,
   );

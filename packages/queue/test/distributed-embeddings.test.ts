@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ShardedTensorReader, ShardedTensorWriter, readSafetensors } from '@synth2/core';
+import { ShardedTensorReader } from '@synth2/core';
 import { initBackend } from '@synth2/nn';
-import { CaptionTokenGenerator, VQTokenizer, generateEmbeddings } from '@synth2/generator';
+import { CaptionTokenGenerator, VQTokenizer, generateEmbeddings, writeEmbeddingShards } from '@synth2/generator';
 import {
   embeddingJobId,
-  embeddingShardFile,
+  embeddingJobDir,
   enqueueEmbeddingJobs,
   getQueueStatus,
   mergeEmbeddingShards,
@@ -65,38 +65,39 @@ async function trainTinyModels(root: string): Promise<{ tokenizerDir: string; ge
   return { tokenizerDir, generatorDir };
 }
 
-/** The reference: an in-process loop as `synth2 generate` runs it (batch at record i uses seed SEED + i). */
-async function generateInProcess(models: { tokenizerDir: string; generatorDir: string }, out: string, shardSize: number) {
+/** The reference: one in-process writeEmbeddingShards call over all records, as `synth2 generate` runs it. */
+async function generateInProcess(models: { tokenizerDir: string; generatorDir: string }, out: string, shardSize: number, batchSize = BATCH) {
   const tokenizer = await VQTokenizer.load(models.tokenizerDir);
   const generator = await CaptionTokenGenerator.load(models.generatorDir);
-  const writer = await ShardedTensorWriter.open(out, {
-    kind: 'image-embeddings',
-    tensors: { embeddings: { dtype: 'F32', shape: [64, 4] } },
+  await writeEmbeddingShards({
+    generator,
+    tokenizer,
+    records: RECORDS,
+    dir: out,
+    ...SAMPLING,
+    seed: SEED,
+    batchSize,
     shardSize,
     meta: { captions: 'captions/captions.jsonl' },
   });
-  for (let i = 0; i < RECORDS.length; i += BATCH) {
-    const chunk = RECORDS.slice(i, i + BATCH);
-    const emb = await generateEmbeddings({ generator, tokenizer, captions: chunk.map((r) => r.text), ...SAMPLING, seed: SEED + i });
-    await writer.append(
-      chunk.map((r) => r.id),
-      { embeddings: (await emb.data()) as Float32Array },
-    );
-    emb.dispose();
-  }
-  await writer.close();
   tokenizer.dispose();
   generator.dispose();
+}
+
+/** Every file of a store, by name. */
+async function storeFiles(dir: string): Promise<Record<string, string>> {
+  const names = (await readdir(dir)).sort();
+  return Object.fromEntries(await Promise.all(names.map(async (f) => [f, (await readFile(join(dir, f))).toString('base64')])));
 }
 
 async function readStore(dir: string) {
   const reader = await ShardedTensorReader.open(dir, { requireComplete: true, verify: true });
   const all = await reader.loadAll();
-  return { manifest: reader.manifest, ids: all.ids, data: all.tensors.embeddings.data as Float32Array };
+  return { manifest: reader.manifest, ids: all.ids, data: all.tensors.embeddings.data as Float32Array, tokens: all.tensors.tokens.data as Int32Array };
 }
 
 describe('processEmbeddingJob with a retrieval-augmented generator', () => {
-  it('should retrieve by the records\' exemplar keys, exactly as generateEmbeddings does in-process', async () => {
+  it('should retrieve by the records\' exemplar keys, and draw from the run indices of its range, as generateEmbeddings does in-process', async () => {
     await initBackend({ log: () => {} });
     const root = await mkdtemp(join(tmpdir(), 'synth2-queue-exemplars-'));
     const tokenizer = VQTokenizer.create({ imageSize: 16, hidden: [8], codebookSize: 16, codeDim: 4, seed: 1 });
@@ -111,27 +112,23 @@ describe('processEmbeddingJob with a retrieval-augmented generator', () => {
     await tokenizer.save(models.tokenizerDir);
     await generator.save(models.generatorDir);
     const records = RECORDS.slice(0, 8).map((r) => ({ ...r, exemplarKeys: [r.text.split(' ')[2]] }));
-    const [job] = planEmbeddingJobs({ runId: 'ex', shardDir: join(root, 'shards'), records, ...models, sampling: SAMPLING, seed: SEED, batchSize: BATCH, recordsPerJob: 8 });
-    expect(job.records[0].exemplarKeys).toEqual(['circle']);
-    const { file } = await processEmbeddingJob(job);
-    const shard = (await readSafetensors(file)).tensors.embeddings.data as Float32Array;
+    const jobs = planEmbeddingJobs({ runId: 'ex', shardDir: join(root, 'shards'), records, ...models, sampling: SAMPLING, seed: SEED, batchSize: BATCH, recordsPerJob: 4 });
+    expect(jobs[1]).toMatchObject({ start: 4, records: records.slice(4).map((r) => ({ ...r, exemplarKeys: [r.exemplarKeys[0]] })) });
+    // the second job alone: its captions draw from their run indices 4..7
+    const { dir } = await processEmbeddingJob(jobs[1]);
+    const shard = (await (await ShardedTensorReader.open(dir)).loadAll()).tensors.embeddings.data as Float32Array;
     const reference: Float32Array[] = [];
     for (const keys of [true, false]) {
-      const parts: Float32Array[] = [];
-      for (let i = 0; i < records.length; i += BATCH) {
-        const chunk = records.slice(i, i + BATCH);
-        const emb = await generateEmbeddings({
-          generator,
-          tokenizer,
-          captions: chunk.map((r) => r.text),
-          exemplarKeys: keys ? chunk.map((r) => r.exemplarKeys) : undefined,
-          ...SAMPLING,
-          seed: SEED + i,
-        });
-        parts.push((await emb.data()) as Float32Array);
-        emb.dispose();
-      }
-      reference.push(Float32Array.from(parts.flatMap((p) => Array.from(p))));
+      const emb = await generateEmbeddings({
+        generator,
+        tokenizer,
+        captions: records.map((r) => r.text),
+        exemplarKeys: keys ? records.map((r) => r.exemplarKeys) : undefined,
+        ...SAMPLING,
+        seed: SEED,
+      });
+      reference.push(((await emb.data()) as Float32Array).slice((4 * emb.size) / 8));
+      emb.dispose();
     }
     expect(Array.from(shard)).toEqual(Array.from(reference[0]));
     expect(Array.from(reference[1])).not.toEqual(Array.from(reference[0])); // the keys change what is generated
@@ -207,30 +204,38 @@ describe.skipIf(!ready)('distributed embedding generation on BullMQ', () => {
 
     const manifest = await mergeEmbeddingShards({ jobs, out: join(root, 'dist'), shardSize: 16, meta: { captions: 'captions/captions.jsonl' }, removeShards: true });
     const dist = await readStore(join(root, 'dist'));
-    expect(manifest).toEqual(local.manifest); // same schema, shards, counts and sha256s
+    expect(manifest).toEqual(local.manifest); // same schema, shards, counts, settings and sha256s
     expect(dist.ids).toEqual(local.ids); // no loss, no duplicates, same order
     expect(Buffer.from(dist.data.buffer).equals(Buffer.from(local.data.buffer))).toBe(true); // the same numbers
-    expect(existsSync(embeddingShardFile(jobs[0].shardDir, 0))).toBe(false);
+    expect(Array.from(dist.tokens)).toEqual(Array.from(local.tokens));
+    expect(await storeFiles(join(root, 'dist'))).toEqual(await storeFiles(join(root, 'local'))); // byte for byte
+    expect(existsSync(embeddingJobDir(jobs[0].shardDir, 0))).toBe(false);
     // the survivors did the work
     const doneBy = workers.map((w) => w.lines.filter((l) => l.includes('"status":"done"')).length);
     expect(doneBy[1] + doneBy[2]).toBeGreaterThan(0);
     expect(doneBy.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(9);
   });
 
-  it('should give the same store in-process with other job sizes, and rewrite a retried shard identically', async () => {
-    const plan = (shardDir: string, recordsPerJob: number) =>
-      planEmbeddingJobs({ runId: 'emb2', shardDir, records: RECORDS, ...models, sampling: SAMPLING, seed: SEED, batchSize: BATCH, recordsPerJob });
-    const jobs = plan(join(root, 'local-jobs'), 12);
+  it('should give the same store with other job sizes and generator batch sizes, and rewrite a retried job identically', async () => {
+    const plan = (shardDir: string, recordsPerJob: number, batchSize: number) =>
+      planEmbeddingJobs({ runId: 'emb2', shardDir, records: RECORDS, ...models, sampling: SAMPLING, seed: SEED, batchSize, recordsPerJob });
+    const jobs = plan(join(root, 'local-jobs'), 12, BATCH);
     expect(await runEmbeddingJobsLocally(jobs)).toEqual({ processed: 3, skipped: 0 });
-    const first = await readFile(embeddingShardFile(jobs[1].shardDir, 1));
+    const first = await storeFiles(embeddingJobDir(jobs[1].shardDir, 1));
     await processEmbeddingJob(jobs[1]); // a retry after a crash
-    expect((await readFile(embeddingShardFile(jobs[1].shardDir, 1))).equals(first)).toBe(true);
+    expect(await storeFiles(embeddingJobDir(jobs[1].shardDir, 1))).toEqual(first);
     expect(await runEmbeddingJobsLocally(jobs)).toEqual({ processed: 0, skipped: 3 }); // resume
     await mergeEmbeddingShards({ jobs, out: join(root, 'local-merged'), shardSize: 16, meta: { captions: 'captions/captions.jsonl' } });
-    const local = await readStore(join(root, 'local'));
-    const merged = await readStore(join(root, 'local-merged'));
-    expect(merged.manifest).toEqual(local.manifest);
-    expect(Buffer.from(merged.data.buffer).equals(Buffer.from(local.data.buffer))).toBe(true);
+    // other splits: 5-record jobs of single-caption batches, and one job of the whole run
+    const odd = plan(join(root, 'odd-jobs'), 5, 1);
+    expect(odd.map((j) => j.records.length)).toEqual([5, 5, 5, 5, 5, 5, 5, 1]);
+    await runEmbeddingJobsLocally(odd);
+    await mergeEmbeddingShards({ jobs: odd, out: join(root, 'odd-merged'), shardSize: 16, meta: { captions: 'captions/captions.jsonl' } });
+    await generateInProcess(models, join(root, 'local-batch-36'), 16, 36);
+    const local = await storeFiles(join(root, 'local'));
+    expect(await storeFiles(join(root, 'local-merged'))).toEqual(local);
+    expect(await storeFiles(join(root, 'odd-merged'))).toEqual(local);
+    expect(await storeFiles(join(root, 'local-batch-36'))).toEqual(local);
   });
 
   it('should refuse to merge missing or foreign shards and write nothing', async () => {
@@ -245,11 +250,16 @@ describe.skipIf(!ready)('distributed embedding generation on BullMQ', () => {
     await processEmbeddingJob(jobs[2]);
     await expect(mergeEmbeddingShards({ jobs, out })).rejects.toThrow(/holds other records than its job/);
     expect(existsSync(out)).toBe(false);
+    // a job store written with other sampling settings in the place of job 1
+    const [, otherSettings] = planEmbeddingJobs({ runId: 'y', shardDir: join(root, 'partial'), records: RECORDS, ...models, sampling: { steps: 2 }, seed: 1, batchSize: 12 });
+    await processEmbeddingJob(otherSettings);
+    await expect(mergeEmbeddingShards({ jobs, out })).rejects.toThrow(/written with other settings/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('should fail the job with a clear reason when a checkpoint is missing', async () => {
     const jobs = planEmbeddingJobs({ runId: 'emb4', shardDir: join(root, 'bad'), records: RECORDS.slice(0, 2), tokenizerDir: join(root, 'nope'), generatorDir: models.generatorDir, seed: 1 });
     await expect(processEmbeddingJob(jobs[0])).rejects.toThrow(/nope/);
-    expect(existsSync(embeddingShardFile(jobs[0].shardDir, 0))).toBe(false);
+    expect(existsSync(embeddingJobDir(jobs[0].shardDir, 0))).toBe(false);
   });
 });
