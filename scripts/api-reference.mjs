@@ -15,6 +15,7 @@
  *
  * `tests/publish/src/api-reference.test.ts` runs the same check in `npm test`.
  */
+/* global process, console */
 import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -24,7 +25,8 @@ const DEFAULT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 
 /** Subpaths of an `exports` map that are published but are not public API, with the reason printed in API.md. */
 export const INTERNAL_SUBPATHS = {
-  './internal': 'helpers shared between the @synth2 packages, not a public API: they may change in any release',
+  './internal':
+    'helpers shared between the @synth2 packages, not a public API: they may change in any release',
 };
 
 /** Beyond this many characters a constant's initializer is shortened (`z.object(…).strict()`). */
@@ -60,7 +62,10 @@ export function publishedPackages(root = DEFAULT_ROOT) {
 
 /** `./dist/x.d.ts` or `./dist/x.js` → the package's `src/x.ts` (or `src/x/index.ts` ↔ `src/x.ts`), or a clear error. */
 function sourceOfTarget(pkg, target, what) {
-  const rel = target.replace(/^\.\//, '').replace(/^dist\//, '').replace(/(\.d)?\.[cm]?[jt]s$/, '');
+  const rel = target
+    .replace(/^\.\//, '')
+    .replace(/^dist\//, '')
+    .replace(/(\.d)?\.[cm]?[jt]s$/, '');
   const candidates = [`src/${rel}.ts`, `src/${rel.replace(/\/index$/, '')}.ts`, `src/${rel}/index.ts`];
   const found = candidates.find((c) => existsSync(path.join(pkg.abs, c)));
   if (!found) {
@@ -98,7 +103,8 @@ function browserBuildEntries(pkg) {
       if (arg && ts.isObjectLiteralExpression(arg)) {
         for (const prop of arg.properties) {
           if (ts.isPropertyAssignment(prop) && ts.isStringLiteral(prop.initializer)) {
-            const key = ts.isStringLiteral(prop.name) || ts.isIdentifier(prop.name) ? prop.name.text : undefined;
+            const key =
+              ts.isStringLiteral(prop.name) || ts.isIdentifier(prop.name) ? prop.name.text : undefined;
             if (key) entries[`dist/browser/${key}`] = prop.initializer.text.replace(/^\.\//, '');
           }
         }
@@ -118,7 +124,8 @@ function browserSourceOf(pkg, value, source) {
   let browserSource;
   if (types) browserSource = sourceOfTarget(pkg, types, 'the "browser" condition\'s types');
   else {
-    const js = typeof browser === 'string' ? browser : targetOf(browser, 'default') ?? targetOf(browser, 'import');
+    const js =
+      typeof browser === 'string' ? browser : (targetOf(browser, 'default') ?? targetOf(browser, 'import'));
     const key = js?.replace(/^\.\//, '').replace(/\.[cm]?js$/, '');
     browserSource = browserBuildEntries(pkg)[key];
     if (!browserSource) {
@@ -138,7 +145,9 @@ function browserSourceOf(pkg, value, source) {
 export function entryPoints(pkg) {
   const { exports } = pkg.manifest;
   if (!exports || typeof exports !== 'object') {
-    throw new Error(`${pkg.name}: package.json has no "exports" map: add one ({ ".": { types, import, require } })`);
+    throw new Error(
+      `${pkg.name}: package.json has no "exports" map: add one ({ ".": { types, import, require } })`,
+    );
   }
   const publicEntries = [];
   const leftOut = [];
@@ -149,7 +158,7 @@ export function entryPoints(pkg) {
       leftOut.push({ subpath, specifier, reason: INTERNAL_SUBPATHS[subpath] });
       continue;
     }
-    const types = typeof value === 'string' ? value : value?.types ?? targetOf(value, 'types');
+    const types = typeof value === 'string' ? value : (value?.types ?? targetOf(value, 'types'));
     if (!types) throw new Error(`${pkg.name}: export "${subpath}" has no "types" target: add one`);
     const source = sourceOfTarget(pkg, types, `export "${subpath}"`);
     publicEntries.push({ subpath, specifier, source, browserSource: browserSourceOf(pkg, value, source) });
@@ -165,14 +174,15 @@ export function entryPoints(pkg) {
 /** One program over every entry of every package, `@synth2/<p>[/sub]` resolved to source (no build needed). */
 function createProgram(root, packages) {
   const base = ts.readConfigFile(path.join(root, 'tsconfig.base.json'), ts.sys.readFile);
-  if (base.error) throw new Error(`tsconfig.base.json: ${ts.flattenDiagnosticMessageText(base.error.messageText, '\n')}`);
+  if (base.error)
+    throw new Error(`tsconfig.base.json: ${ts.flattenDiagnosticMessageText(base.error.messageText, '\n')}`);
   const { options } = ts.convertCompilerOptionsFromJson(base.config.compilerOptions, root);
   const paths = {};
   const rootNames = [];
   for (const pkg of packages) {
     for (const [subpath, value] of Object.entries(pkg.manifest.exports ?? {})) {
       if (subpath === './package.json') continue;
-      const types = typeof value === 'string' ? value : value?.types ?? targetOf(value, 'types');
+      const types = typeof value === 'string' ? value : (value?.types ?? targetOf(value, 'types'));
       if (!types) continue;
       const source = path.join(pkg.abs, sourceOfTarget(pkg, types, `export "${subpath}"`));
       paths[subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`] = [source];
@@ -205,7 +215,9 @@ const print = (node, sourceFile) => collapse(printer.printNode(ts.EmitHint.Unspe
 const typeText = (text) => text.replace(/import\("[^"]*"\)\./g, '');
 
 function inferredTypeNode(checker, type, at) {
-  const text = typeText(checker.typeToString(type, at, ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope));
+  const text = typeText(
+    checker.typeToString(type, at, ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope),
+  );
   return ts.factory.createTypeReferenceNode(text);
 }
 
@@ -213,8 +225,11 @@ function inferredTypeNode(checker, type, at) {
 function signatureParameter(checker, param) {
   const f = ts.factory;
   const name = ts.isIdentifier(param.name) ? param.name : f.createIdentifier('options');
-  const type = param.type ?? (param.initializer ? inferredTypeNode(checker, checker.getTypeAtLocation(param), param) : undefined);
-  const optional = param.questionToken ?? (param.initializer ? f.createToken(ts.SyntaxKind.QuestionToken) : undefined);
+  const type =
+    param.type ??
+    (param.initializer ? inferredTypeNode(checker, checker.getTypeAtLocation(param), param) : undefined);
+  const optional =
+    param.questionToken ?? (param.initializer ? f.createToken(ts.SyntaxKind.QuestionToken) : undefined);
   return f.createParameterDeclaration(undefined, param.dotDotDotToken, name, optional, type, undefined);
 }
 
@@ -251,7 +266,8 @@ function shortInitializer(node, sourceFile) {
     });
     return `${ts.isNewExpression(node) ? 'new ' : ''}${callee}(${args.join(', ')})`;
   }
-  if (ts.isPropertyAccessExpression(node)) return `${shortInitializer(node.expression, sourceFile)}.${node.name.text}`;
+  if (ts.isPropertyAccessExpression(node))
+    return `${shortInitializer(node.expression, sourceFile)}.${node.name.text}`;
   if (ts.isAsExpression(node) || ts.isSatisfiesExpression(node)) {
     return `${shortInitializer(node.expression, sourceFile)} ${ts.isAsExpression(node) ? 'as' : 'satisfies'} ${print(node.type, sourceFile)}`;
   }
@@ -282,16 +298,29 @@ const isHidden = (member) =>
 
 /** A class member's one-line signature (no body, no initializer), or undefined for members users cannot reach. */
 function classMemberSignature(checker, member, sourceFile) {
-  if (isHidden(member) || ts.isClassStaticBlockDeclaration(member) || ts.isSemicolonClassElement(member)) return undefined;
+  if (isHidden(member) || ts.isClassStaticBlockDeclaration(member) || ts.isSemicolonClassElement(member))
+    return undefined;
   const f = ts.factory;
   const keep = (ts.getModifiers(member) ?? []).filter((m) =>
-    [ts.SyntaxKind.StaticKeyword, ts.SyntaxKind.ReadonlyKeyword, ts.SyntaxKind.AbstractKeyword].includes(m.kind),
+    [ts.SyntaxKind.StaticKeyword, ts.SyntaxKind.ReadonlyKeyword, ts.SyntaxKind.AbstractKeyword].includes(
+      m.kind,
+    ),
   );
   const params = (m) => m.parameters.map((p) => signatureParameter(checker, p));
   let node;
-  if (ts.isConstructorDeclaration(member)) node = f.createConstructorDeclaration(undefined, params(member), undefined);
+  if (ts.isConstructorDeclaration(member))
+    node = f.createConstructorDeclaration(undefined, params(member), undefined);
   else if (ts.isMethodDeclaration(member)) {
-    node = f.createMethodDeclaration(keep, member.asteriskToken, member.name, member.questionToken, member.typeParameters, params(member), returnTypeNode(checker, member), undefined);
+    node = f.createMethodDeclaration(
+      keep,
+      member.asteriskToken,
+      member.name,
+      member.questionToken,
+      member.typeParameters,
+      params(member),
+      returnTypeNode(checker, member),
+      undefined,
+    );
   } else if (ts.isGetAccessorDeclaration(member)) {
     node = f.createGetAccessorDeclaration(keep, member.name, [], returnTypeNode(checker, member), undefined);
   } else if (ts.isSetAccessorDeclaration(member)) {
@@ -327,7 +356,12 @@ function classMembers(checker, cls, sourceFile) {
   for (const member of cls.members) {
     const key = ts.isConstructorDeclaration(member) ? 'constructor' : member.name?.getText(sourceFile);
     // an implementation after overload signatures is not callable as written
-    if (member.body && overloaded.has(key) && (ts.isMethodDeclaration(member) || ts.isConstructorDeclaration(member))) continue;
+    if (
+      member.body &&
+      overloaded.has(key) &&
+      (ts.isMethodDeclaration(member) || ts.isConstructorDeclaration(member))
+    )
+      continue;
     const signature = classMemberSignature(checker, member, sourceFile);
     if (signature) members.push({ signature, doc: firstParagraph(member) });
     members.push(...parameterProperties(member, sourceFile));
@@ -387,7 +421,12 @@ function describeExport(checker, root, exported) {
     return `${relative(root, sf.fileName)}:${sf.getLineAndCharacterOfPosition(decl.getStart(sf)).line + 1}`;
   };
   const functions = declarations.filter(
-    (d) => ts.isFunctionDeclaration(d) || (ts.isVariableDeclaration(d) && d.initializer && !d.type && (ts.isArrowFunction(d.initializer) || ts.isFunctionExpression(d.initializer))),
+    (d) =>
+      ts.isFunctionDeclaration(d) ||
+      (ts.isVariableDeclaration(d) &&
+        d.initializer &&
+        !d.type &&
+        (ts.isArrowFunction(d.initializer) || ts.isFunctionExpression(d.initializer))),
   );
   if (functions.length > 0) {
     const overloads = functions.filter((d) => ts.isFunctionDeclaration(d) && !d.body);
@@ -414,7 +453,13 @@ function describeExport(checker, root, exported) {
         where: where(decl),
       });
     } else if (ts.isVariableDeclaration(decl) && !functions.includes(decl)) {
-      entries.push({ name, kind: 'constant', signature: constantSignature(checker, name, decl, sf), doc: firstParagraph(decl), where: where(decl) });
+      entries.push({
+        name,
+        kind: 'constant',
+        signature: constantSignature(checker, name, decl, sf),
+        doc: firstParagraph(decl),
+        where: where(decl),
+      });
     } else if (ts.isInterfaceDeclaration(decl)) {
       entries.push({
         name,
@@ -444,13 +489,25 @@ function describeExport(checker, root, exported) {
         where: where(decl),
       });
     } else if (ts.isModuleDeclaration(decl)) {
-      entries.push({ name, kind: 'constant', signature: `namespace ${name}`, doc: firstParagraph(decl), where: where(decl) });
+      entries.push({
+        name,
+        kind: 'constant',
+        signature: `namespace ${name}`,
+        doc: firstParagraph(decl),
+        where: where(decl),
+      });
     } else if (ts.isSourceFile(decl)) {
       // `export * as name from 'module'`: the export statement is the declaration users see
       const statement = (exported.declarations ?? []).find(ts.isNamespaceExport)?.parent;
       if (!statement) continue;
       const signature = print(statement, statement.getSourceFile()).replace(/;$/, '');
-      entries.push({ name, kind: 'constant', signature, doc: firstParagraph(statement), where: where(statement) });
+      entries.push({
+        name,
+        kind: 'constant',
+        signature,
+        doc: firstParagraph(statement),
+        where: where(statement),
+      });
     }
   }
   // interface + class of one name (declaration merging) reads as the class
@@ -513,7 +570,9 @@ const sameEntry = (a, b) => a.kind === b.kind && a.signature === b.signature && 
 function renderBrowserDifferences(entry, nodeEntries, browserEntries) {
   const browserNames = new Set(browserEntries.map((e) => e.name));
   const nodeOnly = [...new Set(nodeEntries.filter((e) => !browserNames.has(e.name)).map((e) => e.name))];
-  const differing = browserEntries.filter((b) => !nodeEntries.some((n) => n.name === b.name && sameEntry(n, b)));
+  const differing = browserEntries.filter(
+    (b) => !nodeEntries.some((n) => n.name === b.name && sameEntry(n, b)),
+  );
   const lines = [`### In a browser`, ''];
   lines.push(`The \`browser\` export condition serves \`${entry.browserSource}\`.`, '');
   if (nodeOnly.length > 0) {
@@ -523,7 +582,8 @@ function renderBrowserDifferences(entry, nodeEntries, browserEntries) {
     lines.push('Declared differently in the browser entry:', '');
     lines.push(...renderGroups(differing, 4));
   }
-  if (nodeOnly.length === 0 && differing.length === 0) lines.push('It exports the same names as Node\'s entry.', '');
+  if (nodeOnly.length === 0 && differing.length === 0)
+    lines.push("It exports the same names as Node's entry.", '');
   return lines;
 }
 
@@ -540,7 +600,8 @@ function renderPackage(pkg, entries, leftOut) {
   for (const l of leftOut) lines.push(`Left out: \`${l.specifier}\` — ${l.reason}.`, '');
   if (entries.length > 1) {
     lines.push('Entry points:', '');
-    for (const e of entries) lines.push(`- [\`${e.entry.specifier}\`](#${anchor(e.entry.specifier)}) (\`${e.entry.source}\`)`);
+    for (const e of entries)
+      lines.push(`- [\`${e.entry.specifier}\`](#${anchor(e.entry.specifier)}) (\`${e.entry.source}\`)`);
     lines.push('');
   }
   for (const { entry, items, browserItems } of entries) {
@@ -554,7 +615,11 @@ function renderPackage(pkg, entries, leftOut) {
 }
 
 /** GitHub's heading anchor: lower case, punctuation other than `-` and `_` dropped, spaces → `-`. */
-const anchor = (heading) => heading.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+const anchor = (heading) =>
+  heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
 
 // ---------------------------------------------------------------------------------------------------------------
 // generate and check
@@ -582,7 +647,10 @@ export function generateApiReferences(root = DEFAULT_ROOT) {
     }));
     const undocumented = [
       ...new Set(
-        entries.flatMap((e) => [...e.items, ...(e.browserItems ?? [])]).filter((i) => !i.doc).map((i) => `${i.name} (${i.where})`),
+        entries
+          .flatMap((e) => [...e.items, ...(e.browserItems ?? [])])
+          .filter((i) => !i.doc)
+          .map((i) => `${i.name} (${i.where})`),
       ),
     ].sort(compareText);
     return {
@@ -602,7 +670,8 @@ export function firstDifference(expected, actual) {
   const e = expected.split('\n');
   const a = actual.split('\n');
   for (let i = 0; i < Math.max(e.length, a.length); i++) {
-    if (e[i] !== a[i]) return { line: i + 1, expected: e[i] ?? '(end of file)', actual: a[i] ?? '(end of file)' };
+    if (e[i] !== a[i])
+      return { line: i + 1, expected: e[i] ?? '(end of file)', actual: a[i] ?? '(end of file)' };
   }
   return undefined;
 }
@@ -652,7 +721,9 @@ function main(argv) {
     const changed = writeIfChanged(path.join(root, ref.file), ref.content);
     console.log(`${changed ? 'wrote' : 'unchanged'} ${ref.file}`);
     if (ref.undocumented.length > 0) {
-      console.warn(`  ${ref.undocumented.length} export(s) without a TSDoc comment: ${ref.undocumented.join(', ')}`);
+      console.warn(
+        `  ${ref.undocumented.length} export(s) without a TSDoc comment: ${ref.undocumented.join(', ')}`,
+      );
     }
   }
   return 0;

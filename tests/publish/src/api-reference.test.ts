@@ -24,7 +24,9 @@ interface ApiReferenceScript {
   checkApiReferences(root?: string, references?: ApiReference[]): string[];
 }
 
-const script = (await import(pathToFileURL(path.join(repoRoot, 'scripts/api-reference.mjs')).href)) as ApiReferenceScript;
+const script = (await import(
+  pathToFileURL(path.join(repoRoot, 'scripts/api-reference.mjs')).href
+)) as ApiReferenceScript;
 
 describe('API reference (packages/<p>/API.md)', () => {
   let references: ApiReference[];
@@ -40,7 +42,9 @@ describe('API reference (packages/<p>/API.md)', () => {
 
   it('should find every published package under packages/', () => {
     expect(references.map((r) => r.name)).toEqual(
-      ['captioner', 'cli', 'core', 'datasets', 'eval', 'generator', 'nn', 'queue', 'vlm'].map((d) => `@synth2/${d}`),
+      ['captioner', 'cli', 'core', 'datasets', 'eval', 'generator', 'nn', 'queue', 'vlm'].map(
+        (d) => `@synth2/${d}`,
+      ),
     );
   });
 
@@ -76,9 +80,12 @@ describe('API reference (packages/<p>/API.md)', () => {
     for (const r of references) {
       const dir = path.join(repoRoot, 'packages', r.dir);
       const pkg = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { files?: string[] };
-      if (pkg.files) expect(pkg.files, `${r.name}: package.json "files" must include API.md`).toContain('API.md');
+      if (pkg.files)
+        expect(pkg.files, `${r.name}: package.json "files" must include API.md`).toContain('API.md');
       const readme = await readFile(path.join(dir, 'README.md'), 'utf8');
-      expect(readme, `packages/${r.dir}/README.md must link API.md`).toContain('Full API reference: [API.md](API.md)');
+      expect(readme, `packages/${r.dir}/README.md must link API.md`).toContain(
+        'Full API reference: [API.md](API.md)',
+      );
     }
   });
 
@@ -86,7 +93,9 @@ describe('API reference (packages/<p>/API.md)', () => {
     const ref = references.find((r) => r.name === '@synth2/eval')!;
     const lines = ref.content.split('\n');
     const changed = lines.findIndex((l) => l.startsWith('#### '));
-    const stale = [...lines.slice(0, changed), '#### aFunctionThatIsGone', ...lines.slice(changed + 1)].join('\n');
+    const stale = [...lines.slice(0, changed), '#### aFunctionThatIsGone', ...lines.slice(changed + 1)].join(
+      '\n',
+    );
     await mkdir(path.join(tmp, 'packages', ref.dir), { recursive: true });
     await writeFile(path.join(tmp, ref.file), stale);
     const [problem] = script.checkApiReferences(tmp, [ref]);
@@ -98,8 +107,10 @@ describe('API reference (packages/<p>/API.md)', () => {
     expect(script.checkApiReferences(tmp, [ref])[0]).toContain('is stale at line 1');
     await writeFile(path.join(tmp, ref.file), ref.content);
     expect(script.checkApiReferences(tmp, [ref])).toEqual([]);
-    expect(script.checkApiReferences(tmp, [{ ...ref, undocumented: ['evaluateCaptions (x.ts:1)'] }])).toEqual([
-      '@synth2/eval: 1 export(s) without a TSDoc comment (add a /** … */ line saying what each is): evaluateCaptions (x.ts:1)',
-    ]);
+    expect(script.checkApiReferences(tmp, [{ ...ref, undocumented: ['evaluateCaptions (x.ts:1)'] }])).toEqual(
+      [
+        '@synth2/eval: 1 export(s) without a TSDoc comment (add a /** … */ line saying what each is): evaluateCaptions (x.ts:1)',
+      ],
+    );
   });
 });
