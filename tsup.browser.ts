@@ -112,6 +112,8 @@ export async function measureBrowserBundle(entryFile: string): Promise<BundleByt
   const own = packageOf(resolve(entryFile));
   const packages = new Set<string>();
   for (const input of Object.keys(result.metafile.inputs)) {
+    // esbuild's own inputs (`<define:process.env>`) and modules a package's `browser` field disables (`(disabled):fs`)
+    if (/^(<|\(disabled\):)/.test(input)) continue;
     const name = packageOf(resolve(input));
     if (name && name !== own) packages.add(name);
   }
