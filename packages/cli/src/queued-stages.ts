@@ -7,7 +7,7 @@ import type { Reporter } from './reporter';
 import { stableHash } from './run-directory';
 import { captionSourceSettings } from './stages/captions';
 
-/** Layout of the run's synthetic embedding store (`generate/embeddings`), written locally or merged from a queue. */
+/** Shard size and metadata of the run's embedding store (`generate/embeddings`), written in-process or merged from a queue. */
 export const EMBEDDING_STORE = { shardSize: 1024, meta: { captions: 'captions/captions.jsonl' } };
 
 /** What a queued stage needs from the pipeline. */
@@ -160,12 +160,16 @@ export async function runQueuedCaptions(
   };
 }
 
-/** The generate stage's embeddings on the queue: plan → enqueue → wait → merge into `generate/embeddings`. */
+/**
+ * The generate stage's embeddings on the queue: plan → enqueue → wait → merge into `generate/embeddings`. Workers
+ * run `writeEmbeddingShards` on contiguous ranges (record j draws from `Rng(seed).fork(j)`), so the merged store
+ * equals the in-process one.
+ */
 export async function runQueuedEmbeddings(
   ctx: QueuedStageContext,
   dir: string,
   input: {
-    records: { id: string; text: string; exemplarKeys?: string[] }[];
+    records: readonly { id: string; text: string; exemplarKeys?: readonly string[] }[];
     sampling: EmbeddingSampling;
     seed: number;
     batchSize: number;

@@ -12,13 +12,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 const bin = join(here, '..', 'dist', 'bin.js');
 const ready = redisTestsReady('CLI queue tests', bin);
 
-/** A miniature pipeline up to embedding generation; small generate batches so the stage makes several jobs. */
-const TINY = [
+/** A miniature pipeline up to embedding generation (the generate batch size is given apart). */
+const TINY_STAGES = [
   '--seed', '3', '--json',
   '--data.train', '48', '--data.val', '8', '--data.test', '24',
   '--tokenizer.steps', '15', '--generator.steps', '15',
-  '--captions.count', '40', '--generate.batchSize', '8',
+  '--captions.count', '40',
 ];
+/** Small generate batches so the stage makes several jobs. */
+const TINY = [...TINY_STAGES, '--generate.batchSize', '8'];
 const ENV = { ...process.env, OPENAI_API_KEY: '', OPENAI_BASE_URL: '' };
 
 type Event = Record<string, any>;
@@ -56,7 +58,7 @@ function synth2(args: string[], interruptOn?: RegExp): Promise<{ code: number; e
 
 /** Starts `synth2 worker` and resolves once it is listening. */
 function startWorker(url: string, name = 'synth2'): Promise<ChildProcess & { log: string }> {
-  const p = spawn(process.execPath, [bin, 'worker', '--queue', url, '--name', name, '--lock-ms', '2000'], { stdio: ['ignore', 'pipe', 'pipe'], env: ENV }) as ChildProcess & {
+  const p = spawn(process.execPath, [bin, 'worker', '--queue', url, '--name', name, '--lock-ms', '20000'], { stdio: ['ignore', 'pipe', 'pipe'], env: ENV }) as ChildProcess & {
     log: string;
   };
   p.log = '';
@@ -119,7 +121,7 @@ describe.skipIf(!ready)('synth2 --queue (real Redis, 2 synth2 worker processes)'
     expect(JSON.parse(status.stdout).queue.counts.failed).toBe(0);
   });
 
-  it('should generate exactly the embeddings of the in-process stage', async () => {
+  it('should generate exactly the embeddings of the in-process stage, whatever the batch size and job split', async () => {
     const local = join(root, 'local');
     const first = await synth2(['generate', '--out', local, ...TINY]);
     expect(first.code, first.stderr).toBe(0);
@@ -130,11 +132,14 @@ describe.skipIf(!ready)('synth2 --queue (real Redis, 2 synth2 worker processes)'
     delete m.stages.generate;
     await writeFile(join(queued, 'manifest.json'), JSON.stringify(m));
     await rm(join(queued, 'generate'), { recursive: true });
-    const again = await synth2(['generate', '--out', queued, '--queue', redis.url, '--queue.recordsPerJob', '8', '--queue.stages', '["generate"]', ...TINY]);
+    // other generator batches (5) and jobs (15 records, the last one 10): each caption draws from its own index
+    const again = await synth2(['generate', '--out', queued, '--queue', redis.url, '--queue.recordsPerJob', '15', '--queue.stages', '["generate"]', ...TINY_STAGES, '--generate.batchSize', '5']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.events.filter((e) => e.type === 'stage-start').map((e) => e.stage)).toEqual(['generate']);
     const a = await store(join(local, 'generate', 'embeddings'));
     const b = await store(join(queued, 'generate', 'embeddings'));
+    // one store layout: per caption its embeddings [h·w, d] and the token grid [h·w] they are the codebook rows of
+    expect(a.manifest.tensors.tokens).toEqual({ dtype: 'I32', shape: [a.manifest.tensors.embeddings.shape[0]] });
     expect(b.manifest).toEqual(a.manifest); // same shards, counts and sha256 of every shard file
     expect(b.files).toEqual(a.files);
     for (const f of a.files) {

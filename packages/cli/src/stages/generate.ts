@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import {
   CaptionRecordSchema,
   ConfigurationError,
-  ShardedTensorWriter,
   readJsonlAll,
   writeJsonAtomic,
   type CaptionRecord,
@@ -10,8 +9,9 @@ import {
 import {
   CaptionTokenGenerator,
   demoSampling,
-  generateEmbeddings,
   generateImages,
+  writeEmbeddingShards,
+  type EmbeddingRecord,
   type VQTokenizer,
 } from '@synth2/generator';
 import { CaptioningVLM } from '@synth2/vlm';
@@ -54,84 +54,56 @@ function samplingOf(config: PipelineConfig) {
 interface EmbeddingJob {
   generator: CaptionTokenGenerator;
   tokenizer: VQTokenizer;
-  records: CaptionRecord[];
-  conditioning: Map<string, string>;
-  keyOf?: (caption: string) => string[];
+  /** What the generator is conditioned on, per kept caption record (run order). */
+  records: EmbeddingRecord[];
+  /** The kept caption records themselves (for the gallery). */
+  captions: CaptionRecord[];
   sampling: ReturnType<typeof samplingOf>;
-  seedBase: number;
+  /** Caption j of `records` draws from `Rng(seed).fork(j)`, in-process and on the queue alike. */
+  seed: number;
   judge?: CaptioningVLM;
 }
 
 /**
- * Writes the embedding store in-process: batch i of the run samples with seed `seedBase + i` (as queue workers do),
- * re-ranked by the judge VLM when there is one. Returns the summed first and kept candidate scores.
+ * Writes the embedding store in-process with `writeEmbeddingShards`, re-ranked by the judge VLM when there is one.
+ * Returns the summed first and kept candidate scores and how many captions were scored.
  */
-async function writeEmbeddingsLocally(
-  ctx: StageRunContext,
-  dir: string,
-  job: EmbeddingJob,
-): Promise<{ first: number; kept: number }> {
-  const { generator, tokenizer, records, conditioning, keyOf, judge } = job;
-  const batch = ctx.config.generate.batchSize;
+async function writeEmbeddingsLocally(ctx: StageRunContext, dir: string, job: EmbeddingJob) {
+  const scores = { first: 0, kept: 0, count: 0 };
   const candidates = ctx.config.generate.candidates;
-  const scores = { first: 0, kept: 0 };
-  const writer = await ShardedTensorWriter.open(join(dir, 'embeddings'), {
-    kind: 'image-embeddings',
-    tensors: {
-      embeddings: {
-        dtype: 'F32',
-        shape: [tokenizer.gridSize * tokenizer.gridSize, tokenizer.config.codeDim],
-      },
-    },
+  await writeEmbeddingShards({
+    generator: job.generator,
+    tokenizer: job.tokenizer,
+    records: job.records,
+    dir: join(dir, 'embeddings'),
+    ...job.sampling,
+    seed: job.seed,
+    batchSize: ctx.config.generate.batchSize,
     ...EMBEDDING_STORE,
+    abortSignal: ctx.abortSignal,
+    onProgress: ({ done, total }) => ctx.reporter.progress({ stage: 'generate', done, total, unit: 'captions' }),
+    ...(job.judge && {
+      rerank: {
+        scorer: job.judge,
+        candidates,
+        onScores: (first: Float32Array, kept: Float32Array) => {
+          first.forEach((s) => (scores.first += s));
+          kept.forEach((s) => (scores.kept += s));
+          scores.count += first.length;
+        },
+      },
+    }),
   });
-  for (let i = 0; i < records.length; i += batch) {
-    const chunk = records.slice(i, i + batch).filter((r) => !writer.has(r.id));
-    if (chunk.length) {
-      const emb = await generateEmbeddings({
-        generator,
-        tokenizer,
-        captions: chunk.map((r) => conditioning.get(r.id)!),
-        exemplarKeys: keyOf && chunk.map((r) => keyOf(r.text)),
-        ...job.sampling,
-        seed: job.seedBase + i,
-        abortSignal: ctx.abortSignal,
-        ...(judge && {
-          rerank: {
-            scorer: judge,
-            candidates,
-            onScores: (first: Float32Array, kept: Float32Array) => {
-              first.forEach((s) => (scores.first += s));
-              kept.forEach((s) => (scores.kept += s));
-            },
-          },
-        }),
-      });
-      const data = (await emb.data()) as Float32Array;
-      emb.dispose();
-      await writer.append(
-        chunk.map((r) => r.id),
-        { embeddings: data },
-      );
-    }
-    ctx.reporter.progress({
-      stage: 'generate',
-      done: Math.min(records.length, i + batch),
-      total: records.length,
-      unit: 'captions',
-    });
-  }
-  await writer.close();
   return scores;
 }
 
 /** A few decoded generations for the report (pixels are only made here, never for training). */
 async function writeGallery(ctx: StageRunContext, dir: string, job: EmbeddingJob): Promise<void> {
-  const samples = job.records.slice(0, 12);
+  const samples = job.captions.slice(0, 12);
   const images = await generateImages({
     generator: job.generator,
     tokenizer: job.tokenizer,
-    captions: samples.map((r) => job.conditioning.get(r.id)!),
+    captions: job.records.slice(0, 12).map((r) => r.text),
     seed: ctx.config.seed,
   });
   const px = (await images.data()) as Float32Array;
@@ -174,24 +146,19 @@ export const generateStage: StageBody = async (ctx, dir) => {
   const job: EmbeddingJob = {
     generator,
     tokenizer,
-    records,
-    conditioning,
-    keyOf,
+    records: records.map((r) => ({ id: r.id, text: conditioning.get(r.id)!, ...(keyOf ? { exemplarKeys: keyOf(r.text) } : {}) })),
+    captions: records,
     sampling: samplingOf(ctx.config),
-    seedBase: ctx.config.seed * 7919,
+    seed: ctx.config.seed * 7919,
     judge,
   };
-  let scores = { first: 0, kept: 0 };
+  let scores = { first: 0, kept: 0, count: 0 };
   if (queued(ctx.config, 'generate')) {
-    // --queue: contiguous caption ranges as jobs with the seeds of the local loop, merged into the same store.
+    // --queue: contiguous caption ranges as jobs, each caption with its seed of the in-process run, merged into one store
     await runQueuedEmbeddings(queueContext(ctx, 'generate'), dir, {
-      records: records.map((r) => ({
-        id: r.id,
-        text: conditioning.get(r.id)!,
-        ...(keyOf ? { exemplarKeys: keyOf(r.text) } : {}),
-      })),
+      records: job.records,
       sampling: job.sampling,
-      seed: job.seedBase,
+      seed: job.seed,
       batchSize: ctx.config.generate.batchSize,
     });
   } else {
@@ -213,8 +180,8 @@ export const generateStage: StageBody = async (ctx, dir) => {
       ...(judge
         ? {
             candidates,
-            meanScoreFirst: scores.first / records.length,
-            meanScoreKept: scores.kept / records.length,
+            meanScoreFirst: scores.first / Math.max(1, scores.count),
+            meanScoreKept: scores.kept / Math.max(1, scores.count),
           }
         : {}),
     },
