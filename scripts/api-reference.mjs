@@ -201,7 +201,10 @@ function createProgram(root, packages) {
 // ---------------------------------------------------------------------------------------------------------------
 // rendering one declaration
 
-/** One line: whitespace runs → one space, none inside brackets, before a chained `.call` or before a closing bracket after a trailing comma. */
+/**
+ * One line: whitespace runs → one space, none inside brackets or before a chained `.call`, and no `,` or `;` before a
+ * closing bracket.
+ */
 const collapse = (text) =>
   text
     .replace(/\s+/g, ' ')
@@ -209,6 +212,7 @@ const collapse = (text) =>
     .replace(/ \)/g, ')')
     .replace(/([\w)\]]) \.(?=[\w$])/g, '$1.')
     .replace(/, ([}\])])/g, ' $1')
+    .replace(/; }/g, ' }')
     .trim();
 const print = (node, sourceFile) => collapse(printer.printNode(ts.EmitHint.Unspecified, node, sourceFile));
 /** Strips `import("/abs/path").` that the checker writes for names not in scope (no absolute paths in API.md). */
