@@ -17,6 +17,8 @@ export type { CaptionPromptTemplate, RenderedPrompt } from './prompt/caption-pro
 
 export { loadConcepts } from './concepts/load-concepts';
 export type { LoadConceptsOptions } from './concepts/load-concepts';
+export { conceptsFromCaptions } from './concepts/caption-concepts';
+export type { ConceptsFromCaptionsOptions } from './concepts/caption-concepts';
 export { combineConcepts, toConcept } from './concepts/concept-list';
 export type { ConceptItemInput, ConceptLike } from './concepts/concept-list';
 export { uniformSampler, balancedSampler, weightedSampler, samplers, gapFillingWeights } from './concepts/samplers';

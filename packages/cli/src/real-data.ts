@@ -1,28 +1,54 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigurationError, Rng, writeJsonl } from '@synth2/core';
-import { loadCocoFolder, loadFlickrFolder } from '@synth2/datasets';
+import { conceptsFromCaptions } from '@synth2/captioner';
+import { ConfigurationError, Rng, writeFileAtomic, writeJsonl } from '@synth2/core';
+import { loadCocoFolder, loadFlickrFolder, loadJsonlManifest, type FolderLoadOptions, type PairStream } from '@synth2/datasets';
 import { saveImages } from './artifacts';
 import { splitNames, type PipelineConfig, type SplitName } from './config';
 import type { Reporter } from './reporter';
 
+/** The folder layouts `data.source` accepts, for error messages and the README. */
+export const FOLDER_LAYOUTS =
+  'a Flickr-style folder (captions.csv or captions.txt with the header image,caption; images beside it or in images/), ' +
+  'a COCO-format folder (captions.json, or annotations/captions_<split>.json with images in <split>/), ' +
+  'or a JSONL manifest (a .jsonl file, or a folder holding exactly one: one {"file": ..., "captions": [...]} per line)';
+
+export type FolderFormat = 'flickr' | 'coco' | 'jsonl';
+
+/** Which loader reads `source` (and the manifest file for the JSONL layout), or a clear error. */
+export function detectFolderFormat(source: string): { format: FolderFormat; path: string } {
+  const refuse = (what: string) =>
+    new ConfigurationError(`data.source "${source}" ${what}. Give "shapes" or ${FOLDER_LAYOUTS}.`, { setting: 'data.source' });
+  if (!existsSync(source)) throw refuse('is neither "shapes" nor an existing file or folder');
+  if (statSync(source).isFile()) {
+    if (source.endsWith('.jsonl')) return { format: 'jsonl', path: source };
+    throw refuse('is a file but not a .jsonl manifest');
+  }
+  const has = (f: string) => existsSync(join(source, f));
+  if (has('captions.csv') || has('captions.txt')) return { format: 'flickr', path: source };
+  if (has('captions.json') || has('annotations')) return { format: 'coco', path: source };
+  const manifests = readdirSync(source).filter((f) => f.endsWith('.jsonl'));
+  if (manifests.length === 1) return { format: 'jsonl', path: join(source, manifests[0]) };
+  throw refuse(manifests.length > 1 ? `holds several .jsonl files (${manifests.join(', ')}); name one of them` : 'holds no captions file it can read');
+}
+
+function openFolder({ format, path }: { format: FolderFormat; path: string }, options: FolderLoadOptions): PairStream {
+  if (format === 'flickr') return loadFlickrFolder(path, options);
+  if (format === 'coco') return loadCocoFolder(path, options);
+  return loadJsonlManifest(path, options);
+}
+
 /**
- * The data stage for a real folder (`data.source` = a COCO-format folder or a Flickr-style folder with
- * `captions.csv`): images resized/centre-cropped to `imageSize`, shuffled with the seed and split into
- * train/val/test (sizes capped by what the folder holds). Entries that cannot be used are skipped and counted.
+ * The data stage for a real folder (`data.source`: see {@link FOLDER_LAYOUTS}): images resized/centre-cropped to
+ * `imageSize`, shuffled with the seed and split into train/val/test (sizes capped by what the folder holds).
+ * Entries that cannot be used are skipped and counted. Without `captions.concepts`, `concepts.txt` gets the words
+ * the human train captions use most (`conceptsFromCaptions`), for the captions stage.
  */
 export async function loadRealFolder(config: PipelineConfig, dir: string, reporter: Reporter) {
   const folder = config.data.source;
-  if (!existsSync(folder)) {
-    throw new ConfigurationError(`data.source "${folder}" is neither "shapes" nor an existing folder. Give a COCO-format or Flickr-style folder.`, {
-      setting: 'data.source',
-    });
-  }
+  const found = detectFolderFormat(folder);
   const S = config.data.imageSize;
-  const isFlickr = existsSync(join(folder, 'captions.csv')) || existsSync(join(folder, 'captions.txt'));
-  const stream = isFlickr
-    ? loadFlickrFolder(folder, { onError: 'skip', image: { size: S } })
-    : loadCocoFolder(folder, { onError: 'skip', image: { size: S } });
+  const stream = openFolder(found, { onError: 'skip', image: { size: S } });
   const pairs: { imageId: string; captions: string[]; pixels: Uint8Array }[] = [];
   for await (const pair of stream) {
     if (!pair.image) continue;
@@ -56,8 +82,22 @@ export async function loadRealFolder(config: PipelineConfig, dir: string, report
       items.map((it) => ({ imageId: it.imageId, captions: it.captions, width: S, height: S })),
     );
   }
+  const concepts = config.captions.concepts ? {} : await writeCaptionConcepts(dir, splits.train, reporter);
   return {
     outputs: ['data'],
-    summary: { source: folder, format: isFlickr ? 'flickr' : 'coco', train: used, val: splits.val.length, test: splits.test.length, skipped },
+    summary: { source: folder, format: found.format, train: used, val: splits.val.length, test: splits.test.length, skipped, ...concepts },
   };
+}
+
+/** `concepts.txt`: the words the human train captions use most, one per line (what the captions stage reads). */
+async function writeCaptionConcepts(dir: string, train: readonly { captions: string[] }[], reporter: Reporter) {
+  const concepts = conceptsFromCaptions(train.flatMap((it) => it.captions));
+  if (!concepts.length) {
+    throw new ConfigurationError('the human train captions share no content words to write synthetic captions about; set captions.concepts to a concept list file.', {
+      setting: 'captions.concepts',
+    });
+  }
+  await writeFileAtomic(join(dir, 'concepts.txt'), `${concepts.map((c) => c.name).join('\n')}\n`);
+  reporter.log(`data: no captions.concepts: ${concepts.length} concepts from the human train captions (${concepts.slice(0, 6).map((c) => c.name).join(', ')}, …) in data/concepts.txt`);
+  return { concepts: concepts.length };
 }

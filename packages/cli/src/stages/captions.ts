@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createConceptGrammarSource,
@@ -19,7 +20,7 @@ import { colorShapePairConcepts, pairGapCounts } from '@synth2/datasets';
 import type { PipelineConfig } from '../config';
 import { queued, runQueuedCaptions } from '../queued-stages';
 import { queueContext } from './queue-context';
-import { readInventory, readItems, type StageBody, type StageRunContext } from './context';
+import { readInventory, readItems, runPath, type StageBody, type StageRunContext } from './context';
 
 /** The settings each kind of caption source gets from `captions` (the grammar and OpenAI ones are apart). */
 export function captionSourceSettings(config: PipelineConfig, inventory: ConceptInventory | undefined) {
@@ -63,14 +64,19 @@ export async function resolveCaptionSource(
   };
 }
 
-/** The concept items to write captions about: the config's concept list, else the world's colour–shape pairs. */
+/**
+ * The concept items to write captions about: the config's concept list, else the world's colour–shape pairs, else
+ * (a folder of real data) the concepts the data stage found in its human train captions (`data/concepts.txt`).
+ */
 async function conceptsFor(
   ctx: StageRunContext,
   inventory: ConceptInventory | undefined,
 ): Promise<Concept[][]> {
   const c = ctx.config.captions;
-  const concepts = c.concepts
-    ? (await loadConcepts(c.concepts)).map((x) => [x])
+  const fromCaptions = runPath(ctx, 'data', 'concepts.txt');
+  const file = c.concepts ?? (existsSync(fromCaptions) ? fromCaptions : undefined);
+  const concepts = file
+    ? (await loadConcepts(file)).map((x) => [x])
     : inventory
       ? colorShapePairConcepts(inventory)
       : [];
