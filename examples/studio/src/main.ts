@@ -2,6 +2,7 @@ import {
   captionPixels,
   generateSamples,
   loadStudio,
+  parseBackend,
   testImagePixels,
   type Captions,
   type Generation,
@@ -227,12 +228,26 @@ function ciderChart(
   return chart;
 }
 
+/** The backend picker: shows the page's `?backend=` and reloads the page with the one the user picks. */
+function setUpBackendPicker(): void {
+  const picker = $('backend') as HTMLSelectElement;
+  picker.value = new URLSearchParams(location.search).get('backend') ?? 'auto';
+  picker.addEventListener('change', () => {
+    const url = new URL(location.href);
+    if (picker.value === 'auto') url.searchParams.delete('backend');
+    else url.searchParams.set('backend', picker.value);
+    location.assign(url);
+  });
+}
+
 async function start(): Promise<void> {
-  const backend = new URLSearchParams(location.search).get('backend') ?? undefined;
-  const models = await loadStudio(new URL('./', location.href), backend as never);
+  setUpBackendPicker();
+  const backend = parseBackend(new URLSearchParams(location.search).get('backend'));
+  const models = await loadStudio(new URL('./', location.href), backend);
   api.models = models;
   api.timings.loadSeconds = models.loadSeconds;
   setStatus(`${models.backend.name} backend · models loaded in ${models.loadSeconds.toFixed(2)} s`, 'ready');
+  $('backend-reason').textContent = `Why ${models.backend.name}: ${models.backend.reason}`;
   const first = models.testImages.items[0]?.captions[0];
   if (first) ($('caption') as HTMLInputElement).value = first;
   $('generate-form').addEventListener('submit', (e) => {

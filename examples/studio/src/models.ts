@@ -1,7 +1,8 @@
 import { parseSafetensors, fetchBytes } from '@synth2/core';
-import { initBackend, tf, type BackendInfo, type BackendOptions } from '@synth2/nn';
+import { BACKEND_NAMES, initBackend, tf, type BackendInfo, type BackendName } from '@synth2/nn';
 import { CaptionTokenGenerator, VQTokenizer } from '@synth2/generator';
 import { CaptioningVLM } from '@synth2/vlm';
+import { gpuBackendLoaders } from './gpu-backends';
 
 /** What `synth2 export` writes as `export.json` (the parts the page reads). */
 export interface ExportManifest {
@@ -62,13 +63,25 @@ export interface Captions {
 
 const now = () => performance.now() / 1000;
 
-/** Loads the exported run from `base` (the export folder's URL): backend, models, test images and results. */
-export async function loadStudio(base: URL, backend?: BackendOptions['backend']): Promise<StudioModels> {
+/** A backend name from the page's `?backend=` (`auto` or absent: undefined); anything else throws naming the choices. */
+export function parseBackend(value: string | null): BackendName | undefined {
+  if (value === null || value === '' || value === 'auto') return undefined;
+  if (!(BACKEND_NAMES as readonly string[]).includes(value)) {
+    throw new Error(`?backend=${value} is not a backend; use auto or one of ${BACKEND_NAMES.join(', ')}`);
+  }
+  return value as BackendName;
+}
+
+/**
+ * Loads the exported run from `base` (the export folder's URL): the backend (`backend`, else webgpu → webgl → wasm →
+ * cpu, the first that starts), models, test images and results.
+ */
+export async function loadStudio(base: URL, backend?: BackendName): Promise<StudioModels> {
   const start = now();
   const url = (path: string) => new URL(path, base).href;
   const manifest = (await (await fetch(url('export.json'))).json()) as ExportManifest;
   if (manifest.format !== 'synth2-studio-export') throw new Error(`export.json is not a synth2 studio export (format ${JSON.stringify(manifest.format)})`);
-  const info = await initBackend({ backend, wasmPaths: url('tfjs-wasm/') });
+  const info = await initBackend({ backend, wasmPaths: url('tfjs-wasm/'), loaders: gpuBackendLoaders });
   const [tokenizer, generator, baseline, synth2] = await Promise.all([
     VQTokenizer.load(url(manifest.models.tokenizer.path)),
     CaptionTokenGenerator.load(url(manifest.models.generator.path)),

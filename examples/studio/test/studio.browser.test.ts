@@ -11,6 +11,7 @@ import { initBackend, tf } from '@synth2/nn';
 import { CaptionTokenGenerator, VQTokenizer } from '@synth2/generator';
 import { CaptioningVLM } from '@synth2/vlm';
 import { parseSafetensors } from '@synth2/core';
+import { GPU_BACKEND_PACKAGES, isInstalled } from '../vite.config';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const studioDist = join(here, '..', 'dist');
@@ -71,6 +72,30 @@ async function serve(root: string): Promise<{ server: Server; url: string }> {
   return { server, url: `http://127.0.0.1:${address.port}/` };
 }
 
+/** The GPU backend packages this build of the page bundled (the others load as modules that throw, saying so). */
+const bundled = Object.fromEntries(GPU_BACKEND_PACKAGES.map((pkg) => [pkg.replace('@tensorflow/tfjs-backend-', ''), isInstalled(pkg)]));
+
+/**
+ * How far the browser's floats may be from Node's (wasm) for the same checkpoint and seed: wasm runs the same kernels;
+ * webgl / webgpu sum in another order in float32 shaders.
+ */
+const TOLERANCE: Record<string, number> = { wasm: 1e-5, cpu: 1e-5, webgl: 1e-3, webgpu: 1e-3 };
+
+interface PageBackend {
+  name: string;
+  reason: string;
+}
+
+/** Waits until the page has loaded its models (or shown why it could not). */
+async function waitForStudio(page: Page): Promise<void> {
+  await page.waitForFunction(() => (window as never as { studio?: { timings: { loadSeconds?: number } } }).studio?.timings.loadSeconds !== undefined || document.getElementById('status')?.dataset.state === 'error', undefined, { timeout: 120_000 });
+}
+
+const pageBackend = (page: Page) => page.evaluate(() => {
+  const b = (window as never as { studio: { models: { backend: { name: string; reason: string } } } }).studio.models.backend;
+  return { name: b.name, reason: b.reason };
+});
+
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
@@ -84,6 +109,8 @@ describe.skipIf(skipReason !== undefined)('the exported studio in headless Chrom
   let browser: BrowserContext;
   let page: Page;
   let server: Server;
+  let url: string;
+  let backend: PageBackend;
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
@@ -103,10 +130,12 @@ describe.skipIf(skipReason !== undefined)('the exported studio in headless Chrom
     browser = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
       executablePath: CHROMIUM,
       headless: true,
+      // WebGL through SwiftShader (software), as on a machine without a GPU; this Chromium exposes no WebGPU
       args: [
         '--headless',
         '--no-sandbox',
-        '--disable-gpu',
+        '--use-angle=swiftshader',
+        '--enable-unsafe-swiftshader',
         '--disable-quic',
         '--no-first-run',
         '--disable-background-networking',
@@ -122,8 +151,9 @@ describe.skipIf(skipReason !== undefined)('the exported studio in headless Chrom
     page.on('response', (r) => {
       if (r.status() >= 400) consoleErrors.push(`HTTP ${r.status()} for ${r.url()}`);
     });
-    await page.goto(served.url);
-    await page.waitForFunction(() => (window as never as { studio?: { timings: { loadSeconds?: number } } }).studio?.timings.loadSeconds !== undefined || document.getElementById('status')?.dataset.state === 'error', undefined, { timeout: 120_000 });
+    url = served.url;
+    await page.goto(url);
+    await waitForStudio(page);
     // the models ran on tfjs-node-free Node too: same engine (wasm, portable kernels) for the comparisons
     await initBackend({ backend: 'wasm', native: false, log: () => {} });
   });
@@ -134,18 +164,36 @@ describe.skipIf(skipReason !== undefined)('the exported studio in headless Chrom
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it('should load the exported models on the wasm backend with no console errors', async () => {
+  it('should pick webgl where this page bundled it and the browser has WebGL, else fall back to wasm, and show why', async () => {
     const status = await page.locator('#status').textContent();
     expect(await page.locator('#status').getAttribute('data-state'), status ?? '').toBe('ready');
-    expect(status).toMatch(/^wasm backend · models loaded in/);
+    backend = await pageBackend(page);
+    console.log(`studio: backend ${backend.name}: ${backend.reason}`);
+    const webgl2 = await page.evaluate(() => new OffscreenCanvas(1, 1).getContext('webgl2') !== null);
+    const expected = bundled.webgl && webgl2 ? 'webgl' : 'wasm';
+    expect(backend.name, backend.reason).toBe(expected);
+    expect(status).toMatch(new RegExp(`^${expected} backend · models loaded in`));
+    expect(await page.locator('#backend-reason').textContent()).toBe(`Why ${backend.name}: ${backend.reason}`);
+    expect(await page.locator('#backend').inputValue()).toBe('auto');
+    // this Chromium has no WebGPU: skipped before its package is fetched
+    expect(backend.reason).toMatch(/^auto: webgpu: this browser has no WebGPU (\(navigator\.gpu is absent\)|adapter); /);
+    if (expected === 'webgl') {
+      expect(backend.reason).toMatch(/; WebGL 2 \(.+\), float32 textures$/);
+    } else {
+      const why = bundled.webgl
+        ? 'this browser gives no WebGL context (GPU disabled or blocklisted)'
+        : '@tensorflow/tfjs-backend-webgl failed to load (@tensorflow/tfjs-backend-webgl was not installed when this page was built (npm install @tensorflow/tfjs-backend-webgl -w examples/studio, then rebuild))';
+      expect(backend.reason).toContain(`; webgl: ${why}; SIMD on, 1 thread`);
+    }
     const timings = await page.evaluate(() => (window as never as { studio: { timings: { loadSeconds: number } } }).studio.timings);
-    console.log(`studio: first model load ${timings.loadSeconds.toFixed(2)} s (wasm, headless Chromium)`);
+    console.log(`studio: first model load ${timings.loadSeconds.toFixed(2)} s (${backend.name}, headless Chromium)`);
     expect(await page.locator('#metrics-out tbody tr').count()).toBeGreaterThan(1);
     expect(await page.locator('#cider-chart rect').count()).toBeGreaterThan(2);
     expect(consoleErrors).toEqual([]);
   });
 
-  it('should generate images for a caption with the same tokens as Node for the same checkpoint and seed', async () => {
+  /** Generates 3 samples in the page and checks tokens (exactly) and embeddings against Node's for the same seed. */
+  async function checkGeneration(screenshot: string): Promise<void> {
     const items = JSON.parse(await readFile(join(out, 'test-images', 'items.json'), 'utf8')) as { captions: string[] }[];
     const generator = await CaptionTokenGenerator.load(join(out, 'models', 'generator'));
     const tokenizer = await VQTokenizer.load(join(out, 'models', 'tokenizer'));
@@ -165,19 +213,25 @@ describe.skipIf(skipReason !== undefined)('the exported studio in headless Chrom
     await page.waitForSelector('#generate-status[data-state="done"], #generate-status[data-state="error"]', { timeout: 120_000 });
     expect(await page.locator('#generate-status').getAttribute('data-state'), (await page.locator('#generate-status').textContent()) ?? '').toBe('done');
     expect(await page.locator('#samples-out canvas').count()).toBe(3);
-    await page.screenshot({ path: join(artifacts, 'generate.png'), fullPage: true });
+    await page.screenshot({ path: join(artifacts, screenshot), fullPage: true });
     const browserGen = await page.evaluate(() => (window as never as { studio: { lastGeneration: { tokens: number[]; embeddings: number[]; seconds: number } } }).studio.lastGeneration);
-    console.log(`studio: one generation (3 samples) ${browserGen.seconds.toFixed(2)} s (wasm, headless Chromium)`);
+    console.log(`studio: one generation (3 samples) ${browserGen.seconds.toFixed(2)} s (${backend.name}, headless Chromium)`);
 
     const ids = await generator.generateTokens([caption, caption, caption], { seed: 7, steps: 8, temperature: 1, guidanceScale: 2, choiceTemperature: 1 });
     const emb = tokenizer.embed(ids);
     const [nodeTokens, nodeEmb] = [Array.from(await ids.data()), await emb.data()];
     tf.dispose([ids, emb]);
     expect(browserGen.tokens).toEqual(nodeTokens);
-    expect(maxAbsDiff(browserGen.embeddings, nodeEmb)).toBeLessThanOrEqual(1e-5);
+    const embDiff = maxAbsDiff(browserGen.embeddings, nodeEmb);
+    console.log(`studio: generated embeddings, max |browser - Node| = ${embDiff.toExponential(2)} (${backend.name})`);
+    expect(embDiff).toBeLessThanOrEqual(TOLERANCE[backend.name]!);
     generator.dispose();
     tokenizer.dispose();
     expect(consoleErrors).toEqual([]);
+  }
+
+  it('should generate images for a caption with the same tokens as Node for the same checkpoint and seed', async () => {
+    await checkGeneration('generate.png');
   });
 
   it('should caption a test image like Node does, with the held-out marker where it applies', async () => {
@@ -199,7 +253,9 @@ describe.skipIf(skipReason !== undefined)('the exported studio in headless Chrom
     const emb = tf.tidy(() => tokenizer.embed(tokenizer.encode({ data: image, shape: [1, S, S, 3] } as never)));
     const data = { data: (await emb.data()) as Float32Array, shape: emb.shape as [number, number, number] };
     emb.dispose();
-    expect(maxAbsDiff(got.embedding, data.data)).toBeLessThanOrEqual(1e-5);
+    const embDiff = maxAbsDiff(got.embedding, data.data);
+    console.log(`studio: test image embedding, max |browser - Node| = ${embDiff.toExponential(2)} (${backend.name})`);
+    expect(embDiff).toBeLessThanOrEqual(TOLERANCE[backend.name]!);
     for (const kind of ['baseline', 'synth2'] as const) {
       const vlm = await CaptioningVLM.load(join(out, 'models', `vlm-${kind}`));
       const [caption] = await vlm.caption(data, { strategy: 'greedy' });
@@ -208,5 +264,24 @@ describe.skipIf(skipReason !== undefined)('the exported studio in headless Chrom
     }
     tokenizer.dispose();
     expect(consoleErrors).toEqual([]);
+  });
+  it('should let the user pick wasm in the page, say it was forced, and still generate what Node does', async () => {
+    await Promise.all([page.waitForURL(/\?backend=wasm$/), page.selectOption('#backend', 'wasm')]);
+    await waitForStudio(page);
+    backend = await pageBackend(page);
+    expect(backend).toEqual({ name: 'wasm', reason: 'forced by options.backend=wasm; SIMD on, 1 thread' });
+    expect(await page.locator('#backend').inputValue()).toBe('wasm');
+    expect(await page.locator('#backend-reason').textContent()).toBe('Why wasm: forced by options.backend=wasm; SIMD on, 1 thread');
+    const timings = await page.evaluate(() => (window as never as { studio: { timings: { loadSeconds: number } } }).studio.timings);
+    console.log(`studio: first model load ${timings.loadSeconds.toFixed(2)} s (wasm, forced, headless Chromium)`);
+    await checkGeneration('generate-wasm.png');
+  });
+
+  it('should show why a forced backend cannot start (webgpu: this Chromium has none)', async () => {
+    await page.goto(`${url}?backend=webgpu`);
+    await waitForStudio(page);
+    expect(await page.locator('#status').getAttribute('data-state')).toBe('error');
+    expect(await page.locator('#status').textContent()).toMatch(/^Could not load the models: backend "webgpu" is unavailable: this browser has no WebGPU/);
+    expect(await page.locator('#backend').inputValue()).toBe('webgpu');
   });
 });
