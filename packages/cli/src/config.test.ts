@@ -117,6 +117,12 @@ describe('resolveConfig (strict stage settings)', () => {
     expect(failure({ eval: { metrics: ['CIDER'] } }).setting).toBe('eval.metrics.0');
   });
 
+  it('should take plugin metric ids in eval.metrics and name the built-in metric a wrong case meant', () => {
+    expect(resolveConfig({ eval: { metrics: ['CIDEr', 'my-org/metric'] } }).eval.metrics).toEqual(['CIDEr', 'my-org/metric']);
+    expect(failure({ eval: { metrics: ['BLEU', 'cider'] } }).message).toMatch(/"eval\.metrics\.1": unknown metric "cider"; did you mean "CIDEr"\?/);
+    expect(failure({ eval: { metrics: [] } }).setting).toBe('eval.metrics');
+  });
+
   it('should keep the settings as given (the packages\' demo settings fill the rest when a stage runs)', () => {
     const c = resolveConfig({}, { 'vlm.steps': 3, 'vlm.decoder.layers': 3, 'tokenizer.codebookSize': 64 });
     expect(c.vlm).toEqual({ steps: 3, decoder: { layers: 3 } });

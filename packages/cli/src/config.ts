@@ -6,8 +6,20 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CaptionsGrammarSchema, CaptionsOpenAISchema, GeneratorSettingsSchema, PluginSourceOptionsSchema, TokenizerSettingsSchema, VlmSettingsSchema } from './stage-settings';
 
-/** The metrics `eval.metrics` may name (those of @synth2/eval's `evaluateCaptions`). */
+/** The metrics built into @synth2/eval's `evaluateCaptions` (a type-only import keeps the package unloaded here). */
 const EVAL_METRICS = ['BLEU', 'ROUGE_L', 'CIDEr', 'METEOR', 'SPICE'] as const satisfies readonly EvalMetricName[];
+
+/**
+ * An `eval.metrics` entry: a built-in metric of @synth2/eval's `evaluateCaptions` or a plugin metric's id (checked once
+ * the plugins are loaded). A built-in name in the wrong case (`CIDER`) is refused here, naming the right one.
+ */
+const EvalMetricIdSchema = z
+  .string()
+  .min(1)
+  .superRefine((id, ctx) => {
+    const builtIn = EVAL_METRICS.find((m) => m.toLowerCase() === id.toLowerCase());
+    if (builtIn && builtIn !== id) ctx.addIssue({ code: 'custom', message: `unknown metric "${id}"; did you mean "${builtIn}"?` });
+  });
 
 /** Settings of the whole Synth² pipeline. Every value has a default; every value can be overridden by a flag. */
 export const PipelineConfigSchema = z
@@ -106,7 +118,8 @@ export const PipelineConfigSchema = z
       .optional(),
     eval: z
       .object({
-        metrics: z.array(z.enum(EVAL_METRICS)).default(['BLEU', 'ROUGE_L', 'CIDEr']),
+        /** Built-in metrics (BLEU, ROUGE_L, CIDEr, METEOR, SPICE) and plugin metric ids (`my-org/metric`). */
+        metrics: z.array(EvalMetricIdSchema).min(1).default(['BLEU', 'ROUGE_L', 'CIDEr']),
         /** Beam width used to caption the test images (1 = greedy); both models are always decoded the same way. */
         beamSize: z.number().int().positive().default(5),
       })

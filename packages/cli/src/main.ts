@@ -243,7 +243,7 @@ export function buildProgram(
 
   program
     .command('eval')
-    .description('COCO caption evaluation (BLEU, ROUGE-L, CIDEr) of a results file; same options as synth2-eval')
+    .description('COCO caption evaluation (BLEU, ROUGE-L, CIDEr; plugin metrics with --plugin PACKAGE --metrics ID) of a results file; same options as synth2-eval')
     .allowUnknownOption()
     .helpOption(false)
     .argument('[args...]')

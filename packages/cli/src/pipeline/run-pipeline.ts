@@ -6,6 +6,7 @@ import { checkPluginSpecifiers, isLocalPath } from '../plugins';
 import type { Reporter } from '../reporter';
 import { RunDirectory, type StageEvent } from '../run-directory';
 import { STAGE_BODIES, type StageRunContext } from '../stages';
+import { checkEvalMetrics } from '../stages/evaluate';
 import { checkCaptionSourceSettings } from './preflight';
 import { runStageInChild } from './child';
 import { STAGES, stageGraph, stagesToRun, withDependants, type StageGraph, type StageName } from './graph';
@@ -59,6 +60,8 @@ export async function runPipeline(
     await loadPlugins(config.plugins, { importer: projectImporter() });
     reporter.log(`plugins: ${config.plugins.join(', ')}`);
   }
+  // plugin metric ids in eval.metrics are known once the plugins have registered
+  checkEvalMetrics(config);
   const run = await RunDirectory.open(options.out, {
     config: config as unknown as Record<string, unknown>,
     seed: config.seed,

@@ -1,14 +1,15 @@
 import { join } from 'node:path';
-import { CaptionRecordSchema, Rng, readJsonlAll, writeJsonAtomic } from '@synth2/core';
+import { CaptionRecordSchema, ConfigurationError, Rng, readJsonlAll, writeJsonAtomic } from '@synth2/core';
 import { heldOutPairRecall, heldOutPairSet, objectNaming } from '@synth2/datasets';
 import {
   captionDiversity,
+  checkMetricIds,
   evaluateCaptions,
   pairedBootstrapSummary,
   type CaptionEvaluation,
 } from '@synth2/eval';
 import { CaptioningVLM } from '@synth2/vlm';
-import { hasFullReference } from '../config';
+import { hasFullReference, type PipelineConfig } from '../config';
 import {
   loadTokenizer,
   readItems,
@@ -21,6 +22,29 @@ import {
   type StageRunContext,
 } from './context';
 import type { DiversitySummary, ModelScores, ScoresFile, ScoresSummary } from './scores';
+
+/**
+ * Checks `eval.metrics` against the built-in metrics and those the loaded plugins registered, before any stage runs:
+ * an unknown id fails the command at once (listing the known metrics), not after the VLMs are trained.
+ */
+export function checkEvalMetrics(config: PipelineConfig): void {
+  try {
+    checkMetricIds(config.eval.metrics, 'eval.metrics');
+  } catch (error) {
+    if (!ConfigurationError.isInstance(error)) throw error;
+    throw new ConfigurationError(`eval.metrics: ${error.message} Fix the config file or the --eval.metrics flag.`, {
+      setting: error.setting,
+      cause: error,
+    });
+  }
+}
+
+/** The corpus scores of an evaluation by name (built-in names and plugin metric ids), as `scores.json` holds them. */
+function scoresByName(e: CaptionEvaluation): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(e.metrics)) if (value !== undefined) out[name] = value;
+  return out;
+}
 
 /** Per-image CIDEr-D of an evaluation in the order of `ids` (0 for an image it did not score). */
 function ciderInOrder(e: CaptionEvaluation, ids: string[]): number[] | undefined {
@@ -76,7 +100,7 @@ async function scoreModel(
       predictions: pick(predictions),
       metrics,
     });
-    ho = hoEval.metrics;
+    ho = scoresByName(hoEval);
     perImageCider.heldOut = ciderInOrder(
       hoEval,
       hoItems.map((it) => it.imageId),
@@ -86,7 +110,7 @@ async function scoreModel(
   const named = objectNaming(captionedScenes(test.items, predictions), heldOut);
   const naming = named.seen || named.heldOut ? named : undefined;
   return {
-    all: allEval.metrics,
+    all: scoresByName(allEval),
     heldOut: ho,
     heldOutPairRecall: recall,
     objectNaming: naming,
