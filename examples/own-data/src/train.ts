@@ -4,7 +4,8 @@ import { conceptsFromCaptions, createConceptGrammarSource, synthesizeCaptions } 
 import { CaptionRecordSchema, Vocabulary, readJsonlAll } from '@synth2/core';
 import { loadCocoFolder, type LoadedPair } from '@synth2/datasets';
 import { evaluateCaptions } from '@synth2/eval';
-import { CaptionTokenGenerator, VQTokenizer, demoGeneratorConfig, demoTokenizerConfig, generateEmbeddings } from '@synth2/generator';
+import { CaptionTokenGenerator, VQTokenizer, generateEmbeddings } from '@synth2/generator';
+import { demoGeneratorConfig, demoGeneratorTraining, demoSampling, demoTokenizerConfig, demoTokenizerTraining } from '@synth2/generator';
 import { initBackend } from '@synth2/nn';
 import { CaptioningVLM, demoVlmConfig, trainVLM } from '@synth2/vlm';
 
@@ -18,17 +19,17 @@ const images = (ps: LoadedPair[]) => ({ data: Float32Array.from(ps.flatMap((p) =
 const captions = train.map((p) => p.captions);
 // 2. A VQ tokenizer turns images into grids of codebook vectors (what the VLM reads)
 const tokenizer = VQTokenizer.create({ ...demoTokenizerConfig, imageSize: 32 });
-await tokenizer.train(images(train), { steps, batchSize: 32 });
+await tokenizer.train(images(train), { ...demoTokenizerTraining, steps });
 const ids = tokenizer.encode(images(train));
 const [grids, per] = [await ids.data(), tokenizer.gridSize ** 2];
 // 3. A caption → image-token generator, trained on your pairs
 const generator = CaptionTokenGenerator.forTokenizer(tokenizer, { ...demoGeneratorConfig, captions: captions.flat() });
-await generator.train(train.flatMap((p, i) => p.captions.map((caption) => ({ caption, tokens: grids.subarray(i * per, (i + 1) * per) }))), { steps, batchSize: 32 });
+await generator.train(train.flatMap((p, i) => p.captions.map((caption) => ({ caption, tokens: grids.subarray(i * per, (i + 1) * per) }))), { ...demoGeneratorTraining, steps });
 // 4. Synthetic captions about the things your captions name, and image embeddings for them
 const concepts = conceptsFromCaptions(captions.flat());
 await synthesizeCaptions({ source: createConceptGrammarSource({ seed: 1 }), concepts, count: steps * 5, out: `${out}/captions.jsonl`, seed: 1 });
 const synthetic = (await readJsonlAll(`${out}/captions.jsonl`, CaptionRecordSchema)).map((r) => r.text);
-const syntheticEmbeddings = await generateEmbeddings({ generator, tokenizer, captions: synthetic, seed: 1 });
+const syntheticEmbeddings = await generateEmbeddings({ generator, tokenizer, captions: synthetic, ...demoSampling, seed: 1 });
 // 5. Two VLMs, human pairs only (baseline) and human + synthetic (Synth²), scored on the test photos
 const [real, testEmbeddings] = [tokenizer.embed(ids), tokenizer.embed(tokenizer.encode(images(test)))];
 const vocabulary = Vocabulary.build([...captions.flat(), ...synthetic]);
