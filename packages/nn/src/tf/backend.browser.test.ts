@@ -14,8 +14,8 @@ const g = globalThis as { navigator?: unknown };
 const realNavigator = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
 
 /** A browser with a WebGPU adapter (the page's loader decides whether the backend starts). */
-function withWebGpuAdapter(): void {
-  const adapter = { info: { vendor: 'test-vendor', architecture: 'test-arch' } };
+function withWebGpuAdapter(isFallbackAdapter = false): void {
+  const adapter = { info: { vendor: 'test-vendor', architecture: 'test-arch', isFallbackAdapter } };
   Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter: async () => adapter } }, configurable: true });
 }
 
@@ -76,6 +76,24 @@ describe('initBackend (browser build)', () => {
     expect(info.name).toBe('webgpu');
     expect(tf.getBackend()).toBe('webgpu');
     expect(info.reason).toBe('auto: first available; WebGPU (test-vendor test-arch)');
+  });
+
+  it('should skip a software (fallback) adapter without loading its package unless the backend is forced', async () => {
+    withWebGpuAdapter(true);
+    const calls: string[] = [];
+    const loaders = {
+      webgpu: async () => {
+        calls.push('webgpu');
+        tf.registerBackend('webgpu', () => new MathBackendCPU());
+      },
+    };
+    const auto = await initBackend({ loaders });
+    expect(auto.name).toBe('wasm');
+    expect(auto.reason).toMatch(/^auto: webgpu: WebGPU \(test-vendor test-arch\) is a software renderer, slower than wasm; webgl: /);
+    expect(calls).toEqual([]);
+    const forced = await initBackend({ backend: 'webgpu', loaders });
+    expect(forced.name).toBe('webgpu');
+    expect(forced.reason).toBe('forced by options.backend=webgpu; WebGPU (test-vendor test-arch)');
   });
 
   it('should report a loader that fails, or registers no backend, and go on to the next backend', async () => {

@@ -75,7 +75,8 @@ async function setBackend(name: BackendName): Promise<void> {
 
 /** The parts of WebGPU and WebGL this file reads (the package builds without the DOM typings). */
 interface GpuAdapterLike {
-  info?: { vendor?: string; architecture?: string; description?: string };
+  isFallbackAdapter?: boolean;
+  info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
 }
 interface NavigatorLike {
   gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> };
@@ -91,8 +92,17 @@ interface CanvasLike {
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/** What a GPU backend found: the device, for `BackendInfo.reason`, and whether it is a software renderer. */
+interface GpuDevice {
+  about: string;
+  software: boolean;
+}
+
+/** Renderers that draw on the CPU (what browsers fall back to without a usable GPU). */
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software rasterizer|basic render driver/i;
+
 /** webgpu: the browser's adapter, as `WebGPU (vendor architecture)`; throws why there is none. */
-async function probeWebGpu(): Promise<string> {
+async function probeWebGpu(): Promise<GpuDevice> {
   const gpu = (globalThis as { navigator?: NavigatorLike }).navigator?.gpu;
   if (!gpu) throw unavailable('webgpu', 'this browser has no WebGPU (navigator.gpu is absent)');
   let adapter: GpuAdapterLike | null;
@@ -103,7 +113,8 @@ async function probeWebGpu(): Promise<string> {
   }
   if (!adapter) throw unavailable('webgpu', 'this browser has no WebGPU adapter');
   const about = [adapter.info?.vendor, adapter.info?.architecture, adapter.info?.description].filter(Boolean).join(' ');
-  return about ? `WebGPU (${about})` : 'WebGPU';
+  const software = Boolean(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter) || SOFTWARE_RENDERER.test(about);
+  return { about: about ? `WebGPU (${about})` : 'WebGPU', software };
 }
 
 function probeCanvas(): CanvasLike | undefined {
@@ -113,7 +124,7 @@ function probeCanvas(): CanvasLike | undefined {
 }
 
 /** webgl: the browser's WebGL version and renderer, as `WebGL 2 (renderer)`; throws why there is none. */
-function probeWebGl(): string {
+function probeWebGl(): GpuDevice {
   const canvas = probeCanvas();
   if (!canvas) throw unavailable('webgl', 'there is no canvas here (not a browser page or worker)');
   const gl2 = canvas.getContext('webgl2');
@@ -122,7 +133,7 @@ function probeWebGl(): string {
   const debug = gl.getExtension('WEBGL_debug_renderer_info');
   const renderer = String(gl.getParameter(debug?.UNMASKED_RENDERER_WEBGL ?? gl.RENDERER) ?? 'unknown renderer');
   gl.getExtension('WEBGL_lose_context')?.loseContext?.();
-  return `WebGL ${gl2 ? 2 : 1} (${renderer})`;
+  return { about: `WebGL ${gl2 ? 2 : 1} (${renderer})`, software: SOFTWARE_RENDERER.test(renderer) };
 }
 
 /** Registers a GPU backend through its loader unless the page already did; throws why it could not. */
@@ -142,19 +153,21 @@ async function loadGpuPackage(name: GpuBackendName, loader: GpuBackendLoader | u
 
 /**
  * webgpu / webgl: the browser must have the API (checked before the package is loaded), the package must be loaded
- * (by the page or `options.loaders`) and the backend must start. webgl chosen automatically must render float32
- * textures (with float16 ones the float32 models' outputs drift from every other backend's). Returns the device.
+ * (by the page or `options.loaders`) and the backend must start. Chosen automatically, the device must not be a
+ * software renderer (it runs these models slower than wasm) and webgl must render float32 textures (with float16
+ * ones the float32 models' outputs drift from every other backend's). Returns the device.
  */
 async function tryGpu(name: GpuBackendName, options: BackendOptions): Promise<string> {
   const device = name === 'webgpu' ? await probeWebGpu() : probeWebGl();
+  if (device.software && !options.backend) throw unavailable(name, `${device.about} is a software renderer, slower than wasm`);
   await loadGpuPackage(name, options.loaders?.[name]);
   await setBackend(name);
   if (name === 'webgl') {
     const float32 = tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED');
-    if (!float32 && !options.backend) throw unavailable(name, `${device} renders only float16 textures, too coarse for these float32 models`);
-    return `${device}, ${float32 ? 'float32' : 'float16'} textures`;
+    if (!float32 && !options.backend) throw unavailable(name, `${device.about} renders only float16 textures, too coarse for these float32 models`);
+    return `${device.about}, ${float32 ? 'float32' : 'float16'} textures`;
   }
-  return device;
+  return device.about;
 }
 
 async function tryWasm(options: BackendOptions): Promise<string> {
@@ -217,8 +230,8 @@ async function select(options: BackendOptions): Promise<BackendInfo> {
 const initOnce = memoizedBackendInit(select, describeBackend);
 
 /**
- * Browser build: selects webgpu (the browser has a WebGPU adapter and `@tensorflow/tfjs-backend-webgpu` is loaded by
- * the page or `options.loaders.webgpu`), else webgl (a WebGL context with float32 textures and
+ * Browser build: selects webgpu (the browser has a hardware WebGPU adapter and `@tensorflow/tfjs-backend-webgpu` is
+ * loaded by the page or `options.loaders.webgpu`), else webgl (a hardware WebGL context with float32 textures and
  * `@tensorflow/tfjs-backend-webgl` loaded likewise), else wasm, else cpu; `options.backend` forces one. `reason` says
  * why each faster backend was skipped and what the chosen one runs on. Registers tfjs-core's gradients and this
  * package's portable kernels. Idempotent for the same request.
