@@ -1,8 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { ConfigurationError } from '@synth2/core';
-
-/** An npm package name, optionally scoped (`synth2-plugin-x`, `@org/synth2-plugin`): no paths, URLs or subpaths. */
-const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
+import { isPluginPackageName } from '@synth2/core/internal';
 
 /** Whether a plugin specifier names a local file: an absolute or `./` `../` relative path, or a `file:` URL. */
 export function isLocalPath(specifier: string): boolean {
@@ -19,7 +17,7 @@ const shown = (s: string) => JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}..
  */
 export function checkPluginSpecifiers(plugins: readonly string[], options: { allowPaths?: boolean } = {}): void {
   for (const spec of plugins) {
-    if (typeof spec === 'string' && spec.length <= 214 && PACKAGE_NAME.test(spec)) continue;
+    if (isPluginPackageName(spec)) continue;
     if (options.allowPaths && typeof spec === 'string' && isLocalPath(spec)) continue;
     const local = typeof spec === 'string' && isLocalPath(spec);
     throw new ConfigurationError(

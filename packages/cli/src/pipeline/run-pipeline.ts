@@ -1,5 +1,7 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConfigurationError, loadPlugins, throwIfAborted } from '@synth2/core';
+import { projectImporter } from '@synth2/core/internal';
 import { describeBackend, initBackend, type BackendInfo } from '@synth2/nn';
 import type { PipelineConfig } from '../config';
 import { checkPluginSpecifiers, isLocalPath } from '../plugins';
@@ -57,7 +59,7 @@ export async function runPipeline(
   const backend = await initBackend({ log: () => {} });
   reporter.log(`backend: ${describeBackend(backend)}`);
   if (config.plugins.length) {
-    await loadPlugins(config.plugins, { importer: projectImporter() });
+    await loadPlugins(config.plugins, { importer: pluginImporter() });
     reporter.log(`plugins: ${config.plugins.join(', ')}`);
   }
   // plugin metric ids in eval.metrics are known once the plugins have registered
@@ -159,22 +161,14 @@ async function markRedo(
 }
 
 /**
- * Imports plugin packages from the directory the command runs in (not from the CLI's own install); local files
- * (allowed by `--allow-plugin-paths` only, see {@link checkPluginSpecifiers}) relative to it.
+ * Imports plugin packages the way the project the command runs in resolves them (core's `projectImporter`); local
+ * files (allowed by `--allow-plugin-paths` only, see {@link checkPluginSpecifiers}) relative to it.
  */
-function projectImporter(): (specifier: string) => Promise<unknown> {
+function pluginImporter(): (specifier: string) => Promise<unknown> {
+  const fromProject = projectImporter();
   return async (specifier: string) => {
-    const { createRequire } = await import('node:module');
-    const { pathToFileURL } = await import('node:url');
     if (specifier.startsWith('file:')) return import(specifier);
     if (isLocalPath(specifier)) return import(pathToFileURL(resolve(process.cwd(), specifier)).href);
-    const require = createRequire(join(process.cwd(), 'package.json'));
-    let resolved: string;
-    try {
-      resolved = require.resolve(specifier);
-    } catch {
-      return import(specifier);
-    }
-    return import(pathToFileURL(resolved).href);
+    return fromProject(specifier);
   };
 }
