@@ -96,6 +96,17 @@ const pageBackend = (page: Page) => page.evaluate(() => {
   return { name: b.name, reason: b.reason };
 });
 
+/** What nn's browser backend treats as a software renderer (skipped in auto mode: slower than wasm). */
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software rasterizer|basic render driver/i;
+
+/** The page's WebGL 2 renderer (unmasked where the browser allows), or undefined without WebGL 2. */
+const webglRenderer = (page: Page) => page.evaluate(() => {
+  const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+  if (!gl) return undefined;
+  const ext = gl.getExtension('WEBGL_debug_renderer_info');
+  return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+});
+
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
@@ -164,13 +175,13 @@ describe.skipIf(skipReason !== undefined)('the exported studio in headless Chrom
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it('should pick webgl where this page bundled it and the browser has WebGL, else fall back to wasm, and show why', async () => {
+  it('should pick webgl where the page bundled it and the browser has a hardware WebGL, else fall back to wasm, and say why', async () => {
     const status = await page.locator('#status').textContent();
     expect(await page.locator('#status').getAttribute('data-state'), status ?? '').toBe('ready');
     backend = await pageBackend(page);
     console.log(`studio: backend ${backend.name}: ${backend.reason}`);
-    const webgl2 = await page.evaluate(() => new OffscreenCanvas(1, 1).getContext('webgl2') !== null);
-    const expected = bundled.webgl && webgl2 ? 'webgl' : 'wasm';
+    const webgl = await webglRenderer(page);
+    const expected = bundled.webgl && webgl && !SOFTWARE_RENDERER.test(webgl) ? 'webgl' : 'wasm';
     expect(backend.name, backend.reason).toBe(expected);
     expect(status).toMatch(new RegExp(`^${expected} backend · models loaded in`));
     expect(await page.locator('#backend-reason').textContent()).toBe(`Why ${backend.name}: ${backend.reason}`);
@@ -180,9 +191,11 @@ describe.skipIf(skipReason !== undefined)('the exported studio in headless Chrom
     if (expected === 'webgl') {
       expect(backend.reason).toMatch(/; WebGL 2 \(.+\), float32 textures$/);
     } else {
-      const why = bundled.webgl
+      const why = !webgl
         ? 'this browser gives no WebGL context (GPU disabled or blocklisted)'
-        : '@tensorflow/tfjs-backend-webgl failed to load (@tensorflow/tfjs-backend-webgl was not installed when this page was built (npm install @tensorflow/tfjs-backend-webgl -w examples/studio, then rebuild))';
+        : SOFTWARE_RENDERER.test(webgl)
+          ? `WebGL 2 (${webgl}) is a software renderer, slower than wasm`
+          : '@tensorflow/tfjs-backend-webgl failed to load (@tensorflow/tfjs-backend-webgl was not installed when this page was built (npm install @tensorflow/tfjs-backend-webgl -w examples/studio, then rebuild))';
       expect(backend.reason).toContain(`; webgl: ${why}; SIMD on, 1 thread`);
     }
     const timings = await page.evaluate(() => (window as never as { studio: { timings: { loadSeconds: number } } }).studio.timings);
@@ -210,7 +223,7 @@ describe.skipIf(skipReason !== undefined)('the exported studio in headless Chrom
     await page.fill('#samples', '3');
     await page.fill('#seed', '7');
     await page.click('#generate-button');
-    await page.waitForSelector('#generate-status[data-state="done"], #generate-status[data-state="error"]', { timeout: 120_000 });
+    await page.waitForSelector('#generate-status[data-state="done"], #generate-status[data-state="error"]', { timeout: 600_000 });
     expect(await page.locator('#generate-status').getAttribute('data-state'), (await page.locator('#generate-status').textContent()) ?? '').toBe('done');
     expect(await page.locator('#samples-out canvas').count()).toBe(3);
     await page.screenshot({ path: join(artifacts, screenshot), fullPage: true });
@@ -234,14 +247,16 @@ describe.skipIf(skipReason !== undefined)('the exported studio in headless Chrom
     await checkGeneration('generate.png');
   });
 
-  it('should caption a test image like Node does, with the held-out marker where it applies', async () => {
+  /** Captions the first test image in the page and checks its embedding and both VLMs' greedy captions against Node's. */
+  async function checkCaptions(screenshot: string): Promise<void> {
     const items = JSON.parse(await readFile(join(out, 'test-images', 'items.json'), 'utf8')) as { index: number; heldOut: boolean }[];
     const first = items[0];
     await page.click(`#test-images figure[data-index="${first.index}"]`);
-    await page.waitForSelector('#caption-out[data-state="done"], #caption-out[data-state="error"]', { timeout: 120_000 });
+    await page.waitForSelector('#caption-out[data-state="done"], #caption-out[data-state="error"]', { timeout: 600_000 });
     expect(await page.locator('#caption-out').getAttribute('data-state'), (await page.locator('#caption-out').textContent()) ?? '').toBe('done');
-    await page.screenshot({ path: join(artifacts, 'caption.png'), fullPage: true });
-    const got = await page.evaluate(() => (window as never as { studio: { lastCaptions: { embedding: number[]; baseline: string; synth2: string; heldOut: boolean } } }).studio.lastCaptions);
+    await page.screenshot({ path: join(artifacts, screenshot), fullPage: true });
+    const got = await page.evaluate(() => (window as never as { studio: { lastCaptions: { embedding: number[]; baseline: string; synth2: string; heldOut: boolean; seconds: number } } }).studio.lastCaptions);
+    console.log(`studio: captions of one image (both VLMs, greedy) ${got.seconds.toFixed(2)} s (${backend.name}, headless Chromium)`);
     expect(got.heldOut).toBe(first.heldOut);
     expect(await page.locator('#caption-out .held-out').count()).toBe(first.heldOut ? 1 : 0);
 
@@ -264,7 +279,12 @@ describe.skipIf(skipReason !== undefined)('the exported studio in headless Chrom
     }
     tokenizer.dispose();
     expect(consoleErrors).toEqual([]);
+  }
+
+  it('should caption a test image like Node does, with the held-out marker where it applies', async () => {
+    await checkCaptions('caption.png');
   });
+
   it('should let the user pick wasm in the page, say it was forced, and still generate what Node does', async () => {
     await Promise.all([page.waitForURL(/\?backend=wasm$/), page.selectOption('#backend', 'wasm')]);
     await waitForStudio(page);
@@ -276,6 +296,26 @@ describe.skipIf(skipReason !== undefined)('the exported studio in headless Chrom
     console.log(`studio: first model load ${timings.loadSeconds.toFixed(2)} s (wasm, forced, headless Chromium)`);
     await checkGeneration('generate-wasm.png');
   });
+
+  it('should run on webgl when the user picks it (SwiftShader here) with Node\'s outputs, or say why it cannot', async () => {
+    await page.goto(`${url}?backend=webgl`);
+    await waitForStudio(page);
+    const webgl = await webglRenderer(page);
+    if (!bundled.webgl || !webgl) {
+      expect(await page.locator('#status').getAttribute('data-state')).toBe('error');
+      const why = !webgl ? 'this browser gives no WebGL context' : '@tensorflow/tfjs-backend-webgl failed to load (@tensorflow/tfjs-backend-webgl was not installed when this page was built';
+      expect(await page.locator('#status').textContent()).toContain(`Could not load the models: backend "webgl" is unavailable: ${why}`);
+      return;
+    }
+    consoleErrors.length = 0;
+    backend = await pageBackend(page);
+    expect(backend.name, backend.reason).toBe('webgl');
+    expect(backend.reason).toBe(`forced by options.backend=webgl; WebGL 2 (${webgl}), float32 textures`);
+    const timings = await page.evaluate(() => (window as never as { studio: { timings: { loadSeconds: number } } }).studio.timings);
+    console.log(`studio: first model load ${timings.loadSeconds.toFixed(2)} s (webgl, forced, headless Chromium)`);
+    await checkGeneration('generate-webgl.png');
+    await checkCaptions('caption-webgl.png');
+  }, 1_200_000);
 
   it('should show why a forced backend cannot start (webgpu: this Chromium has none)', async () => {
     await page.goto(`${url}?backend=webgpu`);
