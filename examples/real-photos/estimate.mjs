@@ -61,5 +61,6 @@ for (const key of keys) {
   for (const [k, s] of Object.entries(stages)) {
     console.log(`  ${k.padEnd(13)} ${s.measured.toFixed(1)} s → ${s.projected.toFixed(1)} s${s.perStep ? ` (${s.perStep.toFixed(3)} s/step)` : ''}`);
   }
+  // after every size: what was measured so far survives a stopped estimate
+  await writeJsonAtomic(join(outRoot, 'estimate.json'), { folder, fullSteps: FULL_STEPS, shortSteps: SHORT_STEPS, estimates, date: new Date().toISOString() });
 }
-await writeJsonAtomic(join(outRoot, 'estimate.json'), { folder, fullSteps: FULL_STEPS, shortSteps: SHORT_STEPS, estimates, date: new Date().toISOString() });
