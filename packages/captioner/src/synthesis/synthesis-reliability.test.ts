@@ -84,8 +84,9 @@ describe('synthesizeCaptions against a faulty server', () => {
     const s = await serve(uniqueCaptions(), { rate: 0.3, seed: 1 });
     const out = path.join(dir, 'faults-30.jsonl');
     const summary = await synthesizeCaptions({
-      // the source's timeout is short so that stalls cost 300 ms, not a minute; everything else is default
-      source: createOpenAICaptionSource({ baseURL: s.baseURL, timeout: 300, maxConcurrency: 8 }),
+      // the source's timeout is short so that stalls cost a second, not a minute (long enough that answers on a
+      // busy machine are not cut off too); everything else is default
+      source: createOpenAICaptionSource({ baseURL: s.baseURL, timeout: 1000, maxConcurrency: 8 }),
       concepts,
       count: 200,
       out,
