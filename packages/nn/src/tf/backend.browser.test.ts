@@ -51,7 +51,7 @@ describe('initBackend (browser build)', () => {
     const info = await initBackend({ backend: undefined, wasmPaths: undefined });
     expect(info.name).toBe('wasm');
     expect(info.reason).toMatch(
-      /^auto: webgpu: @tensorflow\/tfjs-backend-webgpu is not loaded by the page \(import it, or pass loaders\.webgpu: \(\) => import\('@tensorflow\/tfjs-backend-webgpu'\)\); webgl: /,
+      /^auto: webgpu: @tensorflow\/tfjs-backend-webgpu is not loaded by the page \(import it, or pass loaders\.webgpu: a function that imports @tensorflow\/tfjs-backend-webgpu\); webgl: /,
     );
   });
 

@@ -140,7 +140,7 @@ function probeWebGl(): GpuDevice {
 async function loadGpuPackage(name: GpuBackendName, loader: GpuBackendLoader | undefined): Promise<void> {
   const pkg = BACKEND_PACKAGES[name];
   if (tf.findBackendFactory(name)) return;
-  if (!loader) throw unavailable(name, `${pkg} is not loaded by the page (import it, or pass loaders.${name}: () => import('${pkg}'))`);
+  if (!loader) throw unavailable(name, `${pkg} is not loaded by the page (import it, or pass loaders.${name}: a function that imports ${pkg})`);
   try {
     await loader();
   } catch (error) {
