@@ -233,7 +233,7 @@ async function readTestImages(run: string, count: number): Promise<{ items: Test
       file: join(run, 'data', 'test.images.safetensors'),
     });
   }
-  const order = records.map((r, i) => i).sort((i, j) => Number(!!records[j].meta?.heldOut) - Number(!!records[i].meta?.heldOut) || i - j);
+  const order = records.map((_, i) => i).sort((i, j) => Number(!!records[j].meta?.heldOut) - Number(!!records[i].meta?.heldOut) || i - j);
   const picked = order.slice(0, Math.max(1, count));
   const [, S, , C] = t.shape;
   const per = S * S * C;
