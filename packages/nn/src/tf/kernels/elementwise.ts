@@ -6,7 +6,8 @@ import { getNative } from './native-state';
 /**
  * Elementwise and reduction kernels where tfjs-backend-wasm is slow on training-sized tensors:
  * - `Pow` with a scalar exponent 2 or 3 (GELU's x³): repeated multiplication instead of std::pow (≈16 ns/element);
- * - `Sum` over leading axes (every bias gradient): a running row sum instead of transpose + reduce;
+ * - `Sum` over leading axes (every bias gradient): a running row sum in double instead of transpose + reduce
+ *   (the native addon's `sumRows` when loaded, same bits);
  * - `Tanh` as a rational function (portable) or the native addon's vectorised tanh; `Exp` native when loaded;
  * - `Identity` (every pass-through gradient) shares the input's buffer, as tfjs's cpu backend does and as
  *   wasm's own `Reshape` does, instead of copying it.
@@ -45,6 +46,11 @@ const wasmSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const outShape = attrs!.keepDims ? x.shape.map((d, i) => (i < r ? 1 : d)) : x.shape.slice(r);
   const out = be.makeOutput(outShape, 'float32');
   const src = be.typedArrayFromHeap(x) as Float32Array;
+  const sumRows = getNative()?.sumRows;
+  if (sumRows) {
+    sumRows(src, be.typedArrayFromHeap(out) as Float32Array);
+    return out;
+  }
   const acc = new Float64Array(inner);
   for (let i = 0, base = 0; i < outer; i++, base += inner) {
     for (let j = 0; j < inner; j++) acc[j]! += src[base + j]!;

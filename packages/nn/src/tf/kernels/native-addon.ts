@@ -32,6 +32,10 @@ export interface NativeKernels {
   exp?(x: Float32Array, y: Float32Array): void;
   /** y = tanh(x), elementwise, vectorised. */
   tanh?(x: Float32Array, y: Float32Array): void;
+  /** out[j] = Σ_i x[i·out.length + j], accumulated in double row by row, rounded once. */
+  sumRows?(x: Float32Array, out: Float32Array): void;
+  /** out[s·d + j] = Σ_{i: ids[i] = s} x[i·d + j] (d = x.length / ids.length); ids outside [0, numSegments) dropped. */
+  scatterAdd?(x: Float32Array, ids: Int32Array, numSegments: number, out: Float32Array): void;
   /** Threads of the addon's pool (GEMM, convolutions), 1..64 (default 1). */
   setThreads(n: number): void;
   getThreads(): number;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fastKernelStatus, nativeAddonPath, registerFastKernels } from './index';
 import { loadNativeKernels } from './native-addon';
+import { scatterAdd } from './segment-sum';
 import { liveCounts, onBackend, randomArray, relErr, setupBackends } from './test-helpers';
 
 const addon = nativeAddonPath() ? loadNativeKernels().addon : null;
@@ -199,3 +200,66 @@ function nativeSuite(kernel: string, threads: number): void {
     tf.dispose([a, b]);
   });
 }
+
+describe.skipIf(!addon)('native reductions: the same bits as the portable JS kernels', () => {
+  /** The portable wasm Sum over leading axes: double accumulators, row by row, rounded once. */
+  function sumRowsJs(x: Float32Array, inner: number): Float32Array {
+    const acc = new Float64Array(inner);
+    for (let base = 0; base < x.length; base += inner) for (let j = 0; j < inner; j++) acc[j]! += x[base + j]!;
+    return Float32Array.from(acc);
+  }
+
+  it('sumRows should equal the JS column sum bit for bit, over block edges and odd widths', () => {
+    for (const [outer, inner] of [[1, 1], [7, 3], [1024, 64], [646, 2048], [5, 1025], [33, 3000]] as const) {
+      const x = randomArray(outer * inner, outer + inner);
+      for (let i = 0; i < x.length; i += 97) x[i]! *= 1e6; // mixed magnitudes make the order visible
+      const out = new Float32Array(inner);
+      addon!.sumRows!(x, out);
+      expect(Buffer.from(out.buffer).equals(Buffer.from(sumRowsJs(x, inner).buffer))).toBe(true);
+    }
+  });
+
+  it('scatterAdd should equal the JS scatter-add bit for bit, dropping out-of-range ids', () => {
+    const n = 4099;
+    const d = 37;
+    const x = randomArray(n * d, 5);
+    const ids = Int32Array.from({ length: n }, (_, i) => ((i * 7919) % 61) - 3); // -3 … 57, some repeated often
+    const out = new Float32Array(55 * d).fill(Number.NaN);
+    addon!.scatterAdd!(x, ids, 55, out);
+    const js = new Float32Array(55 * d);
+    scatterAdd(x, ids, 55, js);
+    expect(Buffer.from(out.buffer).equals(Buffer.from(js.buffer))).toBe(true);
+  });
+
+  it('should name the operands when their lengths disagree', () => {
+    expect(() => addon!.sumRows!(new Float32Array(10), new Float32Array(3))).toThrow(/sumRows: x's length \(10\) must be a multiple of out's \(3\)/);
+    expect(() => addon!.scatterAdd!(new Float32Array(10), new Int32Array(5), 4, new Float32Array(7))).toThrow(/scatterAdd: x \(10 values\), ids \(5\) and out \(7\)/);
+    expect(() => addon!.sumRows!(new Float32Array(10) as never, new Int32Array(10) as never)).toThrow(/out must be a Float32Array/);
+  });
+
+  it('should be what Sum and UnsortedSegmentSum use on the native path, with tfjs cpu agreeing', async () => {
+    await setupBackends();
+    await registerFastKernels('wasm', { native: true });
+    const x = randomArray(300 * 70, 9);
+    const ids = Array.from({ length: 300 }, (_, i) => (i * 13) % 40);
+    const f = () => [tf.sum(tf.tensor3d(x, [30, 10, 70]), [0, 1]), tf.unsortedSegmentSum(tf.tensor2d(x, [300, 70]), tf.tensor1d(ids, 'int32'), 40)];
+    const calls = { sumRows: 0, scatterAdd: 0 };
+    const saved = { sumRows: addon!.sumRows!, scatterAdd: addon!.scatterAdd! };
+    addon!.sumRows = (a, b) => (calls.sumRows++, saved.sumRows(a, b));
+    addon!.scatterAdd = (a, b, c, d) => (calls.scatterAdd++, saved.scatterAdd(a, b, c, d));
+    let wasm: ReturnType<typeof onBackend>;
+    try {
+      wasm = onBackend('wasm', f);
+    } finally {
+      Object.assign(addon!, saved);
+    }
+    expect(calls).toEqual({ sumRows: 1, scatterAdd: 1 });
+    const cpu = onBackend('cpu', f);
+    expect(Buffer.from(wasm.data[0]!.buffer).equals(Buffer.from(sumRowsJs(x, 70).buffer))).toBe(true);
+    const js = new Float32Array(40 * 70);
+    scatterAdd(x, Int32Array.from(ids), 40, js);
+    expect(Buffer.from(wasm.data[1]!.buffer).equals(Buffer.from(js.buffer))).toBe(true);
+    expect(relErr(wasm.data[0]!, cpu.data[0]!)).toBeLessThan(1e-5);
+    expect(relErr(wasm.data[1]!, cpu.data[1]!)).toBeLessThan(1e-5);
+  });
+});

@@ -1,9 +1,11 @@
 import { UnsortedSegmentSum, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { sizeOf, type CpuBackend, type WasmBackend } from './backend-access';
+import { getNative } from './native-state';
 
 /**
  * out[s, ...] = Σ_{i : ids[i] = s} x[i, ...] — a scatter-add, O(N·d). Ids outside [0, numSegments) are
- * dropped (TensorFlow's semantics). `x` is [...ids.shape, ...rest], flattened here to N rows of d.
+ * dropped (TensorFlow's semantics). `x` is [...ids.shape, ...rest], flattened here to N rows of d. On wasm with
+ * the native addon loaded, float32 inputs go to its `scatterAdd` (same bits).
  */
 export function scatterAdd(
   x: ArrayLike<number>,
@@ -46,8 +48,14 @@ const wasmSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const out = be.makeOutput(outShape, x.dtype); // may grow the heap: take views after allocating
   if (sizeOf(outShape) === 0) return out;
   const idsView = be.typedArrayFromHeap(ids);
-  const ids32 = ids.dtype === 'int32' ? idsView : Int32Array.from(idsView);
-  scatterAdd(be.typedArrayFromHeap(x), ids32, numSegments, be.typedArrayFromHeap(out) as Float32Array);
+  const ids32 = (ids.dtype === 'int32' ? idsView : Int32Array.from(idsView)) as Int32Array;
+  const xs = be.typedArrayFromHeap(x);
+  const native = getNative()?.scatterAdd;
+  if (native && x.dtype === 'float32') {
+    native(xs as Float32Array, ids32, numSegments, be.typedArrayFromHeap(out) as Float32Array);
+    return out;
+  }
+  scatterAdd(xs, ids32, numSegments, be.typedArrayFromHeap(out) as Float32Array);
   return out;
 };
 
