@@ -117,6 +117,8 @@ async function runStages(
   argv: readonly string[],
 ): Promise<number> {
   const config = await loadPipelineConfig(file, o, overrides);
+  // a data folder no loader reads is refused before the run directory is made
+  if (config.data.source !== 'shapes') (await import('./real-data')).detectFolderFormat(config.data.source);
   const reporter = new Reporter(outputMode(o));
   const out = resolve(o.out ?? defaultOut(config));
   const { runPipeline } = await import('./pipeline/index');

@@ -9,6 +9,8 @@ import type { StageName } from './graph';
  */
 export function stageSettings(config: PipelineConfig): Record<StageName, unknown> {
   const vlm = vlmSettings(config.vlm);
+  // every caption draws from its own seed, so the synthetic embeddings do not depend on the batch size
+  const { batchSize: _generateBatchSize, ...generate } = config.generate;
   return {
     data: {
       seed: config.seed,
@@ -18,7 +20,7 @@ export function stageSettings(config: PipelineConfig): Record<StageName, unknown
     tokenizer: { seed: config.seed, ...tokenizerSettings(config.tokenizer) },
     generator: { seed: config.seed, ...generatorSettings(config.generator) },
     captions: { seed: config.seed, captions: config.captions, plugins: config.plugins },
-    generate: { seed: config.seed, generate: config.generate, demoSampling },
+    generate: { seed: config.seed, generate, demoSampling },
     'vlm-baseline': { seed: config.seed, ...vlm, kind: 'baseline' },
     'vlm-synth2': { seed: config.seed, ...vlm, kind: 'synth2' },
     'vlm-full': { seed: config.seed, ...vlm, kind: 'full' },
