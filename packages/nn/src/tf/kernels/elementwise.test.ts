@@ -64,6 +64,17 @@ describe('Sum on wasm', () => {
     });
   }
 
+  it('should give Sum the gradient dy broadcast over the summed axes, the same bits as multiplying by ones', () => {
+    const xs = randomArray(4 * 3 * 5 * 2, 43);
+    const ws = randomArray(4 * 5, 44);
+    for (const backend of ['wasm', 'cpu'] as const) {
+      const ours = onBackend(backend, () => [tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.sum(x, [1, 3]), tf.tensor2d(ws, [4, 5]))))(tf.tensor4d(xs, [4, 3, 5, 2]))]);
+      const byOnes = onBackend(backend, () => [tf.mul(tf.reshape(tf.tensor2d(ws, [4, 5]), [4, 1, 5, 1]), tf.ones([4, 3, 5, 2]))]);
+      expect(ours.shapes[0]).toEqual([4, 3, 5, 2]);
+      expect(Array.from(ours.data[0]!)).toEqual(Array.from(byOnes.data[0]!));
+    }
+  });
+
   it('should leak no tensors or buffers', () => {
     tf.setBackend('wasm');
     const x = tf.randomNormal([16, 8]);

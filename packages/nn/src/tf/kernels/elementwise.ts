@@ -1,4 +1,19 @@
-import { backend_util, Exp, Identity, Pow, Sum, Tanh, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  backend_util,
+  broadcastTo,
+  Exp,
+  Identity,
+  Pow,
+  reshape,
+  Sum,
+  Tanh,
+  util,
+  type GradConfig,
+  type KernelConfig,
+  type KernelFunc,
+  type Tensor,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { nativeMatMulActive } from './batch-mat-mul';
 import { callKernel, type WasmBackend } from './backend-access';
 import { getNative } from './native-state';
@@ -122,3 +137,18 @@ export const elementwiseKernels: KernelConfig[] = [
   { kernelName: Tanh, backendName: 'wasm', kernelFunc: nativeUnary(Tanh, 'tanh', tanhInto) },
   { kernelName: Exp, backendName: 'wasm', kernelFunc: nativeUnary(Exp, 'exp') },
 ];
+
+/**
+ * Sum's gradient: dy broadcast back over the summed axes. tfjs-core's multiplies by `ones(x.shape)`, filled
+ * element by element in JS (a tenth of a demo generator step); a broadcast gives the same values without it.
+ */
+export const sumGrad: GradConfig = {
+  kernelName: Sum,
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved as [Tensor];
+    const expanded = x.shape.slice();
+    for (const axis of util.parseAxisParam(attrs.axis as number | number[], x.shape)) expanded[axis] = 1;
+    return { x: () => broadcastTo(reshape(dy as Tensor, expanded), x.shape) };
+  },
+};

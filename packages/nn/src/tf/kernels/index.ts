@@ -10,7 +10,7 @@ import { BackendUnavailableError } from '@synth2/core';
 import { rememberOriginal } from './backend-access';
 import { batchMatMulGrad, batchMatMulKernels, nativeMatMulActive } from './batch-mat-mul';
 import { convGradKernels } from './conv-grads';
-import { elementwiseKernels } from './elementwise';
+import { elementwiseKernels, sumGrad } from './elementwise';
 import { fusedMatMulKernels } from './fused-matmul';
 import { registerFusedOps } from './fused-ops';
 import { gatherKernels } from './gather';
@@ -96,8 +96,10 @@ export async function registerFastKernels(backend: string, options: FastKernelOp
   for (const c of batchMatMulKernels.filter(wanted)) install(c, done);
   if (backend === 'wasm' || backend === 'cpu') {
     // gradients are global in tfjs: leave them alone for backends this package does not tune (tfjs-node)
-    registerGradient(batchMatMulGrad);
-    done.push(`grad:${batchMatMulGrad.kernelName}`);
+    for (const g of [batchMatMulGrad, sumGrad]) {
+      registerGradient(g);
+      done.push(`grad:${g.kernelName}`);
+    }
   }
   if (native) done.push('native:sgemm');
   if (backend === 'wasm' || backend === 'cpu') registerFusedOps(backend, wasmLoaded, done);

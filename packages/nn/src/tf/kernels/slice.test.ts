@@ -4,6 +4,35 @@ import { expectSameAsCpu, liveCounts, randomArray, setupBackends } from './test-
 
 beforeAll(setupBackends);
 
+describe('Tile on wasm', () => {
+  const cases: { shape: number[]; reps: number[] }[] = [
+    { shape: [], reps: [] },
+    { shape: [5], reps: [3] },
+    { shape: [2, 3], reps: [1, 1] },
+    { shape: [2, 3], reps: [3, 2] },
+    { shape: [4, 1, 3], reps: [1, 5, 1] },
+    { shape: [2, 3, 1, 4], reps: [2, 1, 3, 2] },
+    { shape: [2, 1, 2, 1, 3], reps: [1, 4, 2, 3, 1] },
+    { shape: [3, 2], reps: [0, 2] },
+  ];
+  for (const c of cases) {
+    it(`should match cpu for tile of ${c.shape.join('×') || 'a scalar'} by ${JSON.stringify(c.reps)} (float32, int32, bool)`, () => {
+      const xs = randomArray(c.shape.reduce((a, b) => a * b, 1), 93);
+      expectSameAsCpu(() => [
+        tf.tile(tf.tensor(xs, c.shape), c.reps),
+        tf.tile(tf.cast(tf.mul(tf.tensor(xs, c.shape), 100), 'int32'), c.reps),
+        tf.cast(tf.tile(tf.greater(tf.tensor(xs, c.shape), 0), c.reps), 'int32'),
+      ]);
+    });
+  }
+
+  it('should broadcast with broadcastTo like cpu, with gradients', () => {
+    const xs = randomArray(3 * 4, 94);
+    const f = () => [tf.broadcastTo(tf.tensor3d(xs, [3, 1, 4]), [2, 3, 5, 4]), tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.broadcastTo(x, [2, 3, 5, 4]))))(tf.tensor3d(xs, [3, 1, 4]))];
+    expectSameAsCpu(f);
+  });
+});
+
 describe('Slice and SplitV on wasm', () => {
   const cases: { shape: number[]; begin: number[]; size: number[] }[] = [
     { shape: [7], begin: [2], size: [3] },
