@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Vocabulary, readJsonlAll, CaptionRecordSchema } from '@synth2/core';
 import { initBackend, describeBackend, tf } from '@synth2/nn';
 import { colorShapePairConcepts, heldOutPairRecall, heldOutPairSet, makeSplits, pairGapCounts, shapesItemMeta } from '@synth2/datasets';
-import { createConceptGrammarSource, gapFillingWeights, synthesizeCaptions } from '@synth2/captioner';
+import { createConceptGrammarSource, demoGrammarOptions, gapFillingWeights, synthesizeCaptions } from '@synth2/captioner';
 import {
   VQTokenizer, CaptionTokenGenerator, trainTokenizer, generateEmbeddings,
   demoTokenizerConfig, demoGeneratorConfig, demoGeneratorTraining, demoSampling,
@@ -53,7 +53,7 @@ const inv = splits.world.inventory;
 const pairs = colorShapePairConcepts(inv);
 const weights = gapFillingWeights(pairGapCounts(pairs, train.flatMap((it) => it.captions)), size.syn, 1);
 const out = join(await mkdtemp(join(tmpdir(), 'synth2-example-')), 'captions.jsonl');
-await synthesizeCaptions({ source: createConceptGrammarSource({ inventory: inv, seed }), concepts: pairs, count: size.syn, out, seed, wordCount: 10, sampler: 'weighted', weights });
+await synthesizeCaptions({ source: createConceptGrammarSource({ inventory: inv, seed, ...demoGrammarOptions }), concepts: pairs, count: size.syn, out, seed, wordCount: 10, sampler: 'weighted', weights });
 const vocab = generator.captions.vocabulary;
 const synthetic = (await readJsonlAll(out, CaptionRecordSchema)).map((r) => r.text).filter((t) => vocab.tokenize(t).every((w) => vocab.has(w)));
 

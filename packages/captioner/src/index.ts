@@ -7,7 +7,7 @@ export type { ConceptGrammarSourceSettings } from './sources/concept-grammar-sou
 export { defaultCaptionSource } from './sources/default-caption-source';
 export type { DefaultCaptionSource, DefaultCaptionSourceOptions } from './sources/default-caption-source';
 
-export { ConceptGrammar, indefiniteArticle } from './grammar/concept-grammar';
+export { ConceptGrammar, demoGrammarOptions, indefiniteArticle } from './grammar/concept-grammar';
 export type { ConceptGrammarOptions } from './grammar/concept-grammar';
 export { DEFAULT_GRAMMAR_TEMPLATES } from './grammar/grammar-templates';
 export type { GrammarTemplates } from './grammar/grammar-templates';

@@ -11,6 +11,14 @@ import { rejectUnknownOptions } from '@synth2/core/internal';
 import { CONCEPT_GRAMMAR_KEYS, rejectUnknownGrammarNestedKeys } from '../internal/option-keys';
 import { DEFAULT_GRAMMAR_TEMPLATES, type GrammarTemplates } from './grammar-templates';
 
+/**
+ * Concept-grammar settings of the shapes-world demo (`synth2 run` on the shapes world, `examples/shapes-synth2`): a
+ * caption asked about one object describes a second, random one 70% of the time, as most two-object test images
+ * need describing; the grammar's own default (0.3) stays for other worlds. How it was chosen:
+ * docs/experiments/results-history.md.
+ */
+export const demoGrammarOptions = { extraObjectProbability: 0.7 } as const satisfies ConceptGrammarOptions;
+
 /** Options of the offline concept grammar: inventory, templates and word choice. */
 export interface ConceptGrammarOptions {
   /** The world's vocabulary (objects, attributes, relations, positions, places, with synonyms). */

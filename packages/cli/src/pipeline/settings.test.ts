@@ -11,3 +11,12 @@ describe('stageSettings', () => {
     expect(JSON.stringify(reranked.generate)).not.toBe(JSON.stringify(base.generate));
   });
 });
+
+describe('the shapes world grammar defaults', () => {
+  it('should rerun captions when the demo grammar settings are part of the hash, and leave real folders alone', () => {
+    const shapes = stageSettings(resolveConfig({}));
+    expect(shapes.captions).toMatchObject({ grammarDefaults: { extraObjectProbability: 0.7 } });
+    const folder = stageSettings(resolveConfig({ data: { source: '/some/photos' } }));
+    expect(folder.captions).not.toHaveProperty('grammarDefaults');
+  });
+});

@@ -1,6 +1,7 @@
 import { demoSampling } from '@synth2/generator';
 import { hasFullReference, type PipelineConfig } from '../config';
 import { generatorSettings, tokenizerSettings, vlmSettings } from '../stage-settings';
+import { shapesGrammarDefaults } from '../stages/captions';
 import type { StageName } from './graph';
 
 /**
@@ -19,7 +20,12 @@ export function stageSettings(config: PipelineConfig): Record<StageName, unknown
     },
     tokenizer: { seed: config.seed, ...tokenizerSettings(config.tokenizer) },
     generator: { seed: config.seed, ...generatorSettings(config.generator) },
-    captions: { seed: config.seed, captions: config.captions, plugins: config.plugins },
+    captions: {
+      seed: config.seed,
+      captions: config.captions,
+      plugins: config.plugins,
+      ...(config.data.source === 'shapes' ? { grammarDefaults: shapesGrammarDefaults(config) } : {}),
+    },
     generate: { seed: config.seed, generate, demoSampling },
     'vlm-baseline': { seed: config.seed, ...vlm, kind: 'baseline' },
     'vlm-synth2': { seed: config.seed, ...vlm, kind: 'synth2' },

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createConceptGrammarSource,
+  demoGrammarOptions,
   createOpenAICaptionSource,
   defaultCaptionSource,
   gapFillingWeights,
@@ -22,12 +23,17 @@ import { queued, runQueuedCaptions } from '../queued-stages';
 import { queueContext } from './queue-context';
 import { readInventory, readItems, runPath, type StageBody, type StageRunContext } from './context';
 
+/** The concept grammar's settings under `captions.grammar` on the shapes world (`demoGrammarOptions`), else none. */
+export function shapesGrammarDefaults(config: PipelineConfig): Partial<typeof demoGrammarOptions> {
+  return config.data.source === 'shapes' ? demoGrammarOptions : {};
+}
+
 /** The settings each kind of caption source gets from `captions` (the grammar and OpenAI ones are apart). */
 export function captionSourceSettings(config: PipelineConfig, inventory: ConceptInventory | undefined) {
   const c = config.captions;
   return {
     openai: { baseURL: c.baseURL, model: c.model, maxConcurrency: c.concurrency, ...c.openai },
-    grammar: { inventory, seed: config.seed, ...c.grammar },
+    grammar: { inventory, seed: config.seed, ...shapesGrammarDefaults(config), ...c.grammar },
     plugin: { ...c.options, inventory },
   };
 }
