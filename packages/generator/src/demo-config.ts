@@ -41,7 +41,7 @@ export const demoGeneratorConfig: Omit<GeneratorConfigInput, 'vocabulary'> = {
 };
 
 /** Generator training at the demo's budget (chosen in docs/experiments/native-engine.md). */
-export const demoGeneratorTraining = { steps: 2500, batchSize: 64, lr: 4e-3 } as const;
+export const demoGeneratorTraining = { steps: 4000, batchSize: 64, lr: 4e-3 } as const;
 
 /** Sampling settings for the demo. */
 export const demoSampling: SamplingOptionsInput = { steps: 8, temperature: 1, guidanceScale: 3, priorCorrection: 1, batchSize: 256 };
