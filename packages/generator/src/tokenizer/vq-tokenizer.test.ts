@@ -58,6 +58,32 @@ describe('VQTokenizer', () => {
     expect(after.perplexity).toBeGreaterThan(2);
   });
 
+  it('should resume an interrupted training (dead-code restarts included) to exactly the uninterrupted weights', async () => {
+    const images = toyImages(8);
+    const opts = { steps: 60, batchSize: 4, lr: 5e-3, restartEvery: 10, checkpointEvery: 10, log: () => {} };
+    const full = VQTokenizer.create(small);
+    const uninterrupted = await trainTokenizer(full, images, { ...opts, checkpointDir: join(tmp.dir, 'tok-full') });
+    const first = VQTokenizer.create(small);
+    const controller = new AbortController();
+    const dir = join(tmp.dir, 'tok-resumed');
+    await trainTokenizer(first, images, { ...opts, checkpointDir: dir, abortSignal: controller.signal, onProgress: (e) => e.step === 25 && controller.abort() });
+    first.dispose();
+    const second = VQTokenizer.create(small);
+    // other weights than the start: everything must come from the checkpoint
+    for (const v of second.parameters().values()) v.assign(tf.randomNormal(v.shape, 0, 0.5, 'float32', 99));
+    const resumed = await trainTokenizer(second, images, { ...opts, checkpointDir: dir });
+    expect(resumed.resumedFrom).toBe(25);
+    expect(resumed.losses.slice(-20)).toEqual(uninterrupted.losses.slice(-20));
+    const restarted = (r: typeof resumed) => r.evals.map((e) => e.metrics.restartedCodes);
+    expect(restarted(resumed)).toEqual(restarted(uninterrupted));
+    expect(restarted(uninterrupted).some((n) => n! > 0)).toBe(true);
+    for (const [name, v] of full.parameters()) {
+      expect(Buffer.from(second.parameters().get(name)!.dataSync().buffer), name).toEqual(Buffer.from(v.dataSync().buffer));
+    }
+    full.dispose();
+    second.dispose();
+  });
+
   it('should encode to [B,h,w] ids, embed to codebook rows [B,h·w,d] and decode to images', () => {
     const images = toyImages(3);
     const ids = trained.encode(images);

@@ -1,4 +1,4 @@
-import { CheckpointMismatchError, InvalidInputError, Rng, throwIfAborted } from '@synth2/core';
+import { CheckpointMismatchError, InvalidInputError, Rng, throwIfAborted, type RngState } from '@synth2/core';
 import {
   Conv2d,
   ConvTranspose2d,
@@ -364,7 +364,7 @@ export async function trainTokenizer(tokenizer: VQTokenizer, images: ImageBatch,
   const batchSize = Math.min(opts.batchSize ?? 32, n);
   const seed = opts.seed ?? tokenizer.config.seed;
   await initBackend({ log: opts.log });
-  const data = new EpochBatches(n, batchSize, seed, (idx) => {
+  const batches = new EpochBatches(n, batchSize, seed, (idx) => {
     const b = new Float32Array(idx.length * per);
     idx.forEach((src, k) => b.set(pixels.subarray(src * per, (src + 1) * per), k * per));
     return { size: idx.length, pixels: b };
@@ -372,6 +372,18 @@ export async function trainTokenizer(tokenizer: VQTokenizer, images: ImageBatch,
   const restartEvery = opts.restartEvery ?? 100;
   const restartUntil = Math.floor((opts.restartUntil ?? 0.8) * opts.steps);
   const restartRng = new Rng(seed).fork('restart');
+  // the restart draws' Rng travels with the data state in checkpoints, so a resumed run restarts the same codes
+  const data = {
+    batchSize,
+    next: (rng: Rng) => batches.next(rng),
+    getState: (): unknown => ({ batches: batches.getState(), restartRng: restartRng.getState() }),
+    setState: (state: unknown): void => {
+      const s = state as { batches?: unknown; restartRng?: RngState };
+      if (s.batches === undefined) return batches.setState(state); // a checkpoint written before the Rng travelled
+      batches.setState(s.batches);
+      if (s.restartRng) restartRng.setState(s.restartRng);
+    },
+  };
   const sample = Math.min(n, 256);
   return train({
     module: tokenizer,
