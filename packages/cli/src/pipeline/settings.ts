@@ -12,6 +12,7 @@ export function stageSettings(config: PipelineConfig): Record<StageName, unknown
   const vlm = vlmSettings(config.vlm);
   // every caption draws from its own seed, so the synthetic embeddings do not depend on the batch size
   const { batchSize: _generateBatchSize, ...generate } = config.generate;
+  const grammarDefaults = shapesGrammarDefaults(config);
   return {
     data: {
       seed: config.seed,
@@ -24,7 +25,7 @@ export function stageSettings(config: PipelineConfig): Record<StageName, unknown
       seed: config.seed,
       captions: config.captions,
       plugins: config.plugins,
-      ...(config.data.source === 'shapes' ? { grammarDefaults: shapesGrammarDefaults(config) } : {}),
+      ...(Object.keys(grammarDefaults).length > 0 ? { grammarDefaults } : {}),
     },
     generate: { seed: config.seed, generate, demoSampling },
     'vlm-baseline': { seed: config.seed, ...vlm, kind: 'baseline' },

@@ -374,7 +374,7 @@ export async function trainTokenizer(tokenizer: VQTokenizer, images: ImageBatch,
   const restartRng = new Rng(seed).fork('restart');
   // the restart draws' Rng travels with the data state in checkpoints, so a resumed run restarts the same codes
   const data = {
-    batchSize,
+    batchSize: batches.batchSize,
     next: (rng: Rng) => batches.next(rng),
     getState: (): unknown => ({ batches: batches.getState(), restartRng: restartRng.getState() }),
     setState: (state: unknown): void => {
